@@ -1,0 +1,290 @@
+"""The safetensors file format, with a CRC-32 content checksum in its metadata.
+
+Layout: an 8-byte little-endian header length N, N bytes of JSON header padded
+with spaces to a multiple of 8 (counting the 8 length bytes), then the raw
+little-endian tensor data, packed without gaps in ``data_offsets`` order.
+Tensors are ordered by decreasing item size, so every tensor starts at a
+multiple of its item size (8-byte items at multiples of 8), which is what the
+``safetensors`` library does and what lets the data be memory-mapped.
+
+The checksum, ``"genesis.checksum": "crc32:xxxxxxxx"`` in ``__metadata__``, is
+the CRC-32 of the whole file with its own 8 hex digits read as ``00000000``;
+so a changed byte anywhere (length, header, metadata, padding, data) is caught.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import BinaryIO, NoReturn
+
+import ml_dtypes
+import numpy as np
+
+from ._errors import CheckpointError, CheckpointIntegrityError
+
+CHECKSUM_KEY = "genesis.checksum"
+_CHECKSUM_FIELD = f'"{CHECKSUM_KEY}":"crc32:'.encode("ascii")
+_CHECKSUM_PLACEHOLDER = b"00000000"
+_CHUNK_BYTES = 8 << 20
+
+DTYPES: dict[str, np.dtype] = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "BF16": np.dtype(ml_dtypes.bfloat16),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U64": np.dtype("<u8"),
+    "U32": np.dtype("<u4"),
+    "U16": np.dtype("<u2"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype(np.bool_),
+}
+_NAMES: dict[np.dtype, str] = {dtype: name for name, dtype in DTYPES.items()}
+
+
+def storable(array: np.ndarray, where: str) -> tuple[str, np.ndarray]:
+    """The safetensors dtype name of ``array`` and a C-contiguous little-endian copy or view.
+
+    Raises TypeError naming ``where`` if the dtype cannot be stored.
+    """
+    dtype = array.dtype
+    if dtype.byteorder == ">":
+        dtype = dtype.newbyteorder("<")
+    name = _NAMES.get(dtype)
+    if name is None:
+        supported = ", ".join(str(d) for d in DTYPES.values())
+        raise TypeError(f"cannot save {where}: array dtype {array.dtype} is not supported; expected one of {supported}")
+    return name, np.asarray(array, dtype=dtype, order="C")
+
+
+def write(fd: int, tensors: Iterable[tuple[str, str, np.ndarray]], metadata: Mapping[str, str]) -> None:
+    """Write a checksummed safetensors file to the open descriptor ``fd``.
+
+    ``tensors`` holds (key, safetensors dtype name, C-contiguous array) triples as
+    made by :func:`storable`; ``metadata`` maps str to str and must not contain
+    the checksum key.
+    """
+    ordered = sorted(tensors, key=lambda item: -item[2].dtype.itemsize)
+    entries: dict[str, object] = {"__metadata__": {**metadata, CHECKSUM_KEY: "crc32:" + _CHECKSUM_PLACEHOLDER.decode()}}
+    offset = 0
+    for key, dtype_name, array in ordered:
+        entries[key] = {"dtype": dtype_name, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    text = json.dumps(entries, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    header = text + b" " * (-(8 + len(text)) % 8)
+    head = struct.pack("<Q", len(header)) + header
+    crc = _write_all(fd, memoryview(head), 0)
+    for _, _, array in ordered:
+        crc = _write_all(fd, memoryview(array.reshape(-1).view(np.uint8)), crc)
+    os.pwrite(fd, f"{crc:08x}".encode("ascii"), 8 + header.index(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD))
+
+
+def _write_all(fd: int, data: memoryview, crc: int) -> int:
+    for start in range(0, len(data), _CHUNK_BYTES):
+        chunk = data[start : start + _CHUNK_BYTES]
+        crc = zlib.crc32(chunk, crc)
+        while chunk:
+            chunk = chunk[os.write(fd, chunk) :]
+    return crc
+
+
+class _Entry:
+    __slots__ = ("begin", "dtype", "end", "key", "shape")
+
+    def __init__(self, key: str, dtype: np.dtype, shape: tuple[int, ...], begin: int, end: int) -> None:
+        self.key, self.dtype, self.shape, self.begin, self.end = key, dtype, shape, begin, end
+
+
+def read(path: str, *, mmap: bool, verify: bool) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file: its arrays by key in header order, and its metadata.
+
+    With ``mmap`` the arrays are copy-on-write views of a memory map of the file
+    (writable; writes never reach the file). With ``verify`` and a
+    ``genesis.checksum`` in the metadata, the whole file is checked against it.
+    Raises CheckpointError for anything that is not a well-formed file and
+    CheckpointIntegrityError for a checksum mismatch.
+    """
+    with open(path, "rb", buffering=0) as file:
+        size = os.fstat(file.fileno()).st_size
+        head = _read_exactly(file, min(size, 8))
+        if size < 8:
+            _refuse(path, head, f"the file is {size} bytes long, shorter than the 8-byte safetensors header length")
+        (header_length,) = struct.unpack("<Q", head)
+        if header_length > size - 8:
+            _refuse(path, head, f"its header length field says {header_length} bytes but only {size - 8} follow")
+        header = _read_exactly(file, header_length)
+        metadata, entries = _parse_header(path, head, header)
+        data_length = size - 8 - header_length
+        _check_layout(path, entries, data_length)
+        check = verify and any(key.startswith("genesis.") for key in metadata)
+        crc = _header_crc(path, head, header, metadata) if check else 0
+        if mmap:
+            arrays, crc = _map(path, 8 + header_length, entries, crc, check)
+        else:
+            arrays, crc = _load(path, file, entries, crc, check)
+    if check and f"crc32:{crc:08x}" != metadata[CHECKSUM_KEY]:
+        raise CheckpointIntegrityError(
+            f"{path}: content checksum mismatch (stored {metadata[CHECKSUM_KEY]}, computed crc32:{crc:08x}); "
+            "the file is corrupted"
+        )
+    for entry in entries:
+        if entry.dtype == np.bool_ and arrays[entry.key].view(np.uint8).max(initial=0) > 1:
+            raise CheckpointError(f"{path}: bool tensor {entry.key!r} holds bytes other than 0 and 1")
+    return {entry.key: arrays[entry.key] for entry in entries}, metadata
+
+
+def _read_exactly(file: BinaryIO, count: int) -> bytes:
+    data = file.read(count)
+    while len(data) < count:
+        more = file.read(count - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _refuse(path: str, head: bytes, problem: str) -> NoReturn:
+    if head[:1] == b"\x80" and head[1:2] in (b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise CheckpointError(
+            f"{path}: this is a pickle file, not a Genesis checkpoint. Genesis checkpoints are not pickle "
+            "and loading pickles is refused, because unpickling can run arbitrary code"
+        )
+    if head[:4] == b"PK\x03\x04":
+        raise CheckpointError(
+            f"{path}: this is a zip archive (as written by torch.save, which holds a pickle), not a Genesis "
+            "checkpoint. Genesis checkpoints are not pickle and loading pickles is refused, because "
+            "unpickling can run arbitrary code"
+        )
+    raise CheckpointError(f"{path}: not a Genesis checkpoint (safetensors file) or truncated: {problem}")
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"duplicate key {duplicate!r}")
+    return result
+
+
+def _parse_header(path: str, head: bytes, header: bytes) -> tuple[dict[str, str], list[_Entry]]:
+    if not header.startswith(b"{"):
+        _refuse(path, head, "its JSON header does not start with '{'")
+    try:
+        parsed = json.loads(header.decode("utf-8"), object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise CheckpointError(f"{path}: the safetensors header is not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise CheckpointError(f"{path}: the safetensors header is JSON {type(parsed).__name__}, expected an object")
+    metadata = parsed.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(value, str) for value in metadata.values()):
+        raise CheckpointError(f"{path}: '__metadata__' must map strings to strings, got {metadata!r:.200}")
+    entries = [_parse_entry(path, key, info) for key, info in parsed.items()]
+    return metadata, entries
+
+
+def _parse_entry(path: str, key: str, info: object) -> _Entry:
+    def bad(problem: str) -> CheckpointError:
+        return CheckpointError(f"{path}: tensor {key!r} in the header: {problem}")
+
+    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+        raise bad(f"expected an object with keys dtype, shape, data_offsets, got {info!r:.200}")
+    dtype = DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
+    if dtype is None:
+        raise bad(f"unsupported dtype {info['dtype']!r}; expected one of {', '.join(DTYPES)}")
+    shape, offsets = info["shape"], info["data_offsets"]
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+        raise bad(f"shape must be a list of non-negative integers, got {shape!r:.200}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int and n >= 0 for n in offsets)):
+        raise bad(f"data_offsets must be two non-negative integers, got {offsets!r:.200}")
+    begin, end = offsets
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if end < begin or end - begin != nbytes:
+        raise bad(f"data_offsets {offsets} span {end - begin} bytes but dtype {info['dtype']} shape {shape} needs {nbytes}")
+    return _Entry(key, dtype, tuple(shape), begin, end)
+
+
+def _check_layout(path: str, entries: list[_Entry], data_length: int) -> None:
+    """The tensors must tile the data section exactly: no overlap, no gap, nothing past its end."""
+    position, previous = 0, None
+    for entry in sorted(entries, key=lambda e: (e.begin, e.end)):
+        if entry.begin < position:
+            raise CheckpointError(
+                f"{path}: tensor {entry.key!r} data_offsets [{entry.begin}, {entry.end}] overlap tensor "
+                f"{previous.key!r} [{previous.begin}, {previous.end}]"
+            )
+        if entry.begin > position:
+            raise CheckpointError(
+                f"{path}: tensor {entry.key!r} starts at data offset {entry.begin}, leaving a gap after offset {position}"
+            )
+        position, previous = entry.end, entry
+    if position > data_length:
+        raise CheckpointError(
+            f"{path}: the file is truncated: its tensors need {position} data bytes but only {data_length} are present"
+        )
+    if position < data_length:
+        raise CheckpointError(f"{path}: {data_length - position} unexpected bytes follow the last tensor")
+
+
+def _header_crc(path: str, head: bytes, header: bytes, metadata: dict[str, str]) -> int:
+    """CRC-32 of the length field and the header with the checksum digits read as zeros."""
+    stored = metadata.get(CHECKSUM_KEY)
+    at = header.find(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD)
+    digits = header[at : at + 8]
+    if (
+        stored is None
+        or header.count(_CHECKSUM_FIELD) != 1
+        or stored != "crc32:" + digits.decode("ascii", "replace")
+        or header[at + 8 : at + 9] != b'"'
+    ):
+        raise CheckpointIntegrityError(
+            f"{path}: the {CHECKSUM_KEY!r} metadata entry is missing or malformed (got {stored!r}, expected "
+            "'crc32:' and 8 hex digits); the file is corrupted or was modified by another tool"
+        )
+    crc = zlib.crc32(head)
+    crc = zlib.crc32(header[:at], crc)
+    crc = zlib.crc32(_CHECKSUM_PLACEHOLDER, crc)
+    return zlib.crc32(header[at + 8 :], crc)
+
+
+def _load(path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
+    arrays = {}
+    for entry in sorted(entries, key=lambda e: e.begin):
+        array = np.empty(entry.shape, entry.dtype)
+        view = memoryview(array.reshape(-1).view(np.uint8))
+        for start in range(0, len(view), _CHUNK_BYTES):
+            chunk = view[start : start + _CHUNK_BYTES]
+            filled = 0
+            while filled < len(chunk):
+                count = file.readinto(chunk[filled:])
+                if not count:
+                    raise CheckpointError(f"{path}: the file got shorter while it was being read")
+                filled += count
+            if check:
+                crc = zlib.crc32(chunk, crc)
+        arrays[entry.key] = array
+    return arrays, crc
+
+
+def _map(path: str, data_start: int, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
+    mapped = np.memmap(path, dtype=np.uint8, mode="c")
+    if check:
+        data = memoryview(mapped[data_start:])
+        for start in range(0, len(data), _CHUNK_BYTES):
+            crc = zlib.crc32(data[start : start + _CHUNK_BYTES], crc)
+    arrays = {
+        entry.key: np.asarray(mapped[data_start + entry.begin : data_start + entry.end]).view(entry.dtype).reshape(entry.shape)
+        for entry in entries
+    }
+    return arrays, crc
