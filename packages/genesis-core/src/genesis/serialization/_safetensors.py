@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,7 @@ from ._errors import CheckpointError, CheckpointIntegrityError
 CHECKSUM_KEY = "genesis.checksum"
 _CHECKSUM_FIELD = f'"{CHECKSUM_KEY}":"crc32:'.encode("ascii")
 _CHECKSUM_PLACEHOLDER = b"00000000"
+_CHECKSUM_DIGITS = re.compile(rb'[0-9a-f]{8}"')
 _CHUNK_BYTES = 8 << 20
 
 DTYPES: dict[str, np.dtype] = {
@@ -120,9 +122,13 @@ def read(path: str, *, mmap: bool, verify: bool) -> tuple[dict[str, np.ndarray],
         if header_length > size - 8:
             _refuse(path, head, f"its header length field says {header_length} bytes but only {size - 8} follow")
         header = _read_exactly(file, header_length)
-        metadata, entries = _parse_header(path, head, header)
-        data_length = size - 8 - header_length
-        _check_layout(path, entries, data_length)
+        try:
+            metadata, entries = _parse_header(path, head, header)
+            _check_layout(path, entries, size - 8 - header_length)
+        except CheckpointError as error:
+            if verify:
+                _raise_if_corrupted(path, file, head, header, error)
+            raise
         check = verify and any(key.startswith("genesis.") for key in metadata)
         crc = _header_crc(path, head, header, metadata) if check else 0
         if mmap:
@@ -237,25 +243,49 @@ def _check_layout(path: str, entries: list[_Entry], data_length: int) -> None:
         raise CheckpointError(f"{path}: {data_length - position} unexpected bytes follow the last tensor")
 
 
-def _header_crc(path: str, head: bytes, header: bytes, metadata: dict[str, str]) -> int:
-    """CRC-32 of the length field and the header with the checksum digits read as zeros."""
-    stored = metadata.get(CHECKSUM_KEY)
-    at = header.find(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD)
-    digits = header[at : at + 8]
-    if (
-        stored is None
-        or header.count(_CHECKSUM_FIELD) != 1
-        or stored != "crc32:" + digits.decode("ascii", "replace")
-        or header[at + 8 : at + 9] != b'"'
-    ):
-        raise CheckpointIntegrityError(
-            f"{path}: the {CHECKSUM_KEY!r} metadata entry is missing or malformed (got {stored!r}, expected "
-            "'crc32:' and 8 hex digits); the file is corrupted or was modified by another tool"
-        )
+def _checksum_position(header: bytes) -> int | None:
+    """Where the 8 checksum digits are in the raw header, if they are there exactly once."""
+    if header.count(_CHECKSUM_FIELD) != 1:
+        return None
+    at = header.index(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD)
+    if not _CHECKSUM_DIGITS.fullmatch(header[at : at + 9]):
+        return None
+    return at
+
+
+def _crc_with_placeholder(head: bytes, header: bytes, at: int) -> int:
     crc = zlib.crc32(head)
     crc = zlib.crc32(header[:at], crc)
     crc = zlib.crc32(_CHECKSUM_PLACEHOLDER, crc)
     return zlib.crc32(header[at + 8 :], crc)
+
+
+def _header_crc(path: str, head: bytes, header: bytes, metadata: dict[str, str]) -> int:
+    """CRC-32 of the length field and the header with the checksum digits read as zeros."""
+    stored = metadata.get(CHECKSUM_KEY)
+    at = _checksum_position(header)
+    if stored is None or at is None or stored != "crc32:" + header[at : at + 8].decode("ascii"):
+        raise CheckpointIntegrityError(
+            f"{path}: the {CHECKSUM_KEY!r} metadata entry is missing or malformed (got {stored!r}, expected "
+            "'crc32:' and 8 hex digits); the file is corrupted or was modified by another tool"
+        )
+    return _crc_with_placeholder(head, header, at)
+
+
+def _raise_if_corrupted(path: str, file: BinaryIO, head: bytes, header: bytes, problem: CheckpointError) -> None:
+    """Report a malformed file that carries a checksum its bytes do not match as corrupted."""
+    at = _checksum_position(header)
+    if at is None:
+        return
+    crc = _crc_with_placeholder(head, header, at)
+    while chunk := file.read(_CHUNK_BYTES):
+        crc = zlib.crc32(chunk, crc)
+    stored = header[at : at + 8].decode("ascii")
+    if f"{crc:08x}" != stored:
+        raise CheckpointIntegrityError(
+            f"{path}: content checksum mismatch (stored crc32:{stored}, computed crc32:{crc:08x}); "
+            f"the file is corrupted ({problem})"
+        ) from None
 
 
 def _load(path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
