@@ -20,7 +20,8 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
-from typing import BinaryIO, NoReturn
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO, NoReturn, Self
 
 import ml_dtypes
 import numpy as np
@@ -31,7 +32,7 @@ CHECKSUM_KEY = "genesis.checksum"
 _CHECKSUM_FIELD = f'"{CHECKSUM_KEY}":"crc32:'.encode("ascii")
 _CHECKSUM_PLACEHOLDER = b"00000000"
 _CHECKSUM_DIGITS = re.compile(rb'[0-9a-f]{8}"')
-_CHUNK_BYTES = 8 << 20
+_CHUNK_BYTES = 1 << 20
 
 DTYPES: dict[str, np.dtype] = {
     "F64": np.dtype("<f8"),
@@ -82,19 +83,44 @@ def write(fd: int, tensors: Iterable[tuple[str, str, np.ndarray]], metadata: Map
     text = json.dumps(entries, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
     header = text + b" " * (-(8 + len(text)) % 8)
     head = struct.pack("<Q", len(header)) + header
-    crc = _write_all(fd, memoryview(head), 0)
-    for _, _, array in ordered:
-        crc = _write_all(fd, memoryview(array.reshape(-1).view(np.uint8)), crc)
-    os.pwrite(fd, f"{crc:08x}".encode("ascii"), 8 + header.index(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD))
+    with _RunningCrc32() as crc:
+        _write_all(fd, memoryview(head), crc)
+        for _, _, array in ordered:
+            _write_all(fd, memoryview(array.reshape(-1).view(np.uint8)), crc)
+    os.pwrite(fd, f"{crc.value:08x}".encode("ascii"), 8 + header.index(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD))
 
 
-def _write_all(fd: int, data: memoryview, crc: int) -> int:
+def _write_all(fd: int, data: memoryview, crc: _RunningCrc32) -> None:
     for start in range(0, len(data), _CHUNK_BYTES):
         chunk = data[start : start + _CHUNK_BYTES]
-        crc = zlib.crc32(chunk, crc)
+        crc.update(chunk)
         while chunk:
             chunk = chunk[os.write(fd, chunk) :]
-    return crc
+
+
+class _RunningCrc32:
+    """A CRC-32 fed chunk by chunk, computed in order on a helper thread.
+
+    zlib.crc32 and file I/O both release the GIL, so hashing one chunk overlaps
+    reading or writing the next. ``value`` is final once the ``with`` block exits.
+    """
+
+    def __init__(self, start: int = 0) -> None:
+        self.value = start
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-crc32")
+
+    def update(self, chunk: memoryview | bytes) -> None:
+        """Queue ``chunk``; it must not change until the ``with`` block exits."""
+        self._worker.submit(self._add, chunk)
+
+    def _add(self, chunk: memoryview | bytes) -> None:
+        self.value = zlib.crc32(chunk, self.value)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._worker.shutdown(wait=True)
 
 
 class _Entry:
@@ -290,21 +316,22 @@ def _raise_if_corrupted(path: str, file: BinaryIO, head: bytes, header: bytes, p
 
 def _load(path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
     arrays = {}
-    for entry in sorted(entries, key=lambda e: e.begin):
-        array = np.empty(entry.shape, entry.dtype)
-        view = memoryview(array.reshape(-1).view(np.uint8))
-        for start in range(0, len(view), _CHUNK_BYTES):
-            chunk = view[start : start + _CHUNK_BYTES]
-            filled = 0
-            while filled < len(chunk):
-                count = file.readinto(chunk[filled:])
-                if not count:
-                    raise CheckpointError(f"{path}: the file got shorter while it was being read")
-                filled += count
-            if check:
-                crc = zlib.crc32(chunk, crc)
-        arrays[entry.key] = array
-    return arrays, crc
+    with _RunningCrc32(crc) as running:
+        for entry in sorted(entries, key=lambda e: e.begin):
+            array = np.empty(entry.shape, entry.dtype)
+            view = memoryview(array.reshape(-1).view(np.uint8))
+            for start in range(0, len(view), _CHUNK_BYTES):
+                chunk = view[start : start + _CHUNK_BYTES]
+                filled = 0
+                while filled < len(chunk):
+                    count = file.readinto(chunk[filled:])
+                    if not count:
+                        raise CheckpointError(f"{path}: the file got shorter while it was being read")
+                    filled += count
+                if check:
+                    running.update(chunk)
+            arrays[entry.key] = array
+    return arrays, running.value
 
 
 def _map(path: str, data_start: int, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
