@@ -237,47 +237,65 @@ class Noam(FactorSchedule):
 
 @dataclass(frozen=True)
 class PolynomialDecay(FactorSchedule):
-    """``end_factor + (1 - end_factor) * (1 - min(step, T) / T) ** power``."""
+    """Warmup ``step / w``, then ``end + (1 - end) * (1 - min(step - w, T - w) / (T - w)) ** power``.
+
+    ``end`` is ``end_factor``; 0 at step 0 (1 if ``w == 0``), 1 at ``w``, ``end_factor`` from ``T``.
+    """
 
     num_training_steps: int
     power: float = 1.0
     end_factor: float = 0.0
-    horizon_fields = ("num_training_steps",)
+    num_warmup_steps: int = 0
+    horizon_fields = ("num_warmup_steps", "num_training_steps")
     end_field = "num_training_steps"
 
     def __post_init__(self) -> None:
         check_int("num_training_steps", self.num_training_steps, 1)
+        _check_warmup_and_training(self.num_warmup_steps, self.num_training_steps)
         check_number("power", self.power, low=0.0, low_open=True)
         check_number("end_factor", self.end_factor, low=0.0, high=1.0)
 
     def __call__(self, step: float) -> float:
-        remaining = 1.0 - min(step, self.num_training_steps) / self.num_training_steps
+        w = self.num_warmup_steps
+        if step < w:
+            return step / w
+        span = self.num_training_steps - w
+        remaining = 1.0 - min(step - w, span) / span if span else 0.0
         return self.end_factor + (1.0 - self.end_factor) * remaining**self.power
 
 
 @dataclass(frozen=True)
 class CosineRestarts(FactorSchedule):
-    """SGDR as a factor: cycle ``k`` lasts ``cycle_steps * cycle_mult ** k`` steps and goes
-    from ``cycle_decay ** k`` to ``min_factor`` along a half cosine:
-    ``min_factor + (cycle_decay ** k - min_factor) * (1 + cos(pi * t / T_k)) / 2``.
+    """Warmup ``step / w``, then SGDR: with ``t = step - w``, cycle ``k`` lasts
+    ``T_k = cycle_steps * cycle_mult ** k`` steps and follows
+    ``min_factor + (cycle_decay ** k - min_factor) * (1 + cos(pi * t_k / T_k)) / 2``
+    (``t_k``: the step within cycle ``k``). 1 at the start of the first cycle.
     """
 
     cycle_steps: int
     cycle_mult: int = 1
     min_factor: float = 0.0
     cycle_decay: float = 1.0
-    horizon_fields = ("cycle_steps", "cycle_mult")
+    num_warmup_steps: int = 0
+    horizon_fields = ("num_warmup_steps", "cycle_steps", "cycle_mult")
 
     def __post_init__(self) -> None:
         check_int("cycle_steps", self.cycle_steps, 1)
         check_int("cycle_mult", self.cycle_mult, 1)
         check_number("min_factor", self.min_factor, low=0.0, high=1.0)
         check_number("cycle_decay", self.cycle_decay, low=0.0, high=1.0, low_open=True)
+        check_int("num_warmup_steps", self.num_warmup_steps)
 
     def __call__(self, step: float) -> float:
-        k, start, length = 0, 0, self.cycle_steps
-        while step >= start + length:
-            k, start, length = k + 1, start + length, length * self.cycle_mult
+        if step < self.num_warmup_steps:
+            return step / self.num_warmup_steps
+        t = step - self.num_warmup_steps
+        if self.cycle_mult == 1:
+            k, start, length = int(t // self.cycle_steps), (t // self.cycle_steps) * self.cycle_steps, self.cycle_steps
+        else:
+            k, start, length = 0, 0, self.cycle_steps
+            while t >= start + length:
+                k, start, length = k + 1, start + length, length * self.cycle_mult
         peak = self.cycle_decay**k
-        cosine = (1.0 + math.cos(math.pi * (step - start) / length)) / 2.0
+        cosine = (1.0 + math.cos(math.pi * (t - start) / length)) / 2.0
         return self.min_factor + (peak - self.min_factor) * cosine
