@@ -1,0 +1,467 @@
+"""Elementwise ops: the raw kernel calls (promotion, broadcasting) and their derivatives."""
+
+from __future__ import annotations
+
+import math
+
+from genesis import _dtype as dt
+from genesis._tensor import (Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes)
+from genesis.autograd.function import Function
+
+_FLOAT = 2
+_COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+                          "logical_xor"))
+_FLOAT_UNARY = frozenset(("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "erf"))
+Scalar = (int, float, bool)
+
+
+# -- raw layer -------------------------------------------------------------------------
+
+def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
+    """Run binary kernel ``op`` with PyTorch promotion and broadcasting (no autograd)."""
+    if type(a) is Tensor and type(b) is Tensor:
+        ref = a
+        if a.dtype is b.dtype:
+            dtype = a.dtype
+        else:
+            dtype = dt.result_type(a, b)
+        if a.device is not b.device and a.device != b.device:
+            if b.ndim == 0 and b.device.type == "cpu":
+                b = b.to(a.device)
+            elif a.ndim == 0 and a.device.type == "cpu":
+                a = a.to(b.device)
+                ref = b
+            else:
+                raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                                   f"least two devices, {a.device} and {b.device}!")
+        shape = a.shape if a.shape == b.shape else broadcast_shapes(a.shape, b.shape)
+    elif type(a) is Tensor:
+        if not isinstance(b, Scalar):
+            return binary_raw(op, a, _as_tensor(b, a), out)
+        ref, shape = a, a.shape
+        dtype = _scalar_promote(a, b)
+    else:
+        if not isinstance(a, Scalar):
+            return binary_raw(op, _as_tensor(a, b), b, out)
+        ref, shape = b, b.shape
+        dtype = _scalar_promote(b, a)
+    if op == "div" and dtype.kind != _FLOAT:
+        dtype = dt.get_default_dtype()
+    out_dtype = dt.bool_ if op in _COMPARISONS else dtype
+    if op not in ("logical_and", "logical_or", "logical_xor"):
+        if type(a) is Tensor:
+            a = _prepare(a, dtype, shape)
+        if type(b) is Tensor:
+            b = _prepare(b, dtype, shape)
+    else:
+        a = _expand_raw(a, shape) if type(a) is Tensor and a.shape != shape else a
+        b = _expand_raw(b, shape) if type(b) is Tensor and b.shape != shape else b
+    if out is not None:
+        if out.dtype is not out_dtype and op not in _COMPARISONS:
+            out_dtype = out.dtype
+        ref._backend.binary(op, a, b, out_dtype, out)
+        return out
+    storage = ref._backend.binary(op, a, b, out_dtype)
+    return _make(storage, shape, out_dtype, ref.device, ref._backend)
+
+
+def _scalar_promote(t: Tensor, s) -> dt.DType:
+    """Result dtype of tensor ``t`` with Python scalar ``s``: the tensor's unless ``s`` is of a
+    higher kind (float scalar with an integer tensor, int scalar with a bool tensor)."""
+    kind = t.dtype.kind
+    if (type(s) is float and kind != _FLOAT) or (type(s) is int and kind == 0):
+        return dt.result_type(t, s)
+    return t.dtype
+
+
+def _prepare(x: Tensor, dtype: dt.DType, shape: tuple) -> Tensor:
+    if x.dtype is not dtype:
+        x = _cast_raw(x, dtype)
+    if x.shape != shape:
+        x = _expand_raw(x, shape)
+    return x
+
+
+def _as_tensor(value, like: Tensor) -> Tensor:
+    from genesis._tensor import from_data
+    try:
+        return from_data(value, device=like.device)
+    except TypeError:
+        raise TypeError(f"unsupported operand: expected a Tensor or a number, got "
+                        f"{type(value).__name__}") from None
+
+
+def unary_raw(op: str, x: Tensor, out: Tensor | None = None) -> Tensor:
+    dtype = x.dtype
+    if op in _FLOAT_UNARY and dtype.kind != _FLOAT:
+        dtype = dt.get_default_dtype()
+        x = _cast_raw(x, dtype)
+    elif op == "logical_not":
+        dtype = dt.bool_
+    if out is not None:
+        x._backend.unary(op, x, out.dtype, out)
+        return out
+    return _make(x._backend.unary(op, x, dtype), x.shape, dtype, x.device, x._backend)
+
+
+def where_raw(cond: Tensor, a, b) -> Tensor:
+    ref = a if type(a) is Tensor else b if type(b) is Tensor else cond
+    dtype = dt.result_type(a, b)
+    shapes = [t.shape for t in (cond, a, b) if type(t) is Tensor]
+    shape = broadcast_shapes(*shapes)
+    if cond.dtype is not dt.bool_:
+        cond = binary_raw("ne", cond, 0)
+    cond = _expand_raw(cond, shape) if cond.shape != shape else cond
+    a = _prepare(a, dtype, shape) if type(a) is Tensor else a
+    b = _prepare(b, dtype, shape) if type(b) is Tensor else b
+    return _make(ref._backend.where(cond, a, b, dtype), shape, dtype, ref.device, ref._backend)
+
+
+# -- differentiable ops ------------------------------------------------------------------
+
+class Add(Function):
+    def forward(self, a, b):
+        return binary_raw("add", a, b)
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return binary_raw("sub", a, b)
+
+    def backward(self, g):
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return binary_raw("mul", a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (g * self.b if na else None), (g * self.a if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return binary_raw("div", a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        ga = g / self.b if na else None
+        gb = -(g * self.a) / (self.b * self.b) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = binary_raw("pow", a, b)
+        return self.out
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        ga = gb = None
+        if na:
+            ga = g * b * a ** (b - 1)
+        if nb:
+            log_a = a.log() if type(a) is Tensor else math.log(a) if a > 0 else float("nan")
+            gb = where(self.out == 0, 0.0, g * self.out * log_a) if type(a) is Tensor else \
+                g * self.out * log_a
+        return ga, gb
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return binary_raw("maximum", a, b)
+
+    def backward(self, g):
+        return _minmax_backward(g, self.a, self.b, self.needs_input_grad, "lt", "gt")
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return binary_raw("minimum", a, b)
+
+    def backward(self, g):
+        return _minmax_backward(g, self.a, self.b, self.needs_input_grad, "gt", "lt")
+
+
+def _minmax_backward(g, a, b, needs, lose_a: str, lose_b: str):
+    """Ties share the gradient equally, as PyTorch does."""
+    tie = where(a == b, g / 2, g)
+    ga = where(binary_raw(lose_a, a, b), 0.0, tie) if needs[0] else None
+    gb = where(binary_raw(lose_b, a, b), 0.0, tie) if needs[1] else None
+    return ga, gb
+
+
+class Unary(Function):
+    op = ""
+
+    def forward(self, x):
+        self.x = x
+        self.out = unary_raw(self.op, x)
+        return self.out
+
+
+class Neg(Unary):
+    op = "neg"
+
+    def backward(self, g):
+        return -g
+
+
+class Abs(Unary):
+    op = "abs"
+
+    def backward(self, g):
+        return g * self.x.sign()
+
+
+class Exp(Unary):
+    op = "exp"
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Unary):
+    op = "log"
+
+    def backward(self, g):
+        return g / self.x
+
+
+class Sqrt(Unary):
+    op = "sqrt"
+
+    def backward(self, g):
+        return g / (self.out * 2)
+
+
+class Rsqrt(Unary):
+    op = "rsqrt"
+
+    def backward(self, g):
+        return g * self.out * self.out * self.out * -0.5
+
+
+class Sin(Unary):
+    op = "sin"
+
+    def backward(self, g):
+        return g * self.x.cos()
+
+
+class Cos(Unary):
+    op = "cos"
+
+    def backward(self, g):
+        return -(g * self.x.sin())
+
+
+class Tanh(Unary):
+    op = "tanh"
+
+    def backward(self, g):
+        return g * (1 - self.out * self.out)
+
+
+class Sigmoid(Unary):
+    op = "sigmoid"
+
+    def backward(self, g):
+        return g * self.out * (1 - self.out)
+
+
+class Relu(Unary):
+    op = "relu"
+
+    def backward(self, g):
+        return where(self.out > 0, g, 0.0)
+
+
+class Erf(Unary):
+    op = "erf"
+
+    def backward(self, g):
+        return g * (-(self.x * self.x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+class Sign(Unary):
+    op = "sign"
+
+    def backward(self, g):
+        return g * 0
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return where_raw(cond, a, b)
+
+    def backward(self, g):
+        _, na, nb = self.needs_input_grad
+        return (None, where(self.cond, g, 0.0) if na else None,
+                where(self.cond, 0.0, g) if nb else None)
+
+
+class Clamp(Function):
+    def forward(self, x, lo, hi):
+        self.x, self.lo, self.hi = x, lo, hi
+        out = x
+        if lo is not None:
+            out = binary_raw("maximum", out, lo)
+        if hi is not None:
+            out = binary_raw("minimum", out, hi)
+        return out if out is not x else binary_raw("add", x, 0)
+
+    def backward(self, g):
+        x, lo, hi = self.x, self.lo, self.hi
+        keep = None
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = (x <= hi) if keep is None else keep.logical_and(x <= hi)
+        gx = where(keep, g, 0.0) if keep is not None else g
+        glo = where(x < lo, g, 0.0) if type(lo) is Tensor and self.needs_input_grad[1] else None
+        ghi = where(x > hi, g, 0.0) if type(hi) is Tensor and self.needs_input_grad[2] else None
+        return gx, glo, ghi
+
+
+# -- public functions (PyTorch names and signatures) ---------------------------------------
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other`` with broadcasting and type promotion."""
+    return Add.apply(input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other``."""
+    return Sub.apply(input, other if alpha == 1 else mul(other, alpha))
+
+
+def mul(input, other):
+    """Elementwise product."""
+    return Mul.apply(input, other)
+
+
+def div(input, other, *, rounding_mode: str | None = None):
+    """True division; ``rounding_mode`` ``"trunc"`` or ``"floor"`` rounds (no gradient)."""
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode={rounding_mode!r}, expected None, 'trunc' or "
+                         "'floor'")
+    q = binary_raw("div", input, other)
+    r = unary_raw("floor", q)
+    if rounding_mode == "trunc":  # round toward zero: floor of |q|, sign restored
+        r = binary_raw("mul", unary_raw("floor", unary_raw("abs", q)), unary_raw("sign", q))
+    dtype = dt.result_type(input, other)
+    return _cast_raw(r, dtype)
+
+
+def pow(input, exponent):  # noqa: A001 (PyTorch's name)
+    """``input ** exponent``."""
+    return Pow.apply(input, exponent)
+
+
+def maximum(input, other):
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    return Minimum.apply(input, other)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def abs(input):  # noqa: A001
+    return Abs.apply(input)
+
+
+def exp(input):
+    return Exp.apply(input)
+
+
+def log(input):
+    return Log.apply(input)
+
+
+def sqrt(input):
+    return Sqrt.apply(input)
+
+
+def rsqrt(input):
+    return Rsqrt.apply(input)
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def erf(input):
+    return Erf.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def square(input):
+    return Mul.apply(input, input)
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` else ``other`` (tensors or scalars, broadcast)."""
+    return Where.apply(condition, input, other)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Limit values to ``[min, max]`` (either may be ``None``; scalars or tensors)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must not be None")
+    return Clamp.apply(input, min, max)
+
+
+def _compare(op):
+    def fn(input, other):
+        return binary_raw(op, input, other)
+    fn.__name__ = op
+    fn.__doc__ = f"Elementwise ``{op}`` comparison; returns a bool tensor (no gradient)."
+    return fn
+
+
+eq, ne, lt, le, gt, ge = (_compare(o) for o in ("eq", "ne", "lt", "le", "gt", "ge"))
+logical_and, logical_or, logical_xor = (_compare(o) for o in ("logical_and", "logical_or",
+                                                              "logical_xor"))
+
+
+def logical_not(input):
+    """Elementwise not; returns a bool tensor."""
+    return unary_raw("logical_not", input)

@@ -1,0 +1,353 @@
+"""Movement ops as stride metadata (reshape, permute, expand, slicing) and joins (cat, stack)."""
+
+from __future__ import annotations
+
+from genesis._tensor import (Tensor, _contiguous_raw, _empty_raw, _expand_raw, _view, _wrap_dim,
+                             contiguous_strides, numel_of)
+from genesis.autograd.function import Function
+
+
+# -- raw stride arithmetic --------------------------------------------------------------------
+
+def infer_shape(shape, numel: int) -> tuple:
+    """Resolve a requested shape (with at most one -1) against ``numel`` elements."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = numel_of(tuple(s for s in shape if s != -1))
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if any(s < 0 for s in shape) or numel_of(shape) != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def view_strides(x: Tensor, shape: tuple) -> tuple | None:
+    """Strides that let ``shape`` view ``x`` without a copy, or None (PyTorch's rule)."""
+    if x.strides == contiguous_strides(x.shape):
+        return contiguous_strides(shape)
+    if numel_of(shape) == 0:
+        return contiguous_strides(shape)
+    # walk both shapes in chunks of equal element count; each old chunk must be contiguous
+    old = [(n, s) for n, s in zip(x.shape, x.strides) if n != 1]
+    new_strides = [0] * len(shape)
+    oi, ni = len(old) - 1, len(shape) - 1
+    while ni >= 0 or oi >= 0:
+        while ni >= 0 and shape[ni] == 1:
+            new_strides[ni] = 1 if ni == len(shape) - 1 else new_strides[ni + 1] * shape[ni + 1]
+            ni -= 1
+        if oi < 0:
+            return None if ni >= 0 else tuple(new_strides)
+        chunk_old, base = old[oi][0], old[oi][1]
+        oi -= 1
+        while oi >= 0 and old[oi][1] == old[oi + 1][1] * old[oi + 1][0]:
+            chunk_old *= old[oi][0]
+            oi -= 1
+        chunk_new, stride = 1, base
+        while chunk_new < chunk_old and ni >= 0:
+            new_strides[ni] = stride
+            stride *= shape[ni]
+            chunk_new *= shape[ni]
+            ni -= 1
+            while ni >= 0 and shape[ni] == 1 and chunk_new < chunk_old:
+                new_strides[ni] = stride
+                ni -= 1
+        if chunk_new != chunk_old:
+            return None
+    return tuple(new_strides)
+
+
+def reshape_raw(x: Tensor, shape: tuple) -> Tensor:
+    strides = view_strides(x, shape)
+    if strides is None:
+        x = _contiguous_raw(x)
+        strides = contiguous_strides(shape)
+    return _view(x, shape, strides, x.offset)
+
+
+# -- differentiable movement ops ---------------------------------------------------------------
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return reshape_raw(x, shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    def forward(self, x, dims):
+        self.dims = dims
+        return _view(x, tuple(x.shape[d] for d in dims), tuple(x.strides[d] for d in dims),
+                     x.offset)
+
+    def backward(self, g):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return g.permute(*inverse)
+
+
+class Expand(Function):
+    def forward(self, x, shape):
+        return _expand_raw(x, shape)
+
+    def backward(self, g):
+        return g  # the engine sums broadcast gradients back to the input shape
+
+
+class Contiguous(Function):
+    def forward(self, x):
+        return _contiguous_raw(x)
+
+    def backward(self, g):
+        return g
+
+
+class Strided(Function):
+    """A view at ``(shape, strides, offset)`` of the input's storage (basic indexing, narrow)."""
+
+    def forward(self, x, shape, strides, offset):
+        self.x_shape, self.x_strides, self.x_offset = x.shape, x.strides, x.offset
+        self.shape, self.strides, self.offset = shape, strides, offset
+        return _view(x, shape, strides, offset)
+
+    def backward(self, g):
+        from genesis._ops.creation import zeros
+        # a zero buffer laid out like the input (strides are never negative here), g written
+        # into the viewed positions, returned in the input's layout
+        if 0 in self.x_shape:
+            return zeros(self.x_shape, dtype=g.dtype, device=g.device)
+        span = 1 + sum((n - 1) * st for n, st in zip(self.x_shape, self.x_strides))
+        buf = zeros((span,), dtype=g.dtype, device=g.device)
+        target = _view(buf, self.shape, self.strides, self.offset - self.x_offset)
+        buf._backend.copy_(target, g)
+        return _view(buf, self.x_shape, self.x_strides, 0)
+
+
+# -- public functions ----------------------------------------------------------------------------
+
+def reshape(input, *shape):
+    """A tensor with ``shape`` and the same data: a view when strides allow, else a copy."""
+    shape = infer_shape(shape, input.numel())
+    if shape == input.shape:
+        return input
+    return Reshape.apply(input, shape)
+
+
+def view(input, *shape):
+    """Like :func:`reshape` but never copies: raises if the strides cannot express ``shape``."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        return input.to(shape[0])
+    shape = infer_shape(shape, input.numel())
+    if view_strides(input, shape) is None:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return Reshape.apply(input, shape) if shape != input.shape else input
+
+
+def permute(input, *dims):
+    """Reorder dimensions (a view)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    dims = tuple(_wrap_dim(d, input.ndim) for d in dims)
+    if sorted(dims) != list(range(input.ndim)):
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}"
+                           if len(dims) != input.ndim else f"permute: dims={dims} repeat a dim")
+    return Permute.apply(input, dims)
+
+
+def transpose(input, dim0: int, dim1: int):
+    """Swap two dimensions (a view)."""
+    dims = list(range(input.ndim))
+    a, b = _wrap_dim(dim0, input.ndim, "dim0"), _wrap_dim(dim1, input.ndim, "dim1")
+    if a == b:
+        return input
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(input, tuple(dims))
+
+
+def t(input):
+    """Transpose a tensor of at most 2 dimensions."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def expand(input, *sizes):
+    """Broadcast size-1 dimensions to ``sizes`` (a view; -1 keeps a size)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < input.ndim:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({input.ndim})")
+    lead = len(sizes) - input.ndim
+    shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else int(s)
+                  for i, s in enumerate(sizes))
+    if shape == input.shape:
+        return input
+    return Expand.apply(input, shape)
+
+
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+def squeeze(input, dim=None):
+    """Drop size-1 dimensions (all of them, or those in ``dim``)."""
+    if dim is None:
+        axes = [i for i, n in enumerate(input.shape) if n == 1]
+    else:
+        dims = (dim,) if isinstance(dim, int) else dim
+        axes = [_wrap_dim(d, input.ndim) for d in dims] if input.ndim else []
+        axes = [a for a in axes if input.shape[a] == 1]
+    if not axes:
+        return input
+    return reshape(input, tuple(n for i, n in enumerate(input.shape) if i not in axes))
+
+
+def unsqueeze(input, dim: int):
+    """Insert a size-1 dimension at ``dim``."""
+    d = _wrap_dim(dim, input.ndim + 1)
+    shape = input.shape[:d] + (1,) + input.shape[d:]
+    return Reshape.apply(input, shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    if input.ndim == 0:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, input.ndim), _wrap_dim(end_dim, input.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape[:s] + (numel_of(input.shape[s:e + 1]),) + input.shape[e + 1:]
+    return reshape(input, shape)
+
+
+def unflatten(input, dim: int, sizes):
+    d = _wrap_dim(dim, input.ndim)
+    sizes = infer_shape(tuple(sizes), input.shape[d])
+    return reshape(input, input.shape[:d] + sizes + input.shape[d + 1:])
+
+
+def contiguous(input):
+    """The tensor itself if row-major contiguous, else a contiguous copy."""
+    if input.offset == 0 and input.strides == contiguous_strides(input.shape):
+        return input
+    return Contiguous.apply(input)
+
+
+def narrow(input, dim: int, start: int, length: int):
+    """The slice ``start:start+length`` of dimension ``dim`` (a view)."""
+    d = _wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    if start < 0:
+        start += n
+    if not (0 <= start and length >= 0 and start + length <= n):
+        raise IndexError(f"narrow: start={start}, length={length} out of range for dimension {d} "
+                         f"of size {n}")
+    shape = input.shape[:d] + (length,) + input.shape[d + 1:]
+    return Strided.apply(input, shape, input.strides, input.offset + start * input.strides[d])
+
+
+class Cat(Function):
+    def forward(self, *tensors, dim):
+        self.dim = dim
+        self.sizes = [t.shape[dim] for t in tensors]
+        ref = tensors[0]
+        shape = list(ref.shape)
+        shape[dim] = sum(self.sizes)
+        from genesis import _dtype as dt
+        dtype = dt.result_type(*tensors)
+        out = _empty_raw(tuple(shape), dtype, ref.device)
+        pos = 0
+        for t, n in zip(tensors, self.sizes):
+            if n:
+                dst_shape = out.shape[:dim] + (n,) + out.shape[dim + 1:]
+                dst = _view(out, dst_shape, out.strides, out.offset + pos * out.strides[dim])
+                out._backend.copy_(dst, t)
+            pos += n
+        return out
+
+    def backward(self, g):
+        return tuple(split(g, self.sizes, self.dim))
+
+
+def cat(tensors, dim: int = 0):
+    """Concatenate along ``dim``; all shapes must match elsewhere."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    # PyTorch ignores 1-D empty tensors in cat
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = tensors[0]
+    d = _wrap_dim(dim, ref.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
+                                     if j != d):
+            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. "
+                               f"Expected {ref.shape} (except dim {d}) but got {t.shape} for "
+                               f"tensor number {i} in the list.")
+        if t.device != ref.device:
+            raise RuntimeError(f"cat(): all tensors must be on the same device; got {ref.device} "
+                               f"and {t.device}")
+    if len(tensors) == 1:
+        return tensors[0] if not tensors[0].requires_grad else Contiguous.apply(tensors[0]) \
+            if not tensors[0].is_contiguous() else tensors[0] * 1
+    return Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors, dim: int = 0):
+    """Stack equally-shaped tensors along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{tensors[0].shape} at entry 0 and {t.shape} at entry {i}")
+    d = _wrap_dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """Split into chunks of ``split_size`` (last may be smaller) or of the listed sizes."""
+    d = _wrap_dim(dim, tensor.ndim)
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0 and n:
+            raise RuntimeError(f"split: split_size={size}, expected a positive integer")
+        sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                               f"tensor's size at dimension {d}), but got split_sizes={sizes}")
+    out, pos = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, pos, s))
+        pos += s
+    return tuple(out)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    """Split into ``chunks`` pieces of ``ceil(n / chunks)`` (the last may be smaller)."""
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise RuntimeError(f"chunk: chunks={chunks!r}, expected a positive integer")
+    n = input.shape[_wrap_dim(dim, input.ndim)]
+    size = -(-n // chunks) if n else 1
+    return split(input, size, dim)
+
+
+def unbind(input, dim: int = 0):
+    d = _wrap_dim(dim, input.ndim)
+    return tuple(squeeze(p, d) for p in split(input, 1, d))

@@ -1,0 +1,386 @@
+"""The Tensor: a strided view of a backend storage, plus autograd fields.
+
+This module holds the object and the *raw* layer under autograd: helpers
+that call a backend kernel and wrap the storage it returns. Differentiable
+ops (``genesis._ops``) are built on them and attach themselves as methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genesis import _dtype as dt
+from genesis._device import Device, device as _device
+from genesis.autograd import engine
+from genesis.autograd.grad_mode import _State
+
+__all__ = ["Tensor"]
+
+_CONTIGUOUS: dict = {}
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    """Row-major strides (in elements) of ``shape``."""
+    s = _CONTIGUOUS.get(shape)
+    if s is None:
+        acc, out = 1, []
+        for n in reversed(shape):
+            out.append(acc)
+            acc *= max(n, 1)
+        s = _CONTIGUOUS[shape] = tuple(reversed(out))
+    return s
+
+
+def numel_of(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class Tensor:
+    """An n-dimensional array on a device, with autograd.
+
+    Create tensors with :func:`genesis.tensor`, :func:`genesis.zeros` and the
+    other factory functions. Attributes ``storage``, ``shape``, ``strides``
+    (in elements), ``offset`` and ``dtype`` describe the view a backend kernel
+    reads (see :mod:`genesis.backends.protocol`).
+    """
+
+    __slots__ = ("storage", "shape", "strides", "offset", "dtype", "device", "_backend",
+                 "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+
+    # -- construction ------------------------------------------------------------------
+    def __init__(self, data=None, *, dtype: dt.DType | None = None,
+                 device: str | Device | None = None, requires_grad: bool = False) -> None:
+        src = from_data(data if data is not None else [], dtype=dtype, device=device)
+        for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
+            setattr(self, name, getattr(src, name))
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+
+    # -- metadata ----------------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or its length along ``dim``."""
+        if dim is None:
+            return self.shape
+        return self.shape[_wrap_dim(dim, len(self.shape), "dim")]
+
+    def numel(self) -> int:
+        return numel_of(self.shape)
+
+    def stride(self, dim: int | None = None):
+        return self.strides if dim is None else self.strides[_wrap_dim(dim, self.ndim, "dim")]
+
+    def storage_offset(self) -> int:
+        return self.offset
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def is_contiguous(self) -> bool:
+        if self.strides == contiguous_strides(self.shape):
+            return True
+        return all(st == cs for st, cs, n in zip(self.strides, contiguous_strides(self.shape),
+                                                  self.shape) if n != 1)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None or not self.requires_grad
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values without autograd history (shares storage)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
+        for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
+            setattr(self, name, getattr(value, name))
+
+    # -- autograd ----------------------------------------------------------------------
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate gradients of this tensor into the ``.grad`` of graph leaves.
+
+        ``gradient`` is required unless the tensor has exactly one element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
+                                   f"tensor has shape {self.shape}: pass gradient=")
+            gradient = _full_raw(self.shape, 1, self.dtype, self.device)
+        elif not isinstance(gradient, Tensor) or gradient.shape != self.shape:
+            raise RuntimeError(f"backward: gradient must be a Tensor of shape {self.shape}, got "
+                               f"{getattr(gradient, 'shape', type(gradient).__name__)}")
+        engine.run_backward(self, gradient, retain_graph=create_graph if retain_graph is None
+                            else retain_graph, create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """A view of the same storage that is not part of any graph."""
+        return _make(self.storage, self.shape, self.dtype, self.device, self._backend,
+                     self.strides, self.offset)
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
+                               "variables")
+        if requires_grad and not (self.dtype.is_floating_point):
+            raise RuntimeError(f"requires_grad_: only floating point tensors can require "
+                               f"gradients, got dtype {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    # -- host interop ------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """A host numpy copy (errors if the tensor requires grad, like PyTorch)."""
+        if self.requires_grad and _State.enabled:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._backend.to_numpy(self)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._backend.to_numpy(self)
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
+                               "Scalar")
+        return self._backend.to_numpy(self).reshape(()).item()
+
+    def tolist(self):
+        return self._backend.to_numpy(self).tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind != 1 or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __format__(self, spec: str) -> str:
+        if self.numel() == 1 and spec:
+            return format(self.item(), spec)
+        return str(self) if not spec else format(str(self), spec)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._backend.to_numpy(self).astype(
+            np.float32 if self.dtype is dt.bfloat16 else None), separator=", ", precision=4,
+            threshold=1000, prefix="tensor(")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (dt.float32, dt.int64, dt.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None and self.requires_grad:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _wrap_dim(dim: int, ndim: int, name: str = "dim") -> int:
+    """Normalise a possibly negative dimension index, with PyTorch's error message."""
+    n = max(ndim, 1)
+    if not isinstance(dim, int) or not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim!r}) for argument {name!r}")
+    return dim + n if dim < 0 else dim
+
+
+# -- raw layer: wrap kernel results (no autograd) ----------------------------------------
+
+def _make(storage, shape: tuple, dtype: dt.DType, device: Device, backend,
+          strides: tuple | None = None, offset: int = 0) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t.storage = storage
+    t.shape = shape
+    t.strides = contiguous_strides(shape) if strides is None else strides
+    t.offset = offset
+    t.dtype = dtype
+    t.device = device
+    t._backend = backend
+    t.requires_grad = False
+    t.grad = None
+    t._ctx = None
+    t._retains_grad = False
+    return t
+
+
+def _view(x: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
+    return _make(x.storage, shape, x.dtype, x.device, x._backend, strides, offset)
+
+
+def _empty_raw(shape: tuple, dtype: dt.DType, device: Device) -> Tensor:
+    b = device.backend
+    return _make(b.empty(shape, dtype, device.index), shape, dtype, device, b)
+
+
+def _full_raw(shape: tuple, value, dtype: dt.DType, device: Device) -> Tensor:
+    t = _empty_raw(shape, dtype, device)
+    t._backend.fill_(t, value)
+    return t
+
+
+def _cast_raw(x: Tensor, dtype: dt.DType) -> Tensor:
+    if x.dtype is dtype:
+        return x
+    out = _empty_raw(x.shape, dtype, x.device)
+    x._backend.copy_(out, x)
+    return out
+
+
+def _contiguous_raw(x: Tensor) -> Tensor:
+    if x.offset == 0 and x.strides == contiguous_strides(x.shape):
+        return x
+    out = _empty_raw(x.shape, x.dtype, x.device)
+    x._backend.copy_(out, x)
+    return out
+
+
+def _expand_raw(x: Tensor, shape: tuple) -> Tensor:
+    """Broadcast ``x`` to ``shape`` as a stride-0 view."""
+    lead = len(shape) - len(x.shape)
+    strides = [0] * lead
+    for i, (n, st) in enumerate(zip(x.shape, x.strides)):
+        if n == shape[lead + i]:
+            strides.append(st)
+        elif n == 1:
+            strides.append(0)
+        else:
+            raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match the "
+                               f"existing size ({n}) at non-singleton dimension {lead + i}. Target "
+                               f"sizes: {list(shape)}. Tensor sizes: {list(x.shape)}")
+    return _view(x, shape, tuple(strides), x.offset)
+
+
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """The shape all ``shapes`` broadcast to (PyTorch/numpy rules)."""
+    ndim = max(len(s) for s in shapes)
+    out = [1] * ndim
+    for s in shapes:
+        for i, n in enumerate(s, ndim - len(s)):
+            if n != out[i]:
+                if out[i] == 1:
+                    out[i] = n
+                elif n != 1:
+                    raise RuntimeError(f"shapes {[tuple(x) for x in shapes]} cannot be broadcast "
+                                       f"together (mismatch at dimension {i})")
+    return tuple(out)
+
+
+# -- host data -> tensor ------------------------------------------------------------------
+
+def numpy_dtype(dtype: dt.DType) -> np.dtype:
+    """The numpy dtype that holds ``dtype`` on the host (bfloat16 via ``ml_dtypes``)."""
+    if dtype is dt.bfloat16:
+        import ml_dtypes
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(dtype.name)
+
+
+def dtype_of_numpy(npdtype: np.dtype) -> dt.DType:
+    name = np.dtype(npdtype).name
+    if name in ("float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16", "int32",
+                "int64", "bool"):
+        return dt.dtype_from_name(name)
+    raise TypeError(f"can't convert numpy array of dtype {name}; supported: float64, float32, "
+                    "float16, bfloat16, int64, int32, int16, int8, uint8, bool")
+
+
+def from_data(data, dtype: dt.DType | None = None, device: str | Device | None = None) -> Tensor:
+    """Build a tensor holding a copy of ``data`` (nested lists, scalars, numpy arrays, tensors)."""
+    dev = _device(device)
+    if isinstance(data, Tensor):
+        arr = data._backend.to_numpy(data)
+    elif isinstance(data, (list, tuple)) and _contains_tensor(data):
+        arr = np.array([np.asarray(from_data(d).numpy()) for d in data])
+    else:
+        arr = np.asarray(data)
+    if dtype is None:
+        if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
+            dtype = dt.get_default_dtype()
+        elif arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
+            dtype = dt.int64
+        elif arr.dtype.kind == "O":
+            raise TypeError(f"tensor: could not infer dtype of data={data!r:.80}; expected numbers, "
+                            "nested lists of equal length or a numpy array")
+        else:
+            dtype = dtype_of_numpy(arr.dtype)
+    elif not isinstance(dtype, dt.DType):
+        raise TypeError(f"tensor: dtype={dtype!r}, expected a genesis dtype such as "
+                        "genesis.float32")
+    arr = np.ascontiguousarray(arr, dtype=numpy_dtype(dtype))
+    b = dev.backend
+    return _make(b.from_numpy(arr, dev.index), arr.shape, dtype, dev, b)
+
+
+def _contains_tensor(seq) -> bool:
+    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _contains_tensor(x))
+               for x in seq)

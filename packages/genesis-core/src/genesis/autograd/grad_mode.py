@@ -1,0 +1,76 @@
+"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+Each works as a context manager and as a decorator, like PyTorch's.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, TypeVar
+
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled"]
+
+F = TypeVar("F", bound=Callable)
+
+
+class _State:
+    enabled = True  # read on every op: a class attribute is the cheapest global
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record the autograd graph."""
+    return _State.enabled
+
+
+class _GradMode:
+    _mode: bool
+
+    def __enter__(self) -> None:
+        self._prev = _State.enabled
+        _State.enabled = self._mode
+
+    def __exit__(self, *exc) -> None:
+        _State.enabled = self._prev
+
+    def __call__(self, fn: F) -> F:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = _State.enabled
+            _State.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _State.enabled = prev
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):  # noqa: N801 (PyTorch's name)
+    """Context manager / decorator: ops inside record no graph."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Context manager / decorator: re-enable recording inside ``no_grad``."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801
+    """``set_grad_enabled(mode)``: sets recording now; as a context manager restores it on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode={mode!r}, expected a bool")
+        self._mode = mode
+        self._prev = _State.enabled
+        _State.enabled = mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        _State.enabled = self._prev

@@ -1,0 +1,156 @@
+"""Discovers backend plugins through entry points and keeps the device table.
+
+Loading is forgiving: a plugin that raises while importing or registering
+is skipped with a warning naming it, and :func:`report` keeps the full
+traceback so the real cause is one call away.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+
+import pluggy
+
+from genesis.backends import hookspecs
+from genesis.backends.protocol import Backend
+
+ENV_VAR = "GENESIS_BACKENDS"
+
+
+@dataclass
+class PluginRecord:
+    """One discovered entry point and what became of it."""
+
+    name: str
+    value: str
+    distribution: str
+    status: str  # "loaded", "failed", "disabled"
+    devices: tuple = ()
+    error: str = ""  # full traceback for a failed plugin, reason for a disabled one
+
+
+class Registry:
+    """The loaded plugins and the backend serving each device type."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        self.backends: dict[str, Backend] = {}
+        self.records: list[PluginRecord] = []
+        self.loaded = False
+
+    def load_entry_points(self) -> None:
+        """Load every plugin of the entry-point group allowed by ``GENESIS_BACKENDS``."""
+        self.loaded = True
+        allowed = os.environ.get(ENV_VAR)
+        allowed = None if allowed is None else {s.strip() for s in allowed.split(",") if s.strip()}
+        for ep in metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP):
+            dist = getattr(ep.dist, "name", "?") if getattr(ep, "dist", None) else "?"
+            if any(r.name == ep.name and r.value == ep.value for r in self.records):
+                continue  # the same distribution seen twice on sys.path
+            record = PluginRecord(ep.name, ep.value, dist, "loaded")
+            self.records.append(record)
+            if allowed is not None and ep.name not in allowed:
+                record.status = "disabled"
+                record.error = f"not listed in {ENV_VAR}={os.environ[ENV_VAR]!r}"
+                continue
+            try:
+                self.register_plugin(ep.load(), ep.name, record)
+            except Exception as exc:  # a broken plugin must not break `import genesis`
+                record.status = "failed"
+                record.error = traceback.format_exc()
+                warnings.warn(f"genesis: backend plugin {ep.name!r} ({ep.value}, from "
+                              f"{dist}) failed to load and is skipped: {exc!r}. "
+                              "genesis.backends.report() shows the traceback.",
+                              RuntimeWarning, stacklevel=2)
+
+    def register_plugin(self, plugin: object, name: str, record: PluginRecord | None = None) -> None:
+        """Register a hook-implementing module/object and the backends it returns."""
+        self.manager.register(plugin, name=name)
+        try:
+            self.manager.check_pending()
+            results = _call_plugin(self.manager, plugin)
+            found = []
+            for backend in results:
+                missing = [m for m in ("name", "availability", "empty", "binary") if
+                           not hasattr(backend, m)]
+                if missing:
+                    raise TypeError(f"plugin {name!r} returned {backend!r}, which lacks {missing} "
+                                    "of the genesis Backend protocol")
+                self.backends[backend.name] = backend
+                found.append(backend.name)
+        except Exception:
+            self.manager.unregister(plugin)
+            raise
+        if record is not None:
+            record.devices = tuple(found)
+
+    def get(self, device_type: str) -> Backend:
+        if not self.loaded:
+            self.load_entry_points()
+        backend = self.backends.get(device_type)
+        if backend is None:
+            raise RuntimeError(_unknown_device_message(device_type, self))
+        return backend
+
+
+def _call_plugin(manager: pluggy.PluginManager, plugin: object) -> list:
+    """Call the registration hook of one plugin only (keyword-argument call)."""
+    impls = [i for i in manager.hook.genesis_register_backends.get_hookimpls() if i.plugin is plugin]
+    out = []
+    for impl in impls:
+        res = impl.function()
+        out.extend(res if isinstance(res, (list, tuple)) else [res])
+    return out
+
+
+def _unknown_device_message(device_type: str, registry: Registry) -> str:
+    failed = [r for r in registry.records if r.status != "loaded"]
+    known = sorted(registry.backends)
+    if not known:
+        msg = (f"no genesis backend is installed, so device {device_type!r} is unavailable. "
+               "Install one, e.g. `pip install genesis-backend-cpu` (numpy, device 'cpu') or "
+               "`pip install genesis-backend-triton` (device 'cuda').")
+    else:
+        msg = f"unknown device type {device_type!r}; registered device types: {known}."
+        if device_type == "cuda":
+            msg += " Install `genesis-backend-triton` for device 'cuda'."
+    if failed:
+        msg += " Plugins not loaded: " + ", ".join(f"{r.name} ({r.status})" for r in failed)
+        msg += "; genesis.backends.report() says why."
+    return msg
+
+
+registry = Registry()
+
+
+def report(file=None) -> str:
+    """Describe every discovered backend entry point, its status and devices.
+
+    For a plugin that failed to load the full traceback is included. The text
+    is returned and, if ``file`` is given (e.g. ``sys.stdout``), also written.
+    """
+    if not registry.loaded:
+        registry.load_entry_points()
+    lines = [f"genesis backends (entry-point group {hookspecs.ENTRY_POINT_GROUP!r}, "
+             f"{ENV_VAR}={os.environ.get(ENV_VAR)!r}):"]
+    if not registry.records and not registry.backends:
+        lines.append("  (none discovered) -- install e.g. genesis-backend-cpu")
+    for r in registry.records:
+        lines.append(f"  {r.name} = {r.value}  [{r.distribution}]  {r.status}")
+        for dev in r.devices:
+            ok, why = registry.backends[dev].availability()
+            lines.append(f"    device {dev!r}: " + ("available" if ok else f"unavailable: {why}"))
+        if r.error:
+            lines.extend("    " + line for line in r.error.rstrip().splitlines())
+    manual = set(registry.backends) - {d for r in registry.records for d in r.devices}
+    for dev in sorted(manual):
+        lines.append(f"  (registered in-process) device {dev!r}")
+    text = "\n".join(lines)
+    if file is not None:
+        print(text, file=file)
+    return text
