@@ -151,18 +151,17 @@ class LRScheduler:
         A schedule that wraps a plain function or lambda is stored as None and
         reported with a warning: re-create it before ``load_state_dict``.
         """
-        schedules = []
-        for i, s in enumerate(self._schedules):
-            data = s.to_dict()
-            if data is None:
-                warnings.warn(
-                    f"{type(self).__name__}: the schedule of param group {i} "
-                    f"({_describe(s)}) is a plain function and is not saved in state_dict; "
-                    "construct the scheduler with the same function before load_state_dict",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            schedules.append(data)
+        schedules = [s.to_dict() for s in self._schedules]
+        lost = [i for i, data in enumerate(schedules) if data is None]
+        if lost:
+            names = sorted({_describe(self._schedules[i]) for i in lost})
+            warnings.warn(
+                f"{type(self).__name__}: the schedule of param group(s) {lost} ({', '.join(names)}) "
+                "is a plain function and is not saved in state_dict; construct the scheduler "
+                "with the same function before load_state_dict",
+                UserWarning,
+                stacklevel=2,
+            )
         state = {
             "type": type(self).__name__,
             "last_epoch": self.last_epoch,

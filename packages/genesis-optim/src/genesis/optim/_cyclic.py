@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from genesis.optim._base import LRScheduler
-from genesis.optim._schedules import Cyclic, OneCycle
+from genesis.optim._schedules import Cyclic, OneCycle, Rescaled
 from genesis.optim._validate import check_int, check_number, param_groups, per_group
 
 
@@ -148,7 +148,10 @@ class OneCycleLR(LRScheduler):
         """Per-group momentum at ``step`` (None without ``cycle_momentum``)."""
         if not self.cycle_momentum:
             return None
-        return [
-            s.momentum(base, top, step)
-            for s, base, top in zip(self._schedules, self.base_momentums, self.max_momentums)
-        ]
+        out = []
+        for s, base, top in zip(self._schedules, self.base_momentums, self.max_momentums):
+            at = step
+            if isinstance(s, Rescaled):
+                s, at = s.inner, s.inner_step(step)
+            out.append(s.momentum(base, top, at))
+        return out

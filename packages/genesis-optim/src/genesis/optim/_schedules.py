@@ -326,11 +326,15 @@ class Rescaled(Schedule):
     def end(self) -> float | None:
         return self.new_end
 
+    def inner_step(self, step: float) -> float:
+        """The step of ``inner`` that ``step`` maps to."""
+        if step <= self.start:
+            return step
+        ratio = (self.old_end - self.start) / (self.new_end - self.start)
+        return self.start + (step - self.start) * ratio
+
     def lr(self, base_lr: float, step: float) -> float:
-        if step > self.start:
-            ratio = (self.old_end - self.start) / (self.new_end - self.start)
-            step = self.start + (step - self.start) * ratio
-        return self.inner.lr(base_lr, step)
+        return self.inner.lr(base_lr, self.inner_step(step))
 
 
 def anneal(start: float, end: float, pct: float, strategy: str) -> float:

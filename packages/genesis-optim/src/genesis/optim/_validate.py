@@ -77,8 +77,9 @@ def param_groups(optimizer: Any) -> list[dict[str, Any]]:
 
 
 def check_positive_lrs(optimizer: Any) -> list[float]:
-    """Each group's learning rate, checked to be a positive number."""
+    """Each group's base LR (``initial_lr`` if set, else ``lr``), checked to be positive."""
     lrs = []
     for i, group in enumerate(param_groups(optimizer)):
-        lrs.append(check_number(f"param_groups[{i}]['lr']", group.get("lr"), low=0.0, low_open=True))
+        key = "initial_lr" if "initial_lr" in group else "lr"
+        lrs.append(check_number(f"param_groups[{i}][{key!r}]", group.get(key), low=0.0, low_open=True))
     return lrs
