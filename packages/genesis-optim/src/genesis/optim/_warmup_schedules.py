@@ -196,9 +196,12 @@ class WarmupStableDecay(FactorSchedule):
         warm, stable = self.num_warmup_steps, self.num_warmup_steps + self.num_stable_steps
         if step < warm:
             p = _warmup(step, warm)
-            shapes = {"linear": p, "cosine": 0.5 * (1.0 - math.cos(math.pi * p))}
-            f = shapes.get(self.warmup_type, None)
-            f = 1.0 - math.sqrt(1.0 - p) if f is None else f
+            if self.warmup_type == "linear":
+                f = p
+            elif self.warmup_type == "cosine":
+                f = 0.5 * (1.0 - math.cos(math.pi * p))
+            else:
+                f = 1.0 - math.sqrt(1.0 - p)
         elif step < stable:
             return 1.0
         elif step < stable + self.num_decay_steps:
