@@ -230,9 +230,11 @@ class Tensor:
         return str(self) if not spec else format(str(self), spec)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._backend.to_numpy(self).astype(
-            np.float32 if self.dtype is dt.bfloat16 else None), separator=", ", precision=4,
-            threshold=1000, prefix="tensor(")
+        values = self._backend.to_numpy(self)
+        if self.dtype is dt.bfloat16:
+            values = values.astype(np.float32)
+        body = np.array2string(values, separator=", ", precision=4, threshold=1000,
+                               prefix="tensor(")
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")

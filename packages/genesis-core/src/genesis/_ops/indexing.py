@@ -45,7 +45,7 @@ def _parse(x: Tensor, key) -> tuple:
             expanded.extend([slice(None)] * (x.ndim - n_real))
         else:
             expanded.append(k)
-    if Ellipsis not in key:
+    if not any(k is Ellipsis for k in key):
         expanded.extend([slice(None)] * (x.ndim - n_real))
     shape, strides, offset = [], [], x.offset
     advanced: dict = {}

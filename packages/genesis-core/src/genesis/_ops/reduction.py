@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 from genesis import _dtype as dt
@@ -31,7 +32,7 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 
 def reduce_raw(op: str, x: Tensor, axes: tuple, keepdim: bool, dtype: dt.DType) -> Tensor:
     """Run reduce kernel ``op`` over ``axes`` (no autograd)."""
-    if op in ("max", "min") and any(x.shape[a] == 0 for a in axes):
+    if op in ("max", "min") and builtins.any(x.shape[a] == 0 for a in axes):
         raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0, "
                          f"or a non-zero size along the reduced dimensions; shape {x.shape}")
     storage = x._backend.reduce(op, x, axes, dtype)

@@ -284,6 +284,17 @@ def remainder(self, other):
     return self - q * other
 
 
+def _operator(fn):
+    """A binary dunder: unknown operand types give NotImplemented (Python then falls back)."""
+    def op(self, other):
+        if not isinstance(other, (Tensor, int, float, bool, list, tuple)) and \
+                type(other).__module__ != "numpy":
+            return NotImplemented
+        return fn(self, other)
+    op.__name__ = fn.__name__
+    return op
+
+
 def _reversed(fn):
     def r(self, other):
         return fn(other, self)
@@ -371,8 +382,8 @@ def bind() -> None:
         "__rpow__": _reversed(E.pow), "__neg__": E.neg, "__abs__": E.abs, "__pos__": lambda s: s,
         "__matmul__": linalg.matmul, "__rmatmul__": _reversed(linalg.matmul),
         "__floordiv__": floor_divide, "__rfloordiv__": _reversed(floor_divide),
-        "__mod__": remainder, "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le,
-        "__gt__": E.gt, "__ge__": E.ge, "__and__": _bitwise("logical_and"),
+        "__mod__": remainder, "__eq__": _operator(E.eq), "__ne__": _operator(E.ne),
+        "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge, "__and__": _bitwise("logical_and"),
         "__or__": _bitwise("logical_or"), "__xor__": _bitwise("logical_xor"),
         "__invert__": _invert,
     }
