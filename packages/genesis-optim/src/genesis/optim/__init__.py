@@ -4,10 +4,37 @@ Ships in the ``genesis-optim`` distribution; ``genesis/__init__.py`` (in
 genesis-core) extends its ``__path__`` so this subpackage is found.
 """
 
-from genesis.optim import lr_scheduler
-from genesis.optim.lr_scheduler import *  # noqa: F403
-from genesis.optim.lr_scheduler import __all__ as _scheduler_names
-from genesis.optim.schedule_helpers import *  # noqa: F403
-from genesis.optim.schedule_helpers import __all__ as _helper_names
+from genesis.optim import lr_finder, lr_scheduler, schedule_helpers, schedule_plot
+from genesis.optim.lr_finder import LRRangeTestResult, lr_range_test
+from genesis.optim.lr_scheduler import (ChainedScheduler, ConstantLR, CosineAnnealingLR,
+                                        CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
+                                        LambdaLR, LastLR, LinearLR, LRScheduler,
+                                        MultiplicativeLR, MultiStepLR, OneCycleLR, PolynomialLR,
+                                        ReduceLROnPlateau, SequentialLR, StepLR)
+from genesis.optim.schedule_helpers import (get_constant_schedule,
+                                            get_constant_schedule_with_warmup,
+                                            get_cosine_restarts_schedule,
+                                            get_cosine_schedule_with_warmup,
+                                            get_cosine_with_hard_restarts_schedule_with_warmup,
+                                            get_inverse_sqrt_schedule,
+                                            get_linear_schedule_with_warmup,
+                                            get_polynomial_decay_schedule,
+                                            get_polynomial_decay_schedule_with_warmup,
+                                            get_step_decay_schedule, get_transformer_schedule,
+                                            get_wsd_schedule)
+from genesis.optim.schedule_plot import format_schedule, plot_schedule, plot_schedule_text
 
-__all__ = ["lr_scheduler", *_scheduler_names, *_helper_names]
+__all__ = [
+    "lr_finder", "lr_scheduler", "schedule_helpers", "schedule_plot",
+    "LRRangeTestResult", "lr_range_test",
+    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "ExponentialLR", "LambdaLR", "LastLR", "LinearLR", "LRScheduler",
+    "MultiplicativeLR", "MultiStepLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau",
+    "SequentialLR", "StepLR",
+    "get_constant_schedule", "get_constant_schedule_with_warmup", "get_cosine_restarts_schedule",
+    "get_cosine_schedule_with_warmup", "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "get_inverse_sqrt_schedule", "get_linear_schedule_with_warmup",
+    "get_polynomial_decay_schedule", "get_polynomial_decay_schedule_with_warmup",
+    "get_step_decay_schedule", "get_transformer_schedule", "get_wsd_schedule",
+    "format_schedule", "plot_schedule", "plot_schedule_text",
+]
