@@ -19,7 +19,7 @@ Scalar = (int, float, bool)
 
 def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
     """Run binary kernel ``op`` with PyTorch promotion and broadcasting (no autograd)."""
-    if type(a) is Tensor and type(b) is Tensor:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
         ref = a
         if a.dtype is b.dtype:
             dtype = a.dtype
@@ -35,7 +35,7 @@ def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
                 raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                    f"least two devices, {a.device} and {b.device}!")
         shape = a.shape if a.shape == b.shape else broadcast_shapes(a.shape, b.shape)
-    elif type(a) is Tensor:
+    elif isinstance(a, Tensor):
         if not isinstance(b, Scalar):
             return binary_raw(op, a, _as_tensor(b, a), out)
         ref, shape = a, a.shape
@@ -49,13 +49,13 @@ def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
         dtype = dt.get_default_dtype()
     out_dtype = dt.bool_ if op in _COMPARISONS else dtype
     if op not in ("logical_and", "logical_or", "logical_xor"):
-        if type(a) is Tensor:
+        if isinstance(a, Tensor):
             a = _prepare(a, dtype, shape)
-        if type(b) is Tensor:
+        if isinstance(b, Tensor):
             b = _prepare(b, dtype, shape)
     else:
-        a = _expand_raw(a, shape) if type(a) is Tensor and a.shape != shape else a
-        b = _expand_raw(b, shape) if type(b) is Tensor and b.shape != shape else b
+        a = _expand_raw(a, shape) if isinstance(a, Tensor) and a.shape != shape else a
+        b = _expand_raw(b, shape) if isinstance(b, Tensor) and b.shape != shape else b
     if out is not None:
         if out.dtype is not out_dtype and op not in _COMPARISONS:
             out_dtype = out.dtype
@@ -105,15 +105,15 @@ def unary_raw(op: str, x: Tensor, out: Tensor | None = None) -> Tensor:
 
 
 def where_raw(cond: Tensor, a, b) -> Tensor:
-    ref = a if type(a) is Tensor else b if type(b) is Tensor else cond
+    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
     dtype = dt.result_type(a, b)
-    shapes = [t.shape for t in (cond, a, b) if type(t) is Tensor]
+    shapes = [t.shape for t in (cond, a, b) if isinstance(t, Tensor)]
     shape = broadcast_shapes(*shapes)
     if cond.dtype is not dt.bool_:
         cond = binary_raw("ne", cond, 0)
     cond = _expand_raw(cond, shape) if cond.shape != shape else cond
-    a = _prepare(a, dtype, shape) if type(a) is Tensor else a
-    b = _prepare(b, dtype, shape) if type(b) is Tensor else b
+    a = _prepare(a, dtype, shape) if isinstance(a, Tensor) else a
+    b = _prepare(b, dtype, shape) if isinstance(b, Tensor) else b
     return _make(ref._backend.where(cond, a, b, dtype), shape, dtype, ref.device, ref._backend)
 
 
@@ -170,8 +170,8 @@ class Pow(Function):
         if na:
             ga = g * b * a ** (b - 1)
         if nb:
-            log_a = a.log() if type(a) is Tensor else math.log(a) if a > 0 else float("nan")
-            gb = where(self.out == 0, 0.0, g * self.out * log_a) if type(a) is Tensor else \
+            log_a = a.log() if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
+            gb = where(self.out == 0, 0.0, g * self.out * log_a) if isinstance(a, Tensor) else \
                 g * self.out * log_a
         return ga, gb
 
@@ -331,8 +331,8 @@ class Clamp(Function):
         if hi is not None:
             keep = (x <= hi) if keep is None else keep.logical_and(x <= hi)
         gx = where(keep, g, 0.0) if keep is not None else g
-        glo = where(x < lo, g, 0.0) if type(lo) is Tensor and self.needs_input_grad[1] else None
-        ghi = where(x > hi, g, 0.0) if type(hi) is Tensor and self.needs_input_grad[2] else None
+        glo = where(x < lo, g, 0.0) if isinstance(lo, Tensor) and self.needs_input_grad[1] else None
+        ghi = where(x > hi, g, 0.0) if isinstance(hi, Tensor) and self.needs_input_grad[2] else None
         return gx, glo, ghi
 
 
