@@ -22,30 +22,128 @@ __path__ = extend_path(__path__, __name__)  # genesis.optim ships in another dis
 
 from genesis import backends  # noqa: E402
 from genesis._device import Device, device  # noqa: E402
-from genesis._dtype import (DType, bfloat16, bool_ as bool, float16, float32, float64,  # noqa: E402
-                            get_default_dtype, int8, int16, int32, int64, promote_types,
-                            result_type, set_default_dtype, uint8)
-from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
+from genesis._dtype import (  # noqa: E402
+                            DType,
+                            bfloat16,
+                            float16,
+                            float32,
+                            float64,
+                            get_default_dtype,
+                            int8,
+                            int16,
+                            int32,
+                            int64,
+                            promote_types,
+                            result_type,
+                            set_default_dtype,
+                            uint8,
+)
+from genesis._dtype import bool_ as bool
 from genesis._ops import tensor_methods as _tensor_methods  # noqa: E402
-from genesis._ops.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy,  # noqa: E402
-                                   full, full_like, linspace, ones, ones_like, rand, rand_like,
-                                   randint, randint_like, randn, randn_like, randperm, tensor,
-                                   zeros, zeros_like)
-from genesis._ops.elementwise import (abs, add, clamp, cos, div, eq, erf, exp, ge, gt,  # noqa: E402
-                                      le, log, logical_and, logical_not, logical_or, logical_xor,
-                                      lt, maximum, minimum, mul, ne, neg, pow, relu, rsqrt,
-                                      sigmoid, sign, sin, sqrt, square, sub, tanh, where)
-from genesis._ops.indexing import (gather, index_select, masked_fill, nonzero, scatter,  # noqa: E402
-                                   scatter_add)
+from genesis._ops.creation import (  # noqa: E402
+                            arange,
+                            as_tensor,
+                            empty,
+                            empty_like,
+                            eye,
+                            from_numpy,
+                            full,
+                            full_like,
+                            linspace,
+                            ones,
+                            ones_like,
+                            rand,
+                            rand_like,
+                            randint,
+                            randint_like,
+                            randn,
+                            randn_like,
+                            randperm,
+                            tensor,
+                            zeros,
+                            zeros_like,
+)
+from genesis._ops.elementwise import (  # noqa: E402
+                            abs,
+                            add,
+                            clamp,
+                            cos,
+                            div,
+                            eq,
+                            erf,
+                            exp,
+                            ge,
+                            gt,
+                            le,
+                            log,
+                            logical_and,
+                            logical_not,
+                            logical_or,
+                            logical_xor,
+                            lt,
+                            maximum,
+                            minimum,
+                            mul,
+                            ne,
+                            neg,
+                            pow,
+                            relu,
+                            rsqrt,
+                            sigmoid,
+                            sign,
+                            sin,
+                            sqrt,
+                            square,
+                            sub,
+                            tanh,
+                            where,
+)
+from genesis._ops.indexing import gather, index_select, masked_fill, nonzero, scatter, scatter_add  # noqa: E402
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
-from genesis._ops.reduction import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: E402
-                                    max, mean, min, prod, std, sum, var)
-from genesis._ops.shape import (cat, chunk, expand, flatten, narrow, permute, reshape,  # noqa: E402
-                                split, squeeze, stack, t, transpose, unbind, unsqueeze, view)
-from genesis.autograd.grad_mode import (enable_grad, is_grad_enabled, no_grad,  # noqa: E402
-                                        set_grad_enabled)
-from genesis.random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402
-                            manual_seed, seed, set_rng_state)
+from genesis._ops.reduction import (  # noqa: E402
+                            all,
+                            amax,
+                            amin,
+                            any,
+                            argmax,
+                            argmin,
+                            logsumexp,
+                            max,
+                            mean,
+                            min,
+                            prod,
+                            std,
+                            sum,
+                            var,
+)
+from genesis._ops.shape import (  # noqa: E402
+                            cat,
+                            chunk,
+                            expand,
+                            flatten,
+                            narrow,
+                            permute,
+                            reshape,
+                            split,
+                            squeeze,
+                            stack,
+                            t,
+                            transpose,
+                            unbind,
+                            unsqueeze,
+                            view,
+)
+from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
+from genesis.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from genesis.random import (  # noqa: E402
+                            Generator,
+                            default_generator,
+                            get_rng_state,
+                            initial_seed,
+                            manual_seed,
+                            seed,
+                            set_rng_state,
+)
 
 _tensor_methods.bind()
 clip = clamp

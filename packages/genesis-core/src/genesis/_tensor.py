@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
-from genesis._device import Device, device as _device
+from genesis._device import Device
+from genesis._device import device as _device
 from genesis.autograd import engine
 from genesis.autograd.grad_mode import _State
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from genesis._tensor import Tensor, _make, dtype_of_numpy
 from genesis._dtype import dtype_from_name
+from genesis._tensor import Tensor, _make, dtype_of_numpy
 from genesis.serialization import CheckpointError, CheckpointIntegrityError, load_tree, save_tree
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "CheckpointError",

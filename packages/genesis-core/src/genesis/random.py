@@ -38,8 +38,8 @@ class Generator:
 
     def get_state(self):
         """The state as an int64 tensor ``[seed, offset]`` (saves in checkpoints)."""
-        from genesis._ops.creation import tensor
         from genesis import _dtype as dt
+        from genesis._ops.creation import tensor
         seed = self._seed - (1 << 64) if self._seed >= (1 << 63) else self._seed
         return tensor([seed, self._offset], dtype=dt.int64)
 

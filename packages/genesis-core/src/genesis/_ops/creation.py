@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from genesis import _dtype as dt
-from genesis._device import Device, device as _device
+from genesis._device import Device
+from genesis._device import device as _device
 from genesis._tensor import Tensor, _full_raw, _make, from_data, numpy_dtype
 from genesis.random import Generator, default_generator
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from genesis import _dtype as dt
-from genesis._tensor import (Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes)
+from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
 from genesis.autograd.function import Function
 
 _FLOAT = 2

@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
-from genesis._tensor import Tensor, _contiguous_raw, _empty_raw, _make, _view, _wrap_dim
 from genesis._ops.elementwise import where
 from genesis._ops.shape import Strided
+from genesis._tensor import Tensor, _contiguous_raw, _empty_raw, _make, _view, _wrap_dim
 from genesis.autograd.function import Function
 from genesis.autograd.grad_mode import _State
-
 
 # -- key parsing ------------------------------------------------------------------------------
 

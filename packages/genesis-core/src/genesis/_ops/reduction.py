@@ -6,8 +6,8 @@ import builtins
 from collections import namedtuple
 
 from genesis import _dtype as dt
-from genesis._tensor import Tensor, _make, _wrap_dim, numel_of
 from genesis._ops.elementwise import binary_raw, where
+from genesis._tensor import Tensor, _make, _wrap_dim, numel_of
 from genesis.autograd.function import Function
 
 _FLOAT = 2

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from genesis._tensor import (Tensor, _contiguous_raw, _empty_raw, _expand_raw, _view, _wrap_dim,
-                             contiguous_strides, numel_of)
+from genesis._tensor import (
+    Tensor,
+    _contiguous_raw,
+    _empty_raw,
+    _expand_raw,
+    _view,
+    _wrap_dim,
+    contiguous_strides,
+    numel_of,
+)
 from genesis.autograd.function import Function
-
 
 # -- raw stride arithmetic --------------------------------------------------------------------
 

@@ -7,13 +7,16 @@ everything else forwards to the op modules under PyTorch's method names.
 from __future__ import annotations
 
 from genesis import _dtype as dt
-from genesis._device import Device, device as _device
-from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
-from genesis._ops import creation, elementwise as E, indexing, linalg, reduction as R, shape as S
+from genesis._device import Device
+from genesis._device import device as _device
+from genesis._ops import creation, indexing, linalg
+from genesis._ops import elementwise as E
+from genesis._ops import reduction as R
+from genesis._ops import shape as S
 from genesis._ops.elementwise import binary_raw, unary_raw
+from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 from genesis.autograd.function import Function
 from genesis.autograd.grad_mode import _State
-
 
 # -- conversions -------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
