@@ -1,0 +1,72 @@
+"""The backend conformance kit: one suite every device must pass.
+
+A backend's test module runs the whole kit with one line::
+
+    from genesis.testing import conformance_suite
+    TestConformance = conformance_suite("cpu")
+
+Every primitive and composite op is checked forward (each dtype the backend
+declares, contiguous and strided inputs) and backward (against central
+differences of a float64 numpy reference); fused kernels a backend declares
+are checked against the composite path. What a backend does not declare
+(a dtype, a fused kernel) is reported as skipped with that reason; what it
+declares but gets wrong fails.
+"""
+
+from __future__ import annotations
+
+from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_cases, build_int_cases
+from genesis.testing._suite import (ConformanceSkip, check_backward, check_dtype_roundtrip,
+                                    check_forward, check_fused, check_random, composite_only)
+
+__all__ = ["Arg", "ConformanceSkip", "OpCase", "build_cases", "build_int_cases",
+           "check_backward", "check_dtype_roundtrip", "check_forward", "check_fused",
+           "check_random", "composite_only", "conformance_suite"]
+
+ALL_DTYPES = FLOATS + INTS + ("bool",)
+
+
+def conformance_suite(device: str, *, cases: list | None = None) -> type:
+    """A pytest test class running the kit on ``device`` (assign it to a ``Test*`` name)."""
+    import pytest
+
+    float_cases = cases if cases is not None else build_cases()
+    int_cases = build_int_cases() if cases is None else []
+
+    def run(check, *args):
+        try:
+            check(device, *args)
+        except ConformanceSkip as why:
+            pytest.skip(str(why))
+
+    forward_params = [pytest.param(c, d, id=f"{c.name}-{d}") for c in float_cases + int_cases
+                      for d in c.dtypes]
+    by_name = {c.name: c for c in float_cases}
+
+    class ConformanceSuite:
+        @pytest.mark.parametrize("case,dtype", forward_params)
+        def test_forward(self, case, dtype):
+            run(check_forward, case, dtype)
+
+        @pytest.mark.parametrize("name", [c.name for c in float_cases
+                                          if any(a.shape and len(a.shape) >= 2 for a in c.args)])
+        def test_forward_strided(self, name):
+            run(check_forward, by_name[name], "float32", False)
+
+        @pytest.mark.parametrize("name", [c.name for c in float_cases if c.grad])
+        def test_backward(self, name):
+            run(check_backward, by_name[name])
+
+        @pytest.mark.parametrize("name", [c.name for c in float_cases if c.fused])
+        def test_fused_matches_composite(self, name):
+            run(check_fused, by_name[name])
+
+        @pytest.mark.parametrize("dtype", ALL_DTYPES)
+        def test_dtype_roundtrip(self, dtype):
+            run(check_dtype_roundtrip, dtype)
+
+        def test_random_streams(self):
+            run(check_random)
+
+    ConformanceSuite.__name__ = ConformanceSuite.__qualname__ = f"Conformance[{device}]"
+    return ConformanceSuite
