@@ -124,8 +124,8 @@ def _host(k) -> np.ndarray:
 def _positions(shape: tuple, strides: tuple, offset: int, advanced: dict) -> np.ndarray:
     """Storage positions (int64 array of the result's shape) of an advanced index."""
     adv_dims = sorted(advanced)
-    index_arrays = np.broadcast_arrays(*(advanced[d] for d in adv_dims))
-    bshape = index_arrays[0].shape
+    index_arrays = np.broadcast_arrays(*(advanced[d] for d in adv_dims)) if adv_dims else []
+    bshape = index_arrays[0].shape if adv_dims else ()
     rest = [d for d in range(len(shape)) if d not in advanced]
     pos = np.full(bshape, offset, dtype=np.int64)
     for d, arr in zip(adv_dims, index_arrays):
@@ -135,7 +135,7 @@ def _positions(shape: tuple, strides: tuple, offset: int, advanced: dict) -> np.
         ax = np.arange(shape[d], dtype=np.int64) * strides[d]
         pos = pos + ax.reshape((1,) * len(bshape) + tuple(-1 if i == j else 1
                                                             for i in range(len(rest))))
-    adjacent = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
+    adjacent = bool(adv_dims) and adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
     if adjacent and adv_dims[0] > 0:  # numpy rule: broadcast dims replace the adjacent block
         nb, first = len(bshape), adv_dims[0]
         order = list(range(nb, nb + first)) + list(range(nb)) + list(range(nb + first, pos.ndim))
@@ -233,7 +233,8 @@ def setitem(x: Tensor, key, value) -> None:
         from genesis._tensor import from_data
         value = from_data(value, dtype=x.dtype, device=x.device)
     if tracked:
-        c = x.contiguous() if not x.is_contiguous() or x.offset else x
+        from genesis._ops.tensor_methods import _alias
+        c = x.contiguous() if not x.is_contiguous() or x.offset else _alias(x)
         shape, strides, offset, advanced = _parse(c, key)
         pos = _positions(shape, strides, offset, advanced or {})
         new = IndexPut.apply(c, value, _positions_tensor(pos, x))

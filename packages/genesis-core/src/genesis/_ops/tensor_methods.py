@@ -121,6 +121,18 @@ def _tracked(self: Tensor, *others) -> bool:
     return self.requires_grad or any(getattr(o, "requires_grad", False) for o in others)
 
 
+def _alias(self: Tensor) -> Tensor:
+    """A new tensor object with ``self``'s current data and graph node.
+
+    A recorded in-place op computes from the alias, so its graph keeps the old value and
+    never refers to ``self``, which :func:`_rebind` then points at the result.
+    """
+    a = _make(self.storage, self.shape, self.dtype, self.device, self._backend, self.strides,
+              self.offset)
+    a.requires_grad, a._ctx = self.requires_grad, self._ctx
+    return a
+
+
 def _rebind(self: Tensor, new: Tensor) -> Tensor:
     """Recorded in-place op: the tensor takes the result's data and graph node."""
     for name in ("storage", "shape", "strides", "offset", "dtype", "_ctx", "requires_grad"):
@@ -139,7 +151,9 @@ def _check_inplace_shape(self: Tensor, other) -> None:
 def _inplace_binary(op: str, public):
     def fn(self, other, *, alpha=1):
         if _tracked(self, other):
-            new = public(self, other, alpha=alpha) if op in ("add", "sub") else public(self, other)
+            old = _alias(self)
+            other = old if other is self else other
+            new = public(old, other, alpha=alpha) if op in ("add", "sub") else public(old, other)
             return _rebind(self, new)
         _check_inplace_shape(self, other)
         if alpha != 1:
@@ -154,7 +168,7 @@ def _inplace_binary(op: str, public):
 def _inplace_unary(op: str, public):
     def fn(self):
         if _tracked(self):
-            return _rebind(self, public(self))
+            return _rebind(self, public(_alias(self)))
         unary_raw(op, self, out=self)
         return self
     fn.__name__ = op + "_"
@@ -165,7 +179,7 @@ def _inplace_unary(op: str, public):
 def addcmul_(self, tensor1, tensor2, *, value=1):
     """``self += value * tensor1 * tensor2``."""
     if _tracked(self, tensor1, tensor2):
-        return _rebind(self, self + tensor1 * tensor2 * value)
+        return _rebind(self, _alias(self) + tensor1 * tensor2 * value)
     prod = binary_raw("mul", tensor1, tensor2)
     if value != 1:
         binary_raw("mul", prod, value, out=prod)
@@ -176,7 +190,7 @@ def addcmul_(self, tensor1, tensor2, *, value=1):
 def addcdiv_(self, tensor1, tensor2, *, value=1):
     """``self += value * tensor1 / tensor2``."""
     if _tracked(self, tensor1, tensor2):
-        return _rebind(self, self + tensor1 / tensor2 * value)
+        return _rebind(self, _alias(self) + tensor1 / tensor2 * value)
     q = binary_raw("div", tensor1, tensor2)
     if value != 1:
         binary_raw("mul", q, value, out=q)
@@ -187,7 +201,8 @@ def addcdiv_(self, tensor1, tensor2, *, value=1):
 def lerp_(self, end, weight):
     """``self += weight * (end - self)``."""
     if _tracked(self, end, weight):
-        return _rebind(self, self + (end - self) * weight)
+        old = _alias(self)
+        return _rebind(self, old + (end - old) * weight)
     d = binary_raw("sub", end, self)
     binary_raw("mul", d, weight, out=d)
     binary_raw("add", self, d, out=self)
@@ -196,7 +211,7 @@ def lerp_(self, end, weight):
 
 def clamp_(self, min=None, max=None):  # noqa: A002
     if _tracked(self):
-        return _rebind(self, E.clamp(self, min, max))
+        return _rebind(self, E.clamp(_alias(self), min, max))
     if min is not None:
         binary_raw("maximum", self, min, out=self)
     if max is not None:
@@ -207,7 +222,8 @@ def clamp_(self, min=None, max=None):  # noqa: A002
 def fill_(self, value):
     """Set every element to ``value``."""
     if _tracked(self):
-        return _rebind(self, E.where(creation.ones_like(self, dtype=dt.bool_), value, self))
+        keep = creation.zeros_like(self, dtype=dt.bool_)
+        return _rebind(self, E.where(keep, _alias(self), value))
     self._backend.fill_(self, value.item() if isinstance(value, Tensor) else value)
     return self
 
@@ -233,7 +249,7 @@ def copy_(self, src, non_blocking: bool = False):
 
 def masked_fill_(self, mask, value):
     if _tracked(self, value):
-        return _rebind(self, indexing.masked_fill(self, mask, value))
+        return _rebind(self, indexing.masked_fill(_alias(self), mask, value))
     indexing.setitem(self, mask.expand(self.shape) if mask.shape != self.shape else mask, value)
     return self
 
@@ -241,7 +257,7 @@ def masked_fill_(self, mask, value):
 def scatter_(self, dim, index, src, *, reduce=None):
     d = indexing._check_index("scatter_", self, dim, index)
     if _tracked(self, src):
-        return _rebind(self, indexing.scatter(self, d, index, src, reduce=reduce))
+        return _rebind(self, indexing.scatter(_alias(self), d, index, src, reduce=reduce))
     indexing.scatter_raw(self, d, index, src, reduce == "add")
     return self
 
@@ -249,7 +265,7 @@ def scatter_(self, dim, index, src, *, reduce=None):
 def scatter_add_(self, dim, index, src):
     d = indexing._check_index("scatter_add_", self, dim, index)
     if _tracked(self, src):
-        return _rebind(self, indexing.scatter_add(self, d, index, src))
+        return _rebind(self, indexing.scatter_add(_alias(self), d, index, src))
     indexing.scatter_raw(self, d, index, src, True)
     return self
 
@@ -385,7 +401,7 @@ def bind() -> None:
         "__rpow__": _reversed(E.pow), "__neg__": E.neg, "__abs__": E.abs, "__pos__": lambda s: s,
         "__matmul__": linalg.matmul, "__rmatmul__": _reversed(linalg.matmul),
         "__floordiv__": floor_divide, "__rfloordiv__": _reversed(floor_divide),
-        "__mod__": remainder, "__eq__": _operator(E.eq), "__ne__": _operator(E.ne),
+        "__mod__": remainder, "__rmod__": _reversed(remainder), "__eq__": _operator(E.eq), "__ne__": _operator(E.ne),
         "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge, "__and__": _bitwise("logical_and"),
         "__or__": _bitwise("logical_or"), "__xor__": _bitwise("logical_xor"),
         "__invert__": _invert,
