@@ -225,6 +225,25 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy with its own storage (same class, device and backend object), and of ``.grad``.
+
+        Only leaves can be deep-copied, as in PyTorch.
+        """
+        if id(self) in memo:
+            return memo[id(self)]
+        if self._ctx is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        out = type(self).__new__(type(self))
+        out.storage = _contiguous_copy(self).storage
+        out.shape, out.strides, out.offset = self.shape, contiguous_strides(self.shape), 0
+        out.dtype, out.device, out._backend = self.dtype, self.device, self._backend
+        out.requires_grad, out._ctx, out._retains_grad = self.requires_grad, None, False
+        memo[id(self)] = out
+        out.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
+        return out
+
     def __format__(self, spec: str) -> str:
         if self.numel() == 1 and spec:
             return format(self.item(), spec)
@@ -295,6 +314,12 @@ def _cast_raw(x: Tensor, dtype: dt.DType) -> Tensor:
     if x.dtype is dtype:
         return x
     out = _empty_raw(x.shape, dtype, x.device)
+    x._backend.copy_(out, x)
+    return out
+
+
+def _contiguous_copy(x: Tensor) -> Tensor:
+    out = _empty_raw(x.shape, x.dtype, x.device)
     x._backend.copy_(out, x)
     return out
 
@@ -379,7 +404,7 @@ def from_data(data, dtype: dt.DType | None = None, device: str | Device | None =
     elif not isinstance(dtype, dt.DType):
         raise TypeError(f"tensor: dtype={dtype!r}, expected a genesis dtype such as "
                         "genesis.float32")
-    arr = np.ascontiguousarray(arr, dtype=numpy_dtype(dtype))
+    arr = np.asarray(arr, dtype=numpy_dtype(dtype), order="C")  # ascontiguousarray makes 0-d 1-d
     b = dev.backend
     return _make(b.from_numpy(arr, dev.index), arr.shape, dtype, dev, b)
 
