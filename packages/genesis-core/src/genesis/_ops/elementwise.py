@@ -360,11 +360,14 @@ def div(input, other, *, rounding_mode: str | None = None):
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode={rounding_mode!r}, expected None, 'trunc' or "
                          "'floor'")
+    dtype = dt.result_type(input, other)
+    if dtype.kind != _FLOAT:  # float64 holds integer quotients exactly (float32 would round)
+        input = _cast_raw(input, dt.float64) if type(input) is Tensor else input
+        other = _cast_raw(other, dt.float64) if type(other) is Tensor else other
     q = binary_raw("div", input, other)
     r = unary_raw("floor", q)
     if rounding_mode == "trunc":  # round toward zero: floor of |q|, sign restored
         r = binary_raw("mul", unary_raw("floor", unary_raw("abs", q)), unary_raw("sign", q))
-    dtype = dt.result_type(input, other)
     return _cast_raw(r, dtype)
 
 
