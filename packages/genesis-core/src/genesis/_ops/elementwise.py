@@ -8,7 +8,7 @@ from genesis import _dtype as dt
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
 from genesis.autograd.function import Function
 
-_FLOAT = 2
+_INT, _FLOAT = 1, 2
 _COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
                           "logical_xor"))
 _FLOAT_UNARY = frozenset(("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "erf"))
@@ -19,6 +19,12 @@ Scalar = (int, float, bool)
 
 def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
     """Run binary kernel ``op`` with PyTorch promotion and broadcasting (no autograd)."""
+    if out is None and isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is b.dtype \
+            and a.shape == b.shape and a.device is b.device and \
+            (op != "div" or a.dtype.kind == _FLOAT):
+        # the common case, kept short: same dtype, shape and device
+        dtype = dt.bool_ if op in _COMPARISONS else a.dtype
+        return _make(a._backend.binary(op, a, b, dtype), a.shape, dtype, a.device, a._backend)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         ref = a
         if a.dtype is b.dtype:
@@ -49,6 +55,9 @@ def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
         dtype = dt.get_default_dtype()
     out_dtype = dt.bool_ if op in _COMPARISONS else dtype
     if op not in ("logical_and", "logical_or", "logical_xor"):
+        if dtype.kind == _INT:  # Python ints wrap into the integer dtype, as in PyTorch
+            a = _wrap_int(a, dtype) if type(a) is int else a
+            b = _wrap_int(b, dtype) if type(b) is int else b
         if isinstance(a, Tensor):
             a = _prepare(a, dtype, shape)
         if isinstance(b, Tensor):
@@ -63,6 +72,16 @@ def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
         return out
     storage = ref._backend.binary(op, a, b, out_dtype)
     return _make(storage, shape, out_dtype, ref.device, ref._backend)
+
+
+def _wrap_int(value: int, dtype: dt.DType) -> int:
+    """``value`` modulo 2**bits, in the range of integer ``dtype`` (two's complement)."""
+    bits = dtype.itemsize * 8
+    lo = -(1 << (bits - 1)) if dtype.is_signed else 0
+    if lo <= value < lo + (1 << bits):
+        return value
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >= lo + (1 << bits) else value
 
 
 def _scalar_promote(t: Tensor, s) -> dt.DType:
