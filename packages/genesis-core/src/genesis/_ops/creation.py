@@ -99,6 +99,9 @@ def arange(start, end=None, step=1, *, dtype: dt.DType | None = None, device=Non
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     if dtype is None:
         dtype = dt.int64 if all(isinstance(v, int) for v in (start, end, step)) else \
             dt.get_default_dtype()
