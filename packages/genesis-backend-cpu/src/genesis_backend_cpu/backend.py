@@ -7,6 +7,8 @@ that buffer (cheap: no copy). The kernel table below is the whole story;
 
 from __future__ import annotations
 
+import contextlib
+
 import ml_dtypes
 import numpy as np
 from genesis.backends import Capabilities
@@ -14,6 +16,7 @@ from scipy import special
 
 from genesis_backend_cpu import fused
 
+_NO_CONTEXT = contextlib.nullcontext()
 _NP_DTYPES: dict = {}
 _CONTIGUOUS: dict = {}
 _HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))  # computed in float32
@@ -39,16 +42,33 @@ def _contiguous(shape: tuple) -> tuple:
 
 
 def arr(v) -> np.ndarray:
-    """The ndarray for a view (the storage itself when the view covers all of it)."""
+    """The ndarray for a view (the storage itself when the view covers all of it).
+
+    Memoized in the view's ``_cache`` slot, checked against the current storage.
+    """
     s = v.storage
+    h = getattr(v, "_cache", None)
+    if h is not None and (h is s or h.base is s):
+        return h
     if v.offset == 0 and s.shape == v.shape and v.strides == _contiguous(v.shape):
-        return s
-    item = s.itemsize
-    return np.ndarray(v.shape, s.dtype, s, v.offset * item, tuple(x * item for x in v.strides))
+        h = s
+    else:
+        item = s.itemsize
+        h = np.ndarray(v.shape, s.dtype, s, v.offset * item, tuple(x * item for x in v.strides))
+    try:
+        v._cache = h
+    except AttributeError:  # a view object without the slot: no memo
+        pass
+    return h
+
+
+_SCALARS = (int, float, bool)
+# ops that may legitimately produce inf/nan; only these pay for np.errstate
+_MAY_WARN = frozenset(("div", "pow", "log", "sqrt", "rsqrt", "exp", "sigmoid", "floor"))
 
 
 def _operand(x):
-    return arr(x) if hasattr(x, "storage") else x
+    return x if type(x) in _SCALARS else arr(x)
 
 
 def _store(result: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -94,7 +114,7 @@ BINARY = {
     "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
     "logical_xor": np.logical_xor,
 }
-REDUCE = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}
+REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
 ARG_REDUCE = {"argmax": np.argmax, "argmin": np.argmin}
 
 
@@ -131,7 +151,7 @@ class CPUBackend:
     # -- compute -------------------------------------------------------------------------
     def unary(self, op, x, dtype, out=None):
         a = arr(x)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore") if op in _MAY_WARN else _NO_CONTEXT:
             if out is not None:
                 UNARY[op](a, out=arr(out))
                 return None
@@ -141,11 +161,17 @@ class CPUBackend:
 
     def binary(self, op, a, b, dtype, out=None):
         x, y = _operand(a), _operand(b)
-        with np.errstate(all="ignore"):
-            if out is not None:
+        if out is not None:
+            with np.errstate(all="ignore") if op in _MAY_WARN else _NO_CONTEXT:
                 BINARY[op](x, y, out=arr(out), casting="unsafe")
-                return None
-            return _store(BINARY[op](x, y), np_dtype(dtype))
+            return None
+        if op in _MAY_WARN:
+            with np.errstate(all="ignore"):
+                r = BINARY[op](x, y)
+        else:
+            r = BINARY[op](x, y)
+        npd = np_dtype(dtype)
+        return r if r.dtype is npd and r.flags.c_contiguous else _store(r, npd)
 
     def where(self, cond, a, b, dtype):
         return _store(np.where(arr(cond), _operand(a), _operand(b)), np_dtype(dtype))
@@ -153,13 +179,14 @@ class CPUBackend:
     def reduce(self, op, x, axes, dtype):
         a = arr(x)
         npd = np_dtype(dtype)
-        if op in ("sum", "prod") and (npd in _HALF or a.dtype in _HALF):
-            r = REDUCE[op](a, axis=axes, dtype=np.float32)
-        elif op in ("sum", "prod"):
-            r = REDUCE[op](a, axis=axes, dtype=npd)
-        else:
-            r = REDUCE[op](a, axis=axes)
-        return _store(np.asarray(r), npd)
+        ufunc = REDUCE[op]
+        if a.dtype is npd or op in ("max", "min"):
+            r = ufunc.reduce(a, axis=axes)
+        else:  # half types accumulate in float32, integers in int64 (PyTorch's rule)
+            r = ufunc.reduce(a, axis=axes, dtype=np.float32 if npd in _HALF else npd)
+        if type(r) is not np.ndarray:
+            r = np.asarray(r)
+        return r if r.dtype is npd and r.flags.c_contiguous else _store(r, npd)
 
     def arg_reduce(self, op, x, axis):
         return _store(np.asarray(ARG_REDUCE[op](arr(x), axis=axis)), np.dtype(np.int64))

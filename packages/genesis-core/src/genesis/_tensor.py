@@ -18,6 +18,7 @@ from genesis.autograd.grad_mode import _State
 __all__ = ["Tensor"]
 
 _CONTIGUOUS: dict = {}
+_UNIT_SEEDS: dict = {}  # the implicit gradient 1 of scalar outputs, per (shape, dtype, device)
 
 
 def contiguous_strides(shape: tuple) -> tuple:
@@ -49,7 +50,7 @@ class Tensor:
     """
 
     __slots__ = ("storage", "shape", "strides", "offset", "dtype", "device", "_backend",
-                 "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+                 "requires_grad", "grad", "_ctx", "_retains_grad", "_cache", "__weakref__")
 
     # -- construction ------------------------------------------------------------------
     def __init__(self, data=None, *, dtype: dt.DType | None = None,
@@ -58,6 +59,7 @@ class Tensor:
         for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
             setattr(self, name, getattr(src, name))
         self.requires_grad = bool(requires_grad)
+        self._cache = None
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -120,6 +122,7 @@ class Tensor:
             raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
         for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
             setattr(self, name, getattr(value, name))
+        self._cache = None
 
     # -- autograd ----------------------------------------------------------------------
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
@@ -135,7 +138,10 @@ class Tensor:
             if self.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                                    f"tensor has shape {self.shape}: pass gradient=")
-            gradient = _full_raw(self.shape, 1, self.dtype, self.device)
+            key = (self.shape, self.dtype, self.device)
+            gradient = _UNIT_SEEDS.get(key)
+            if gradient is None:  # shared and read-only: the engine copies before storing it
+                gradient = _UNIT_SEEDS[key] = _full_raw(self.shape, 1, self.dtype, self.device)
         elif not isinstance(gradient, Tensor) or gradient.shape != self.shape:
             raise RuntimeError(f"backward: gradient must be a Tensor of shape {self.shape}, got "
                                f"{getattr(gradient, 'shape', type(gradient).__name__)}")
@@ -270,6 +276,8 @@ class Tensor:
 def _wrap_dim(dim: int, ndim: int, name: str = "dim") -> int:
     """Normalise a possibly negative dimension index, with PyTorch's error message."""
     n = max(ndim, 1)
+    if not isinstance(dim, int) and hasattr(dim, "__index__"):  # numpy ints, 1-element tensors
+        dim = dim.__index__()
     if not isinstance(dim, int) or not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim!r}) for argument {name!r}")
@@ -292,6 +300,7 @@ def _make(storage, shape: tuple, dtype: dt.DType, device: Device, backend,
     t.grad = None
     t._ctx = None
     t._retains_grad = False
+    t._cache = None  # a backend may memoize its handle for this view here
     return t
 
 

@@ -240,6 +240,7 @@ def setitem(x: Tensor, key, value) -> None:
         new = IndexPut.apply(c, value, _positions_tensor(pos, x))
         for name in ("storage", "shape", "strides", "offset", "_ctx"):
             setattr(x, name, getattr(new, name))
+        x._cache = None
         x.requires_grad = True
         return
     shape, strides, offset, advanced = _parse(x, key)

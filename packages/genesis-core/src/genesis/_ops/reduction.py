@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from genesis import _dtype as dt
 from genesis._ops.elementwise import binary_raw, where
+from genesis._ops.shape import Expand, Reshape
 from genesis._tensor import Tensor, _make, _wrap_dim, numel_of
 from genesis.autograd.function import Function
 
@@ -36,8 +37,11 @@ def reduce_raw(op: str, x: Tensor, axes: tuple, keepdim: bool, dtype: dt.DType) 
         raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0, "
                          f"or a non-zero size along the reduced dimensions; shape {x.shape}")
     storage = x._backend.reduce(op, x, axes, dtype)
-    shape = _kept_shape(x.shape, axes) if keepdim else \
-        tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    if keepdim:
+        shape = _kept_shape(x.shape, axes)
+    else:
+        shape = () if len(axes) == len(x.shape) else \
+            tuple([n for i, n in enumerate(x.shape) if i not in axes])
     return _make(storage, shape, dtype, x.device, x._backend)
 
 
@@ -53,9 +57,9 @@ class Sum(Function):
         return reduce_raw("sum", x, axes, keepdim, dtype)
 
     def backward(self, g):
-        if not self.keepdim:
-            g = g.reshape(_kept_shape(self.shape, self.axes))
-        return g.expand(self.shape)
+        if not self.keepdim and len(self.axes) < len(self.shape):  # a full sum expands as is
+            g = Reshape.apply(g, _kept_shape(self.shape, self.axes))
+        return Expand.apply(g, self.shape)
 
 
 class Mean(Function):

@@ -137,6 +137,7 @@ def _rebind(self: Tensor, new: Tensor) -> Tensor:
     """Recorded in-place op: the tensor takes the result's data and graph node."""
     for name in ("storage", "shape", "strides", "offset", "dtype", "_ctx", "requires_grad"):
         setattr(self, name, getattr(new, name))
+    self._cache = None
     return self
 
 

@@ -7,23 +7,30 @@ from genesis.autograd.grad_mode import _State
 __all__ = ["run_backward"]
 
 
+_DONE = object()  # stack marker: all inputs of the tensor below it are ordered
+
+
 def _topological_order(root) -> list:
     """Tensors reachable from ``root`` that need gradients, inputs before users."""
-    order, visited, stack = [], set(), [(root, False)]
+    order, visited, stack = [], set(), [root]
+    push = stack.append
     while stack:  # iterative: deep graphs (long RNN loops) must not hit the recursion limit
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
+        t = stack.pop()
+        if t is _DONE:
+            order.append(stack.pop())
             continue
         if id(t) in visited:
             continue
         visited.add(id(t))
-        stack.append((t, True))
         ctx = t._ctx
-        if ctx is not None and ctx.inputs is not None:
-            for p, need in zip(ctx.inputs, ctx.needs_input_grad):
-                if need and id(p) not in visited:
-                    stack.append((p, False))
+        if ctx is None or ctx.inputs is None:
+            order.append(t)
+            continue
+        push(t)
+        push(_DONE)
+        for p, need in zip(ctx.inputs, ctx.needs_input_grad):
+            if need and id(p) not in visited:
+                push(p)
     return order
 
 
@@ -82,9 +89,12 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
 
 
 def _accumulate(t, g, create_graph: bool) -> None:
-    if t.grad is None:
+    grad = t.grad
+    if grad is None:
         t.grad = g if create_graph else g.detach()
-    elif create_graph or t.grad.requires_grad:
-        t.grad = t.grad + g
+    elif create_graph or grad.requires_grad:
+        t.grad = grad + g
+    elif grad.shape == g.shape and grad.dtype is g.dtype and grad._backend is g._backend:
+        grad._backend.binary("add", grad, g, grad.dtype, grad)  # in place, no dispatch
     else:
-        t.grad.add_(g)
+        grad.add_(g)

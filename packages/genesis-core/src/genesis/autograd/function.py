@@ -27,7 +27,7 @@ class Function:
         ctx = cls.__new__(cls)
         out = ctx.forward(*args, **kwargs)
         if _State.enabled:
-            needs = tuple(getattr(a, "requires_grad", False) is True for a in args)
+            needs = tuple([getattr(a, "requires_grad", False) is True for a in args])
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs

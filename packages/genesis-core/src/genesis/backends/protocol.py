@@ -12,6 +12,9 @@ stride metadata. A kernel therefore receives *views*: objects with
 and returns a new *contiguous* storage holding the result (row-major, shape
 decided by the core), or writes into an ``out`` view when one is given.
 Genesis tensors are such views, so a kernel may be handed a tensor directly.
+A view also has a ``_cache`` slot a backend may use to memoize its own handle
+for that view (the core resets it when the view's metadata changes; a backend
+should still check the handle belongs to the current ``storage``).
 
 The primitive set is closed and small. Everything else -- broadcasting
 (the core passes inputs already expanded to the result shape), type
@@ -73,8 +76,13 @@ class Capabilities:
     ``fused``: composite-op name -> kernel. Known names and signatures:
 
         ``"adamw_step"(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1,
-        beta2, eps, weight_decay, step, amsgrad, maximize) -> None``: one AdamW step,
-        in place, over lists of views of equal shapes per index (PyTorch's formula).
+        beta2, eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None``: one Adam
+        step, in place, over lists of views of equal shapes per index (PyTorch's formula,
+        see ``genesis.optim.Adam``). ``steps[i]`` is parameter ``i``'s step count, already
+        incremented; ``max_exp_avg_sqs`` is ``None`` unless ``amsgrad``; ``decoupled``
+        selects AdamW's weight decay. May return ``NotImplemented`` *before touching
+        anything* for inputs it does not handle (e.g. a dtype): the caller then runs
+        the composite path.
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``
