@@ -200,11 +200,13 @@ def test_consecutive_draws_differ():
 def test_rng_state_replay():
     genesis.rand(7)
     state = genesis.get_rng_state()
-    a = [genesis.rand(4).tolist(), genesis.randn(2).tolist(), genesis.randint(0, 100, (5,)).tolist(),
-         genesis.randperm(6).tolist(), genesis.empty(9).uniform_().tolist()]
+    def draws():
+        return [genesis.rand(4).tolist(), genesis.randn(2).tolist(),
+                genesis.randint(0, 100, (5,)).tolist(), genesis.randperm(6).tolist(),
+                genesis.empty(9).uniform_().tolist()]
+    a = draws()
     genesis.set_rng_state(state)
-    b = [genesis.rand(4).tolist(), genesis.randn(2).tolist(), genesis.randint(0, 100, (5,)).tolist(),
-         genesis.randperm(6).tolist(), genesis.empty(9).uniform_().tolist()]
+    b = draws()
     assert a == b
     assert state.dtype is genesis.int64
 

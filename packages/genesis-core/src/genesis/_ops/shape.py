@@ -34,38 +34,35 @@ def infer_shape(shape, numel: int) -> tuple:
 
 
 def view_strides(x: Tensor, shape: tuple) -> tuple | None:
-    """Strides that let ``shape`` view ``x`` without a copy, or None (PyTorch's rule)."""
+    """Strides that let ``shape`` view ``x`` without a copy, or None.
+
+    PyTorch's rule (``computeStride``): walk the old dims from the right in chunks whose
+    elements are evenly spaced; each chunk must be covered exactly by consecutive new dims.
+    Size-1 dims get the strides PyTorch gives them, so ``.stride()`` matches too.
+    """
     if x.strides == contiguous_strides(x.shape):
         return contiguous_strides(shape)
     if numel_of(shape) == 0:
-        return contiguous_strides(shape)
-    # walk both shapes in chunks of equal element count; each old chunk must be contiguous
-    old = [(n, s) for n, s in zip(x.shape, x.strides) if n != 1]
+        return x.strides if shape == x.shape else contiguous_strides(shape)
+    old_shape, old_strides = x.shape, x.strides
     new_strides = [0] * len(shape)
-    oi, ni = len(old) - 1, len(shape) - 1
-    while ni >= 0 or oi >= 0:
-        while ni >= 0 and shape[ni] == 1:
-            new_strides[ni] = 1 if ni == len(shape) - 1 else new_strides[ni + 1] * shape[ni + 1]
-            ni -= 1
-        if oi < 0:
-            return None if ni >= 0 else tuple(new_strides)
-        chunk_old, base = old[oi][0], old[oi][1]
-        oi -= 1
-        while oi >= 0 and old[oi][1] == old[oi + 1][1] * old[oi + 1][0]:
-            chunk_old *= old[oi][0]
-            oi -= 1
-        chunk_new, stride = 1, base
-        while chunk_new < chunk_old and ni >= 0:
-            new_strides[ni] = stride
-            stride *= shape[ni]
-            chunk_new *= shape[ni]
-            ni -= 1
-            while ni >= 0 and shape[ni] == 1 and chunk_new < chunk_old:
-                new_strides[ni] = stride
-                ni -= 1
-        if chunk_new != chunk_old:
-            return None
-    return tuple(new_strides)
+    view_d = len(shape) - 1
+    chunk_base = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[d]
+        if d == 0 or (old_shape[d - 1] != 1 and
+                      old_strides[d - 1] != tensor_numel * chunk_base):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk_base = old_strides[d - 1]
+                tensor_numel = view_numel = 1
+    return tuple(new_strides) if view_d == -1 else None
 
 
 def reshape_raw(x: Tensor, shape: tuple) -> Tensor:
@@ -98,6 +95,20 @@ class Permute(Function):
         for i, d in enumerate(self.dims):
             inverse[d] = i
         return g.permute(*inverse)
+
+
+class Unsqueeze(Function):
+    """A size-1 dim at ``dim``, with the stride PyTorch gives it (``size * stride`` of the
+    dim it precedes, 1 at the end)."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        st = x.shape[dim] * x.strides[dim] if dim < x.ndim else 1
+        return _view(x, x.shape[:dim] + (1,) + x.shape[dim:],
+                     x.strides[:dim] + (st,) + x.strides[dim:], x.offset)
+
+    def backward(self, g):
+        return g.squeeze(self.dim)
 
 
 class Expand(Function):
@@ -223,9 +234,7 @@ def squeeze(input, dim=None):
 
 def unsqueeze(input, dim: int):
     """Insert a size-1 dimension at ``dim``."""
-    d = _wrap_dim(dim, input.ndim + 1)
-    shape = input.shape[:d] + (1,) + input.shape[d:]
-    return Reshape.apply(input, shape)
+    return Unsqueeze.apply(input, _wrap_dim(dim, input.ndim + 1))
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
