@@ -1,0 +1,37 @@
+"""``genesis.nn.functional``: stateless layers, activations and losses with PyTorch's signatures.
+
+Hot composites (linear, softmax, log_softmax, layer_norm, cross_entropy) are single autograd
+nodes with closed-form backward; a backend that declares a fused kernel for one of them in
+``capabilities.fused`` gets it used, every other backend runs the composite path.
+"""
+
+from genesis.nn.functional._activation import (
+                                               gelu,
+                                               leaky_relu,
+                                               log_softmax,
+                                               relu,
+                                               sigmoid,
+                                               silu,
+                                               softmax,
+                                               tanh,
+)
+from genesis.nn.functional._dropout import dropout
+from genesis.nn.functional._linear import linear
+from genesis.nn.functional._loss import (
+                                               binary_cross_entropy,
+                                               binary_cross_entropy_with_logits,
+                                               cross_entropy,
+                                               l1_loss,
+                                               mse_loss,
+                                               nll_loss,
+                                               smooth_l1_loss,
+)
+from genesis.nn.functional._normalization import batch_norm, layer_norm, normalize, rms_norm
+from genesis.nn.functional._padding import pad
+from genesis.nn.functional._sparse import embedding, one_hot
+
+__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "cross_entropy", "dropout", "embedding", "gelu", "l1_loss", "layer_norm",
+           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "normalize",
+           "one_hot", "pad", "relu", "rms_norm", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+           "tanh"]

@@ -1,0 +1,310 @@
+"""Losses: cross_entropy (one node, backward ``softmax - onehot``), nll, mse, l1, smooth l1,
+binary cross entropy (with logits)."""
+
+# ruff: noqa: A002 - PyTorch's argument name ``input``
+
+from __future__ import annotations
+
+from genesis import _dtype as dt
+from genesis._ops.creation import full
+from genesis._ops.elementwise import where
+from genesis._tensor import Tensor
+from genesis.autograd.function import Function
+from genesis.autograd.grad_mode import _State
+from genesis.nn.functional._activation import log_softmax, log_softmax_raw, softmax
+from genesis.nn.functional._checks import check_reduction, check_tensor, reduce_loss
+
+# -- class-index targets: shared shape handling ------------------------------------------------
+
+def _classes_last(fn: str, input: Tensor, target: Tensor) -> tuple:
+    """``input`` as ``(M, C)`` and an index ``target`` as ``(M,)``; plus the unreduced shape."""
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must have at least 1 dim (C,) or (N, C, ...), got a 0-D "
+                         "tensor")
+    if target.dtype.kind != 1:
+        raise RuntimeError(f"{fn}: expected class-index target of an integer dtype, got "
+                           f"{target.dtype} (class probabilities need target.shape == "
+                           "input.shape)")
+    expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
+    if tuple(target.shape) != tuple(expected):
+        raise ValueError(f"{fn}: expected target of shape {list(expected)} for input of shape "
+                         f"{list(input.shape)}, got {list(target.shape)}")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if input.ndim == 1:
+        x = input.unsqueeze(0)
+    elif input.ndim == 2:
+        x = input
+    else:
+        x = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
+    t = target.reshape(-1)
+    return x, (t if t.dtype is dt.int64 else t.to(dt.int64)), expected
+
+
+def _check_targets(fn: str, target: Tensor, num_classes: int, ignore_index: int) -> bool:
+    """Raise on a class index outside [0, C) (other than ignore_index); True if any is ignored."""
+    host = target._backend.to_numpy(target)
+    ignored = host == ignore_index
+    bad = ~ignored & ((host < 0) | (host >= num_classes))
+    if bad.any():
+        raise IndexError(f"{fn}: Target {host[bad][0]} is out of bounds: expected class indices "
+                         f"in [0, {num_classes}) or ignore_index={ignore_index}")
+    return bool(ignored.any())
+
+
+def _check_weight(fn: str, weight, c: int, like: Tensor) -> None:
+    if weight is not None:
+        check_tensor(fn, "weight", weight)
+        if tuple(weight.shape) != (c,):
+            raise RuntimeError(f"{fn}: weight of shape {list(weight.shape)}, expected [{c}] "
+                               "(one weight per class)")
+        if weight.dtype is not like.dtype:
+            raise RuntimeError(f"{fn}: weight dtype {weight.dtype} does not match input dtype "
+                               f"{like.dtype}")
+
+
+class CrossEntropy(Function):
+    """Cross entropy of ``(M, C)`` logits and ``(M,)`` class indices as one node.
+
+    Per row ``loss = (1 - e) * w[t] * -logp[t] + (e / C) * -sum_j w[j] logp[j]`` (``e`` the
+    label smoothing, ignored rows 0); ``mean`` divides by ``sum(w[t])`` over kept rows.
+    Backward ``g * (A * softmax - (1 - e) * w[t] * onehot - (e / C) * w)`` with
+    ``A = (1 - e) * w[t] + (e / C) * sum(w)``.
+    """
+
+    def forward(self, x, target, weight, ignored, ignore_index, reduction, smoothing):
+        m, c = x.shape
+        self.x, self.weight, self.reduction, self.smoothing = x, weight, reduction, smoothing
+        self.logp = logp = log_softmax_raw(x, 1)
+        self.index = target.reshape(m, 1)
+        if ignored:
+            self.valid = (target != ignore_index).to(x.dtype)
+            self.index = where(self.index == ignore_index, 0, self.index)
+        else:
+            self.valid = None
+        picked = logp.gather(1, self.index).reshape(m)
+        wt = self.valid
+        if weight is not None:
+            wt = weight.detach().gather(0, self.index.reshape(m))
+            wt = wt * self.valid if ignored else wt
+        self.wt = wt
+        loss = -picked if wt is None else picked * wt * -1.0
+        if smoothing:
+            per_class = logp if weight is None else logp * weight.detach()
+            smooth = per_class.sum(1) * (-smoothing / c)
+            smooth = smooth * self.valid if ignored else smooth
+            loss = loss * (1.0 - smoothing) + smooth
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        self.denom = wt.sum() if wt is not None else m
+        return total / self.denom
+
+    def backward(self, g):
+        m, c = self.x.shape
+        e, weight, wt = self.smoothing, self.weight, self.wt
+        p = softmax(self.x, 1) if _State.enabled else self.logp.exp()
+        if self.reduction == "mean":
+            g = g / self.denom
+        if e:
+            total_w = weight.sum() if weight is not None else float(c)
+            valid = self.valid if self.valid is not None else 1.0
+            row = (wt if wt is not None else 1.0) * (1.0 - e) + valid * total_w * (e / c)
+        else:
+            row = wt if wt is not None else 1.0
+        grad = p * (row.unsqueeze(1) if isinstance(row, Tensor) else row)
+        hit = (wt * (1.0 - e)).unsqueeze(1) if wt is not None else \
+            full((m, 1), 1.0 - e, dtype=p.dtype, device=p.device)
+        grad = grad.scatter_add(1, self.index, -hit)
+        if e:
+            per_class = weight.reshape(1, c) * (e / c) if weight is not None else e / c
+            valid = self.valid.unsqueeze(1) if self.valid is not None else 1.0
+            grad = grad - valid * per_class
+        g = g.unsqueeze(1) if g.ndim == 1 else g
+        return grad * g, None, None, None, None, None, None
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy between ``input`` logits ``(C,)``/``(N, C)``/``(N, C, d1, ...)`` and
+    class indices (``(N, d1, ...)``, int) or class probabilities (``input``'s shape, float).
+
+    ``weight`` rescales each class, ``ignore_index`` drops targets, ``label_smoothing`` mixes
+    the target with the uniform distribution; ``mean`` divides by the total weight of kept
+    targets (by the number of rows for probability targets), as PyTorch does.
+    """
+    check_tensor("cross_entropy", "input", input)
+    check_tensor("cross_entropy", "target", target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("cross_entropy", reduction)
+    if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing={label_smoothing!r}, expected a float "
+                         "in [0.0, 1.0]")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"cross_entropy: input must be floating point logits, got "
+                           f"{input.dtype}")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1] if input.ndim else 0
+    _check_weight("cross_entropy", weight, c, input)
+    if target.dtype.is_floating_point and target.shape == input.shape and input.ndim:
+        return _cross_entropy_probs(input, target, weight, reduction, float(label_smoothing), c)
+    x, t, shape = _classes_last("cross_entropy", input, target)
+    ignored = _check_targets("cross_entropy", t, c, ignore_index)
+    if x.shape[0] == 0:
+        loss = x.sum(1)
+        return reduce_loss(loss, reduction).reshape(shape) if reduction == "none" else \
+            reduce_loss(loss, reduction)
+    out = CrossEntropy.apply(x, t, weight, ignored, ignore_index, reduction,
+                             float(label_smoothing))
+    return out.reshape(shape) if reduction == "none" else out
+
+
+def _cross_entropy_probs(input, target, weight, reduction, smoothing, c):
+    logp = log_softmax(input, 0 if input.ndim == 1 else 1)
+    if smoothing:
+        target = target * (1.0 - smoothing) + smoothing / c
+    if weight is not None:
+        logp = logp * weight.reshape((c,) + (1,) * max(input.ndim - 2, 0))
+    loss = -(logp * target).sum(0 if input.ndim == 1 else 1)
+    return reduce_loss(loss, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of log-probabilities ``input`` at class indices ``target``
+    (shapes as for :func:`cross_entropy`); ``mean`` divides by the kept targets' weight."""
+    check_tensor("nll_loss", "input", input)
+    check_tensor("nll_loss", "target", target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("nll_loss", reduction)
+    x, t, shape = _classes_last("nll_loss", input, target)
+    m, c = x.shape
+    _check_weight("nll_loss", weight, c, input)
+    ignored = _check_targets("nll_loss", t, c, ignore_index)
+    keep = (t != ignore_index).to(x.dtype) if ignored else None
+    index = where(t == ignore_index, 0, t) if ignored else t
+    wt = weight.gather(0, index) if weight is not None else None
+    if keep is not None:
+        wt = keep if wt is None else wt * keep
+    loss = -x.gather(1, index.reshape(m, 1)).reshape(m)
+    if wt is not None:
+        loss = loss * wt
+    if reduction == "none":
+        return loss.reshape(shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / (wt.sum() if wt is not None else m)
+
+
+# -- regression and binary losses ------------------------------------------------------------
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else "mean" if size_average else "sum"
+
+
+def _pair(fn: str, input, target) -> None:
+    check_tensor(fn, "input", input)
+    check_tensor(fn, "target", target)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error ``(input - target) ** 2`` (broadcast), reduced."""
+    _pair("mse_loss", input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("mse_loss", reduction)
+    d = input - target
+    loss = d * d
+    return reduce_loss(loss * weight if weight is not None else loss, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced."""
+    _pair("l1_loss", input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("l1_loss", reduction)
+    return reduce_loss((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (``d`` the error)."""
+    _pair("smooth_l1_loss", input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta={beta!r}, expected a non-negative number")
+    d = (input - target).abs()
+    if beta == 0:
+        return reduce_loss(d, reduction)
+    return reduce_loss(where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``-(t * log(x) + (1 - t) * log(1 - x))`` for probabilities ``input`` (logs clamped at
+    -100, as PyTorch does)."""
+    _pair("binary_cross_entropy", input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("binary_cross_entropy", reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy: target size {list(target.shape)} must be the "
+                         f"same as input size {list(input.shape)}")
+    host = input.detach()._backend.to_numpy(input.detach())
+    if host.size and not ((host >= 0) & (host <= 1)).all():
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
+                           "and 1")
+    loss = -(target * input.log().clamp(min=-100.0)
+             + (1 - target) * (1 - input).log().clamp(min=-100.0))
+    return reduce_loss(loss * weight if weight is not None else loss, reduction)
+
+
+class BCEWithLogits(Function):
+    """``(1 - t) * x + (1 + (pw - 1) * t) * softplus(-x)``, stable for any ``x``."""
+
+    def forward(self, x, t, pos_weight):
+        self.x, self.t, self.pos_weight = x, t, pos_weight
+        xd, td = x.detach(), t.detach()
+        self.sp = sp = _softplus_neg(xd)
+        loss = (1 - td) * xd
+        if pos_weight is None:
+            return loss + sp
+        return loss + (td * (pos_weight.detach() - 1) + 1) * sp
+
+    def backward(self, g):
+        x, t, pw = self.x, self.t, self.pos_weight
+        lw = 1 if pw is None else t * (pw - 1) + 1
+        sp = _softplus_neg(x) if _State.enabled else self.sp
+        gx = g * ((1 - t) - lw * (-x).sigmoid()) if self.needs_input_grad[0] else None
+        gt = None
+        if self.needs_input_grad[1]:
+            gt = g * (-x if pw is None else (pw - 1) * sp - x)
+        gpw = g * t * sp if pw is not None and self.needs_input_grad[2] else None
+        return gx, gt, gpw
+
+
+def _softplus_neg(x: Tensor) -> Tensor:
+    """``log(1 + exp(-x))`` without overflow: ``relu(-x) + log(1 + exp(-|x|))``."""
+    return (-x).relu() + ((-x.abs()).exp() + 1).log()
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits;
+    ``pos_weight`` (broadcast over the last dim) weighs positive targets."""
+    _pair("binary_cross_entropy_with_logits", input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("binary_cross_entropy_with_logits", reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy_with_logits: target size {list(target.shape)} "
+                         f"must be the same as input size {list(input.shape)}")
+    loss = BCEWithLogits.apply(input, target.to(input.dtype), pos_weight)
+    return reduce_loss(loss * weight if weight is not None else loss, reduction)
+

@@ -1,0 +1,172 @@
+"""Normalisation: layer_norm (one node, closed-form backward), rms_norm, batch_norm, normalize."""
+
+# ruff: noqa: A002 - PyTorch's argument name ``input``
+
+from __future__ import annotations
+
+from genesis._ops.elementwise import where
+from genesis._tensor import Tensor, _make
+from genesis.autograd.function import Function
+from genesis.autograd.grad_mode import _State, no_grad
+from genesis.nn.functional._checks import check_tensor, wrap_dim
+
+#: ``torch.finfo(dtype).eps`` for the floating dtypes (RMSNorm's default eps)
+FINFO_EPS = {"float32": 1.1920928955078125e-07, "float64": 2.220446049250313e-16,
+             "float16": 0.0009765625, "bfloat16": 0.0078125}
+
+
+def _normalized_axes(fn: str, input: Tensor, normalized_shape) -> tuple:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"{fn}: normalized_shape={list(shape)} does not match the trailing "
+                           f"dimensions of input of shape {list(input.shape)}")
+    return tuple(range(input.ndim - k, input.ndim))
+
+
+def _stats(x: Tensor, axes: tuple, eps: float) -> tuple:
+    mean = x.mean(axes, keepdim=True)
+    xc = x - mean
+    rstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    return xc * rstd, rstd, mean
+
+
+class LayerNorm(Function):
+    """``(x - mean) * rstd * w + b`` over the trailing ``axes``.
+
+    Backward: ``dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat))`` with ``gw = g * w``,
+    ``dw = sum(g * xhat)``, ``db = sum(g)`` over the leading dims.
+    """
+
+    def forward(self, x, weight, bias, axes, eps):
+        self.x, self.weight, self.axes, self.eps = x, weight, axes, eps
+        self.fused = len(axes) == 1 and x._backend.capabilities.fused.get("layer_norm")
+        if self.fused:
+            y, mean, rstd = self.fused(x, weight, bias, eps)
+            kept = x.shape[:-1] + (1,)
+            b = x._backend
+            self.mean = _make(mean, kept, x.dtype, x.device, b)
+            self.rstd = _make(rstd, kept, x.dtype, x.device, b)
+            return _make(y, x.shape, x.dtype, x.device, b)
+        self.xhat, self.rstd, _ = _stats(x.detach(), axes, eps)
+        y = self.xhat
+        if weight is not None:
+            y = y * weight.detach()
+        if bias is not None:
+            y = y + bias.detach()
+        return y
+
+    def backward(self, g):
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        x, weight, axes = self.x, self.weight, self.axes
+        if self.fused and not _State.enabled:
+            kernel = x._backend.capabilities.fused.get("layer_norm_backward")
+            if kernel is not None:
+                return self._fused_backward(kernel, g)
+        if self.fused or _State.enabled:  # recompute differentiably (double backward) or unfused
+            xhat, rstd, _ = _stats(x, axes, self.eps)
+        else:
+            xhat, rstd = self.xhat, self.rstd
+        lead = tuple(range(x.ndim - len(axes)))
+        gx = gw = gb = None
+        if need_x:
+            gxhat = g * weight if weight is not None else g
+            gx = rstd * (gxhat - gxhat.mean(axes, keepdim=True)
+                         - xhat * (gxhat * xhat).mean(axes, keepdim=True))
+        if need_w:
+            gw = (g * xhat).sum(lead) if lead else g * xhat
+        if need_b:
+            gb = g.sum(lead) if lead else g
+        return gx, gw, gb, None, None
+
+    def _fused_backward(self, kernel, g):
+        x = self.x
+        dx, dw, db = kernel(g, x, self.weight, self.mean, self.rstd)
+        b, norm = x._backend, x.shape[-1:]
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        return (_make(dx, x.shape, x.dtype, x.device, b) if need_x else None,
+                _make(dw, norm, x.dtype, x.device, b) if need_w else None,
+                _make(db, norm, x.dtype, x.device, b) if need_b else None, None, None)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims to zero mean and unit (biased)
+    variance, then scale by ``weight`` and shift by ``bias`` (both of ``normalized_shape``)."""
+    check_tensor("layer_norm", "input", input)
+    axes = _normalized_axes("layer_norm", input, normalized_shape)
+    norm_shape = tuple(input.shape[axes[0]:])
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != norm_shape:
+            raise RuntimeError(f"layer_norm: {name} of shape {list(t.shape)}, expected "
+                               f"normalized_shape {list(norm_shape)}")
+    return LayerNorm.apply(input, weight, bias, axes, eps)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the trailing ``normalized_shape`` dims;
+    ``eps=None`` means ``finfo(input.dtype).eps`` (PyTorch 2.4+)."""
+    check_tensor("rms_norm", "input", input)
+    axes = _normalized_axes("rms_norm", input, normalized_shape)
+    if eps is None:
+        eps = FINFO_EPS[input.dtype.name]
+    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) with batch statistics (``training``) or the running ones.
+
+    In training, ``running_mean``/``running_var`` (when given) are updated in place:
+    ``r = (1 - momentum) * r + momentum * stat``, the variance unbiased.
+    """
+    check_tensor("batch_norm", "input", input)
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got "
+                         f"shape {list(input.shape)}")
+    c = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    stat_shape = (1, c) + (1,) * (input.ndim - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"batch_norm: {name} of shape {list(t.shape)}, expected [{c}] "
+                               "(the channel count, input.shape[1])")
+    if training:
+        n = input.numel() // c if c else 0
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {list(input.shape)}")
+        mean = input.mean(axes, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(axes, keepdim=True)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c) * momentum)
+            if running_var is not None:
+                running_var.mul_(1 - momentum).add_(var.reshape(c) * (momentum * n / (n - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are required when "
+                               "training=False")
+        xc = input - running_mean.reshape(stat_shape)
+        var = running_var.reshape(stat_shape)
+    out = xc * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(stat_shape)
+    if bias is not None:
+        out = out + bias.reshape(stat_shape)
+    return out
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(norm_p(input, dim), eps)`` (the gradient is finite at zero vectors)."""
+    check_tensor("normalize", "input", input)
+    d = wrap_dim("normalize", dim, input.ndim)
+    powered = (input.abs() ** p).sum(d, keepdim=True)
+    positive = powered > 0
+    norm = where(positive, where(positive, powered, 1.0) ** (1.0 / p), 0.0)
+    return input / norm.clamp(min=eps)

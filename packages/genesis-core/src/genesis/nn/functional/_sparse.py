@@ -1,0 +1,97 @@
+"""``embedding`` (a row lookup with a scatter-add backward) and ``one_hot``."""
+
+# ruff: noqa: A002 - PyTorch's argument name ``input``
+
+from __future__ import annotations
+
+import numpy as np
+
+from genesis import _dtype as dt
+from genesis._ops.creation import zeros
+from genesis._ops.elementwise import where
+from genesis._ops.shape import reshape_raw
+from genesis._tensor import Tensor, _expand_raw, _make, _view
+from genesis.autograd.function import Function
+from genesis.autograd.grad_mode import no_grad
+from genesis.nn.functional._checks import check_tensor
+
+
+class Embedding(Function):
+    """Rows ``weight[idx]``; backward scatter-adds the gradient rows (none to ``padding_idx``)."""
+
+    def forward(self, weight, idx, padding_idx):
+        n, dim = idx.shape[0], weight.shape[1]
+        self.idx, self.padding_idx, self.num = idx, padding_idx, weight.shape[0]
+        self.index = _expand_raw(_view(idx, (n, 1), (idx.strides[0], 0), idx.offset), (n, dim))
+        return _make(weight._backend.gather(weight, 0, self.index), (n, dim), weight.dtype,
+                     weight.device, weight._backend)
+
+    def backward(self, g):
+        if self.padding_idx is not None:
+            g = where((self.idx == self.padding_idx).unsqueeze(1), 0.0, g)
+        gw = zeros((self.num, g.shape[1]), dtype=g.dtype, device=g.device)
+        return gw.scatter_add(0, self.index, g), None, None
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Look up rows of ``weight`` (``(num_embeddings, dim)``) at the integer ``input``.
+
+    ``padding_idx`` rows get no gradient; ``max_norm`` renormalises, in place, the rows
+    looked up whose ``norm_type``-norm exceeds it.
+    """
+    check_tensor("embedding", "input", input)
+    check_tensor("embedding", "weight", weight)
+    if input.dtype.kind != 1:
+        raise RuntimeError(f"embedding: input must be an integer tensor of indices, got dtype "
+                           f"{input.dtype}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not "
+                                  "supported by Genesis")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx={padding_idx} must be within "
+                             f"[{-num}, {num - 1}] for {num} embeddings")
+        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
+    idx = reshape_raw(input, (input.numel(),))
+    if idx.dtype is not dt.int64:
+        idx = idx.to(dt.int64)
+    host = idx._backend.to_numpy(idx)
+    if host.size and (host.min() < 0 or host.max() >= num):
+        bad = host[(host < 0) | (host >= num)][0]
+        raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
+    if max_norm is not None:
+        _renorm_rows_(weight, np.unique(host), max_norm, norm_type)
+    out = Embedding.apply(weight, idx, padding_idx)
+    return out.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+def _renorm_rows_(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    with no_grad():
+        rows_t = weight.new_tensor(rows, dtype=dt.int64)
+        w = weight[rows_t]
+        norms = (w.abs() ** norm_type).sum(1, keepdim=True) ** (1.0 / norm_type)
+        scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows_t] = w * scale
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 tensor of shape ``(*tensor.shape, num_classes)`` with a 1 at each index."""
+    check_tensor("one_hot", "tensor", tensor)
+    if tensor.dtype is not dt.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got "
+                           f"{tensor.dtype}")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
+        num_classes = int(tensor.max().item()) + 1
+    if tensor.numel() and (int(tensor.min().item()) < 0 or
+                           int(tensor.max().item()) >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                           f"[{int(tensor.min().item())}, {int(tensor.max().item())}]")
+    out = zeros(tuple(tensor.shape) + (num_classes,), dtype=dt.int64, device=tensor.device)
+    return out.scatter(-1, tensor.unsqueeze(-1), 1)
