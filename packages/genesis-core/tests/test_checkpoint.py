@@ -132,7 +132,8 @@ def test_killed_mid_save_leaves_previous_checkpoint_loadable(tmp_path):
             "threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\n"
             f"while True: genesis.save(big, {str(path)!r})\n")
     subprocess.run([sys.executable, "-c", code], timeout=120)
-    assert genesis.load(path)["v"].tolist() in ([1.0] * 4,) or "w" in genesis.load(path)
+    state = genesis.load(path)  # either the old checkpoint or a complete new one, verified
+    assert state["v"].tolist() == [1.0] * 4 if "v" in state else state["w"].shape == (4_000_000,)
     temps = [f for f in os.listdir(tmp_path) if f != "ckpt.safetensors"]
     assert len(temps) <= 1
     genesis.save({"v": genesis.full((4,), 2.0)}, path)
