@@ -265,6 +265,9 @@ def narrow(input, dim: int, start: int, length: int):
     """The slice ``start:start+length`` of dimension ``dim`` (a view)."""
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d]
+    if input.requires_grad and any(st == 0 and m > 1 for m, st in zip(input.shape,
+                                                                     input.strides)):
+        input = contiguous(input)  # Strided's backward cannot scatter into aliased elements
     if start < 0:
         start += n
     if not (0 <= start and length >= 0 and start + length <= n):
