@@ -5,12 +5,16 @@ genesis-core) extends its ``__path__`` so this subpackage is found.
 """
 
 from genesis.optim import lr_finder, lr_scheduler, schedule_helpers, schedule_plot
+from genesis.optim.adagrad import Adagrad
+from genesis.optim.adam import Adam, AdamW
 from genesis.optim.lr_finder import LRRangeTestResult, lr_range_test
 from genesis.optim.lr_scheduler import (ChainedScheduler, ConstantLR, CosineAnnealingLR,
                                         CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
                                         LambdaLR, LastLR, LinearLR, LRScheduler,
                                         MultiplicativeLR, MultiStepLR, OneCycleLR, PolynomialLR,
                                         ReduceLROnPlateau, SequentialLR, StepLR)
+from genesis.optim.optimizer import Optimizer
+from genesis.optim.rmsprop import RMSprop
 from genesis.optim.schedule_helpers import (get_constant_schedule,
                                             get_constant_schedule_with_warmup,
                                             get_cosine_restarts_schedule,
@@ -23,8 +27,10 @@ from genesis.optim.schedule_helpers import (get_constant_schedule,
                                             get_step_decay_schedule, get_transformer_schedule,
                                             get_wsd_schedule)
 from genesis.optim.schedule_plot import format_schedule, plot_schedule, plot_schedule_text
+from genesis.optim.sgd import SGD
 
 __all__ = [
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
     "lr_finder", "lr_scheduler", "schedule_helpers", "schedule_plot",
     "LRRangeTestResult", "lr_range_test",
     "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
