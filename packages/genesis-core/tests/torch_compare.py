@@ -65,7 +65,7 @@ def to_numpy(t) -> np.ndarray:
 
 def make_pair(array: np.ndarray, dtype: str, requires_grad: bool = False):
     """A genesis and a torch tensor holding ``array`` as ``dtype`` (leaves)."""
-    t = torch.from_numpy(np.ascontiguousarray(array)).to(tdtype(dtype))
+    t = torch.from_numpy(np.array(array, order="C")).to(tdtype(dtype))  # keeps 0-d arrays
     g = genesis.tensor(to_numpy(t) if dtype in ("float16", "bfloat16") else t.numpy(),
                        dtype=gdtype(dtype))
     if requires_grad:
@@ -115,7 +115,7 @@ def _flat_outputs(out) -> list:
     return [out]
 
 
-def compare(fn, shapes=(), *, arrays=None, dtype: str = "float32", grad: bool = True,
+def compare(fn, shapes=(), *, arrays=None, dtype: str = "float32", grad=True,
             layout: str = "contiguous", low: float = -2.0, high: float = 2.0,
             rtol: float | None = None, atol: float | None = None,
             grad_rtol: float | None = None, grad_atol: float | None = None, seed: int = 0):
@@ -124,7 +124,8 @@ def compare(fn, shapes=(), *, arrays=None, dtype: str = "float32", grad: bool = 
     ``shapes``: one shape per random input (``dtype``, uniform in ``[low, high)``), or
     ``arrays``: explicit numpy inputs (their own dtypes). ``layout`` makes every input a
     non-contiguous view (transposed / sliced with a step / expanded). Gradients are compared
-    for floating inputs when ``grad``. Returns ``(genesis_outputs, torch_outputs)``.
+    for floating inputs when ``grad`` (a bool, or one bool per input).
+    Returns ``(genesis_outputs, torch_outputs)``.
     """
     rng = np.random.default_rng(seed)
     if arrays is None:
@@ -138,8 +139,9 @@ def compare(fn, shapes=(), *, arrays=None, dtype: str = "float32", grad: bool = 
         views = [a.shape for a in arrays]
         layout = "contiguous"
     g_leaves, t_leaves, g_in, t_in = [], [], [], []
-    for a, d, shape in zip(arrays, dtypes, views):
-        g, t = make_pair(a, d, requires_grad=grad and d in FLOAT_DTYPES)
+    wants = list(grad) if isinstance(grad, (list, tuple)) else [grad] * len(arrays)
+    for a, d, shape, want in zip(arrays, dtypes, views, wants):
+        g, t = make_pair(a, d, requires_grad=bool(want) and d in FLOAT_DTYPES)
         g_leaves.append(g)
         t_leaves.append(t)
         gv, tv = _apply_layout(g, shape, layout), _apply_layout(t, shape, layout)
@@ -156,7 +158,7 @@ def compare(fn, shapes=(), *, arrays=None, dtype: str = "float32", grad: bool = 
             assert_close(g, t, rtol=rtol, atol=atol, what=f"output {i}")
         else:
             assert g == t, f"output {i}: {g!r} != torch {t!r}"
-    if grad and any(x.requires_grad for x in t_leaves):
+    if any(x.requires_grad for x in t_leaves):
         _compare_grads(g_leaves, t_leaves, g_flat, t_flat, rng, grad_rtol, grad_atol)
     return g_out, t_out
 

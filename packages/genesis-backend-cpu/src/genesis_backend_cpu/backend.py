@@ -73,6 +73,8 @@ def _operand(x):
 
 def _store(result: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """A kernel's result as a C-contiguous storage of ``dtype``."""
+    if type(result) is not np.ndarray:  # ufuncs return numpy scalars for 0-d inputs
+        result = np.asarray(result)
     if result.dtype != dtype:
         return result.astype(dtype, order="C")
     if not result.flags.c_contiguous:
@@ -81,14 +83,14 @@ def _store(result: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _sigmoid(x, out=None):
-    out = np.negative(x, out=out)
+    out = np.negative(x, out=np.empty_like(x) if out is None else out)  # an array, also 0-d
     np.exp(out, out=out)
     out += 1
     return np.reciprocal(out, out=out)
 
 
 def _rsqrt(x, out=None):
-    out = np.sqrt(x, out=out)
+    out = np.sqrt(x, out=np.empty_like(x) if out is None else out)  # an array, also 0-d
     return np.reciprocal(out, out=out)
 
 

@@ -50,9 +50,9 @@ def _parse(x: Tensor, key) -> tuple:
     advanced: dict = {}
     d = 0  # dim of x being consumed
     for k in expanded:
-        if k is None:
+        if k is None:  # torch's unsqueeze stride: size * stride of the dim it precedes
             shape.append(1)
-            strides.append(0)
+            strides.append(x.shape[d] * x.strides[d] if d < x.ndim else 1)
             continue
         if isinstance(k, (Tensor, np.ndarray, list)) and _bool_key(k):
             mask = _host(k).astype(bool)
@@ -232,6 +232,8 @@ def setitem(x: Tensor, key, value) -> None:
     if isinstance(value, (list, tuple, np.ndarray)):
         from genesis._tensor import from_data
         value = from_data(value, dtype=x.dtype, device=x.device)
+    while isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
+        value = value.squeeze(0)  # torch drops leading size-1 dims of the value
     if tracked:
         from genesis._ops.tensor_methods import _alias
         c = x.contiguous() if not x.is_contiguous() or x.offset else _alias(x)
@@ -349,10 +351,9 @@ def index_select(input, dim: int, index):
     idx = index.reshape(-1).to(dt.int64)
     host = idx._backend.to_numpy(idx)
     n = input.shape[d]
-    if host.size and (host.max() >= n or host.min() < -n):
-        raise IndexError(f"index_select(): index out of range for dimension {d} with size {n}")
-    if host.size and host.min() < 0:
-        idx = idx.new_tensor(np.where(host < 0, host + n, host))
+    if host.size and (host.max() >= n or host.min() < 0):  # torch refuses negative indices too
+        raise IndexError(f"index_select(): index out of range for dimension {d} with size {n}: "
+                         f"index contains {host.max() if host.max() >= n else host.min()}")
     view_shape = (1,) * d + (idx.shape[0],) + (1,) * (input.ndim - d - 1)
     shape = input.shape[:d] + (idx.shape[0],) + input.shape[d + 1:]
     return gather(input, d, idx.reshape(view_shape).expand(shape))
@@ -379,6 +380,7 @@ def nonzero(input, *, as_tuple: bool = False):
     host = input._backend.to_numpy(input)
     idx = np.nonzero(host) if host.ndim else np.nonzero(host.reshape(1))
     if as_tuple:
-        return tuple(input.new_tensor(i.astype(np.int64)) for i in idx)
-    return input.new_tensor(np.stack(idx, axis=1).astype(np.int64).reshape(-1, max(host.ndim, 1)
-                                                                               if host.ndim else 0))
+        return tuple(input.new_tensor(i.astype(np.int64), dtype=dt.int64) for i in idx)
+    pairs = np.stack(idx, axis=1).astype(np.int64)
+    pairs = pairs if host.ndim else pairs[:, :0]  # a 0-d input gives (n, 0), as in torch
+    return input.new_tensor(pairs, dtype=dt.int64)
