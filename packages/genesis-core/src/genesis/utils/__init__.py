@@ -1,0 +1,3 @@
+"""Utilities: ``genesis.utils.data`` (datasets and loaders)."""
+
+from genesis.utils import data
