@@ -155,7 +155,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-from genesis import autograd, cuda, nn  # noqa: E402
+from genesis import autograd, cuda, nn, utils  # noqa: E402
 from genesis.checkpoint import load, load_checkpoint, save, save_checkpoint  # noqa: E402
 
 backends.registry.load_entry_points()
