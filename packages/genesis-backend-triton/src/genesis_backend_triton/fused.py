@@ -1,0 +1,326 @@
+"""Fused kernels for composite ops, registered in ``capabilities.fused``.
+
+Signatures (also documented on :class:`genesis.backends.Capabilities`);
+views are genesis tensors or any object with storage/shape/strides/offset/dtype:
+
+* ``softmax(x, dim)``, ``log_softmax(x, dim)`` -> storage (shape and dtype of x);
+  ``softmax_backward(y, grad, dim)``, ``log_softmax_backward(y, grad, dim)`` -> storage.
+* ``layer_norm(x, weight, bias, eps)`` over the last dim -> ``(y, mean, rstd)``;
+  ``layer_norm_backward(grad, x, weight, mean, rstd) -> (dx, dweight, dbias)``
+  (``dweight``/``dbias`` None without weight). ``rms_norm(x, weight, eps) -> (y, rstd)``;
+  ``rms_norm_backward(grad, x, weight, rstd) -> (dx, dweight)``. mean/rstd hold one
+  value per row, float32 (float64 for float64 x).
+* ``cross_entropy(logits (N, C), target (N,) int64, ignore_index) -> (loss (N,), lse (N,))``
+  with loss 0 at ignored rows; ``cross_entropy_backward(grad (N,), logits, target, lse,
+  ignore_index) -> dlogits``.
+* ``gelu(x, approximate)`` / ``gelu_backward(grad, x, approximate)`` (``"none"``/``"tanh"``),
+  ``silu(x)`` / ``silu_backward(grad, x)`` -> storage.
+* ``dropout(x, p, seed, offset) -> (y, mask)``: ``y = x * mask / (1 - p)``, mask bool; the
+  Philox stream is the one ``random`` uses for ``(seed, offset)``.
+* ``adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2,
+  eps, weight_decay, step, amsgrad, maximize) -> None``, in place.
+
+Each wrapper makes its inputs contiguous rows (moving ``dim`` last when needed)
+and launches one kernel of :mod:`genesis_backend_triton.kernels.fused`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import triton
+
+from genesis_backend_triton.layout import is_contiguous, numel
+
+NAMES = ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward", "layer_norm",
+         "layer_norm_backward", "rms_norm", "rms_norm_backward", "cross_entropy",
+         "cross_entropy_backward", "gelu", "gelu_backward", "silu", "silu_backward", "dropout",
+         "adamw_step")
+
+
+def table(backend) -> dict:
+    """``name -> kernel`` for ``backend``; each imports triton only when first called."""
+    def bind(name):
+        def kernel(*args, **kwargs):
+            return globals()[f"_{name}"](backend, *args, **kwargs)
+        kernel.__name__ = name
+        kernel.__doc__ = f"Fused Triton ``{name}`` (see genesis_backend_triton.fused)."
+        return kernel
+    return {name: bind(name) for name in NAMES}
+
+
+def _genesis_dtype(name: str):
+    import genesis
+    return getattr(genesis, name)
+
+
+def _acc(dtype) -> tuple:
+    import triton.language as tl
+    return (tl.float64, "float64") if dtype.name == "float64" else (tl.float32, "float32")
+
+
+def _row_launch(be, n: int) -> dict:
+    if be.rt.interpret:
+        block = min(triton.next_power_of_2(max(n, 1)), 1 << 14)
+        return {"BLOCK_N": block, "num_warps": 1}
+    block = min(triton.next_power_of_2(max(n, 1)), 4096)
+    return {"BLOCK_N": block, "num_warps": 4 if block <= 1024 else 8 if block <= 2048 else 16}
+
+
+def _rows(be, x, dim: int):
+    """``x`` with ``dim`` last, contiguous: ``(view, permutation or None)``."""
+    dim = dim % max(len(x.shape), 1)
+    last = len(x.shape) - 1
+    if dim == last or len(x.shape) == 0:
+        return (x if is_contiguous(x) else be.contiguous(x)), None
+    order = [i for i in range(len(x.shape)) if i != dim] + [dim]
+    from genesis_backend_triton.backend import View
+    moved = View(x.storage, tuple(x.shape[i] for i in order), tuple(x.strides[i] for i in order),
+                 x.offset, x.dtype)
+    return be.contiguous(moved), order
+
+
+def _unrows(be, out, shape: tuple, order):
+    """The storage of ``out`` (rows from :func:`_rows`) laid out in ``shape`` again."""
+    if order is None:
+        return out.storage
+    from genesis_backend_triton.backend import View
+    inverse = [order.index(i) for i in range(len(shape))]
+    back = View(out.storage, shape, tuple(out.strides[i] for i in inverse), 0, out.dtype)
+    return be.contiguous(back).storage
+
+
+def _index64(view) -> bool:
+    return numel(view.shape) + view.offset > 2**31 - 1
+
+
+def _softmax_family(be, x, dim: int, log: bool):
+    from genesis_backend_triton.kernels.fused import softmax_kernel
+    rows, order = _rows(be, x, dim)
+    out = be.new_view(rows.shape, x.dtype)
+    n = rows.shape[-1] if rows.shape else 1
+    m = numel(rows.shape) // max(n, 1)
+    if m and n:
+        softmax_kernel[(m,)](be.rt.ptr(rows), be.rt.ptr(out), n, LOG=log, ACC=_acc(x.dtype)[0],
+                             INDEX64=_index64(rows), **_row_launch(be, n))
+    return _unrows(be, out, x.shape, order)
+
+
+def _softmax(be, x, dim):
+    return _softmax_family(be, x, dim, False)
+
+
+def _log_softmax(be, x, dim):
+    return _softmax_family(be, x, dim, True)
+
+
+def _softmax_backward_family(be, y, grad, dim: int, log: bool):
+    from genesis_backend_triton.kernels.fused import softmax_backward_kernel
+    ry, order = _rows(be, y, dim)
+    rg, _ = _rows(be, grad, dim)
+    out = be.new_view(ry.shape, grad.dtype)
+    n = ry.shape[-1] if ry.shape else 1
+    m = numel(ry.shape) // max(n, 1)
+    if m and n:
+        softmax_backward_kernel[(m,)](be.rt.ptr(ry), be.rt.ptr(rg), be.rt.ptr(out), n, LOG=log,
+                                      ACC=_acc(y.dtype)[0], INDEX64=_index64(ry),
+                                      **_row_launch(be, n))
+    return _unrows(be, out, y.shape, order)
+
+
+def _softmax_backward(be, y, grad, dim):
+    return _softmax_backward_family(be, y, grad, dim, False)
+
+
+def _log_softmax_backward(be, y, grad, dim):
+    return _softmax_backward_family(be, y, grad, dim, True)
+
+
+def _norm(be, x, weight, bias, eps: float, rms: bool):
+    from genesis_backend_triton.kernels.fused import norm_kernel
+    rows, _ = _rows(be, x, -1)
+    n = x.shape[-1]
+    m = numel(x.shape) // max(n, 1)
+    acc, acc_name = _acc(x.dtype)
+    y = be.new_view(x.shape, x.dtype)
+    mean = be.new_view((m,), _genesis_dtype(acc_name))
+    rstd = be.new_view((m,), _genesis_dtype(acc_name))
+    w = be.contiguous(weight) if weight is not None and not is_contiguous(weight) else weight
+    b = be.contiguous(bias) if bias is not None and not is_contiguous(bias) else bias
+    if m and n:
+        norm_kernel[(m,)](be.rt.ptr(rows), be.rt.ptr(w if w is not None else rows),
+                          be.rt.ptr(b if b is not None else rows), be.rt.ptr(y),
+                          be.rt.ptr(mean), be.rt.ptr(rstd), n, float(eps), RMS=rms,
+                          HAS_W=w is not None, HAS_B=b is not None, ACC=acc,
+                          INDEX64=_index64(rows), **_row_launch(be, n))
+    return y, mean, rstd, w
+
+
+def _layer_norm(be, x, weight, bias, eps):
+    y, mean, rstd, _ = _norm(be, x, weight, bias, eps, rms=False)
+    return y.storage, mean.storage, rstd.storage
+
+
+def _rms_norm(be, x, weight, eps):
+    y, _, rstd, _ = _norm(be, x, weight, None, eps, rms=True)
+    return y.storage, rstd.storage
+
+
+def _norm_backward(be, grad, x, weight, mean, rstd, rms: bool, has_bias: bool):
+    from genesis_backend_triton.kernels.fused import norm_backward_kernel, norm_param_grad_kernel
+    rx, _ = _rows(be, x, -1)
+    rg, _ = _rows(be, grad, -1)
+    n = x.shape[-1]
+    m = numel(x.shape) // max(n, 1)
+    acc, acc_name = _acc(x.dtype)
+    w = be.contiguous(weight) if weight is not None and not is_contiguous(weight) else weight
+    mean_p = be.rt.ptr(mean) if mean is not None else be.rt.ptr(rstd)
+    dx = be.new_view(x.shape, x.dtype)
+    if m and n:
+        norm_backward_kernel[(m,)](be.rt.ptr(rg), be.rt.ptr(rx),
+                                   be.rt.ptr(w if w is not None else rx), mean_p, be.rt.ptr(rstd),
+                                   be.rt.ptr(dx), n, RMS=rms, HAS_W=w is not None, ACC=acc,
+                                   INDEX64=_index64(rx), **_row_launch(be, n))
+    if weight is None:
+        return dx.storage, None, None
+    dw = be.new_view((n,), weight.dtype)
+    db = be.new_view((n,), weight.dtype) if has_bias else None
+    block_n = min(triton.next_power_of_2(max(n, 1)), 64)
+    block_m = min(triton.next_power_of_2(max(m, 1)), 1024 if be.rt.interpret else 32)
+    if n:
+        if m == 0:
+            be.fill_(dw, 0)
+            if db is not None:
+                be.fill_(db, 0)
+        else:
+            norm_param_grad_kernel[(triton.cdiv(n, block_n),)](
+                be.rt.ptr(rg), be.rt.ptr(rx), mean_p, be.rt.ptr(rstd), be.rt.ptr(dw),
+                be.rt.ptr(db if db is not None else dw), m, n, RMS=rms, HAS_B=db is not None,
+                ACC=acc, BLOCK_M=block_m, BLOCK_N=block_n, num_warps=4)
+    return dx.storage, dw.storage, None if db is None else db.storage
+
+
+def _layer_norm_backward(be, grad, x, weight, mean, rstd):
+    return _norm_backward(be, grad, x, weight, mean, rstd, rms=False, has_bias=True)
+
+
+def _rms_norm_backward(be, grad, x, weight, rstd):
+    dx, dw, _ = _norm_backward(be, grad, x, weight, None, rstd, rms=True, has_bias=False)
+    return dx, dw
+
+
+def _cross_entropy(be, logits, target, ignore_index=-100):
+    from genesis_backend_triton.kernels.fused import cross_entropy_kernel
+    rows, _ = _rows(be, logits, -1)
+    tgt = target if is_contiguous(target) else be.contiguous(target)
+    m, n = logits.shape
+    acc, acc_name = _acc(logits.dtype)
+    loss = be.new_view((m,), logits.dtype)
+    lse = be.new_view((m,), _genesis_dtype(acc_name))
+    if m:
+        cross_entropy_kernel[(m,)](be.rt.ptr(rows), _offset_ptr(be, tgt), be.rt.ptr(loss),
+                                   be.rt.ptr(lse), n, int(ignore_index), ACC=acc,
+                                   INDEX64=_index64(rows), **_row_launch(be, n))
+    return loss.storage, lse.storage
+
+
+def _cross_entropy_backward(be, grad, logits, target, lse, ignore_index=-100):
+    from genesis_backend_triton.kernels.fused import cross_entropy_backward_kernel
+    rows, _ = _rows(be, logits, -1)
+    tgt = target if is_contiguous(target) else be.contiguous(target)
+    m, n = logits.shape
+    dlogits = be.new_view(logits.shape, logits.dtype)
+    gstride = grad.strides[0] if grad.shape else 0
+    if m:
+        cross_entropy_backward_kernel[(m,)](
+            _offset_ptr(be, grad), be.rt.ptr(rows), _offset_ptr(be, tgt), _offset_ptr(be, lse),
+            be.rt.ptr(dlogits), n, gstride, int(ignore_index), ACC=_acc(logits.dtype)[0],
+            INDEX64=_index64(rows), **_row_launch(be, n))
+    return dlogits.storage
+
+
+def _offset_ptr(be, view):
+    """``view``'s pointer, its offset folded in (a contiguous copy when it has one)."""
+    if view.offset:
+        view = be.contiguous(view)
+    return be.rt.ptr(view)
+
+
+def _gelu(be, x, approximate="none"):
+    return be.unary("gelu" if approximate == "none" else "gelu_tanh", x, x.dtype)
+
+
+def _gelu_backward(be, grad, x, approximate="none"):
+    op = "gelu_backward" if approximate == "none" else "gelu_tanh_backward"
+    return be.binary(op, grad, x, x.dtype)
+
+
+def _silu(be, x):
+    return be.unary("silu", x, x.dtype)
+
+
+def _silu_backward(be, grad, x):
+    return be.binary("silu_backward", grad, x, x.dtype)
+
+
+def _dropout(be, x, p, seed, offset):
+    from genesis_backend_triton.kernels.fused import dropout_kernel
+    src = x if is_contiguous(x) and x.offset == 0 else be.contiguous(x)
+    n = numel(x.shape)
+    y = be.new_view(x.shape, x.dtype)
+    keep = be.new_view(x.shape, _genesis_dtype("bool"))
+    if n:
+        block, warps = be.rt.elementwise_block(n)
+        scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
+        dropout_kernel[(triton.cdiv(n, block),)](
+            be.rt.ptr(src), be.rt.ptr(y), be.rt.ptr(keep), n, float(p), scale,
+            int(seed) & 0xFFFF_FFFF_FFFF_FFFF, int(offset), BLOCK=block, num_warps=warps)
+    return y.storage, keep.storage
+
+
+def _adamw_step(be, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2,
+                eps, weight_decay, step, amsgrad, maximize):
+    from genesis_backend_triton.kernels.fused import adamw_kernel
+    step = float(step.item() if hasattr(step, "item") else step)
+    bc1 = 1.0 - beta1 ** step
+    bc2_sqrt = math.sqrt(1.0 - beta2 ** step)
+    scalars = (float(lr), float(beta1), float(beta2), float(eps), 1.0 - lr * weight_decay,
+               lr / bc1, bc2_sqrt)
+    for i, p in enumerate(params):
+        group = [p, grads[i], exp_avgs[i], exp_avg_sqs[i],
+                 max_exp_avg_sqs[i] if amsgrad else exp_avg_sqs[i]]
+        n = numel(p.shape)
+        if n == 0:
+            continue
+        work = [v if is_contiguous(v) and v.offset == 0 else be.contiguous(v) for v in group]
+        ptrs = [be.rt.ptr(v) for v in work]
+        cfg = _adamw_config(be, work, n, amsgrad, maximize)
+        adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](*ptrs, n, *scalars, AMSGRAD=bool(amsgrad),
+                                                     MAXIMIZE=bool(maximize), **cfg)
+        for live, done in zip(group, work):
+            if live is not done and live is not grads[i]:
+                be.copy_(live, done)
+
+
+_ADAMW_CONFIGS = [{"BLOCK": 1024, "num_warps": 4}, {"BLOCK": 2048, "num_warps": 8},
+                  {"BLOCK": 4096, "num_warps": 8}, {"BLOCK": 512, "num_warps": 4}]
+
+
+def _adamw_config(be, work, n: int, amsgrad: bool, maximize: bool) -> dict:
+    """The tuned block for ``n`` elements, timed on scratch copies (the kernel is in place)."""
+    from genesis_backend_triton.kernels.fused import adamw_kernel
+    configs = _ADAMW_CONFIGS
+    if be.rt.interpret:
+        configs = [{"BLOCK": min(triton.next_power_of_2(n), 1 << 14), "num_warps": 1}] + configs
+    key = (triton.next_power_of_2(n), work[0].dtype.name, bool(amsgrad))
+
+    def launcher():
+        ptrs = [be.rt.ptr(be.contiguous(v)) for v in work]
+
+        def launch(cfg):
+            adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](
+                *ptrs, n, 1e-3, 0.9, 0.999, 1e-8, 1.0, 1e-3, 1.0, AMSGRAD=bool(amsgrad),
+                MAXIMIZE=bool(maximize), **cfg)
+        return launch
+
+    return be.rt.tuner.pick("adamw_step", key, configs, launcher)

@@ -1,0 +1,253 @@
+"""Fused kernels for composites: softmax, norms, cross entropy, dropout, AdamW.
+
+Row kernels take contiguous ``(M, N)`` rows, one program per row, and loop
+over the row in ``BLOCK_N`` pieces (one piece when the row fits), computing
+in ``ACC`` (float32, or float64 for float64 inputs). Softmax and cross
+entropy use the online log-sum-exp: a running max and a sum rescaled
+whenever the max grows.
+"""
+
+# ruff: noqa: N803  (Triton's convention: compile-time constexpr parameters in capitals)
+
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _row(N, INDEX64: tl.constexpr):
+    row = tl.program_id(0)
+    if INDEX64:
+        row = row.to(tl.int64)
+    return row, row * N
+
+
+@triton.jit
+def _online_lse(x, base, N, ACC: tl.constexpr, BLOCK_N: tl.constexpr):
+    """``(max, sum of exp(x - max))`` of one row."""
+    m_i = tl.full([BLOCK_N], float("-inf"), ACC)
+    s_i = tl.zeros([BLOCK_N], ACC)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        v = tl.load(x + base + cols, mask=cols < N, other=float("-inf")).to(ACC)
+        m_new = tl.maximum(m_i, v)
+        safe = tl.where(m_new == float("-inf"), 0.0, m_new)
+        s_i = s_i * tl.exp(m_i - safe) + tl.exp(v - safe)
+        m_i = m_new
+    m = tl.max(m_i, 0)
+    safe_m = tl.where(m == float("-inf"), 0.0, m)
+    s = tl.sum(s_i * tl.exp(m_i - safe_m), 0)
+    return m, s
+
+
+@triton.jit
+def softmax_kernel(x, y, N, LOG: tl.constexpr, ACC: tl.constexpr, BLOCK_N: tl.constexpr,
+                   INDEX64: tl.constexpr):
+    row, base = _row(N, INDEX64)
+    m, s = _online_lse(x, base, N, ACC, BLOCK_N)
+    log_s = tl.log(s)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        v = tl.load(x + base + cols, mask=mask, other=0.0).to(ACC)
+        if LOG:
+            r = v - m - log_s
+        else:
+            r = tl.exp(v - m) / s
+        tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def softmax_backward_kernel(y, g, dx, N, LOG: tl.constexpr, ACC: tl.constexpr,
+                            BLOCK_N: tl.constexpr, INDEX64: tl.constexpr):
+    row, base = _row(N, INDEX64)
+    acc = tl.zeros([BLOCK_N], ACC)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        vg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        if LOG:
+            acc += vg
+        else:
+            acc += vg * tl.load(y + base + cols, mask=mask, other=0.0).to(ACC)
+    total = tl.sum(acc, 0)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        vg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        vy = tl.load(y + base + cols, mask=mask, other=0.0).to(ACC)
+        if LOG:
+            r = vg - tl.exp(vy) * total
+        else:
+            r = vy * (vg - total)
+        tl.store(dx + base + cols, r.to(dx.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def norm_kernel(x, w, b, y, mean_out, rstd_out, N, eps, RMS: tl.constexpr,
+                HAS_W: tl.constexpr, HAS_B: tl.constexpr, ACC: tl.constexpr,
+                BLOCK_N: tl.constexpr, INDEX64: tl.constexpr):
+    """LayerNorm (``RMS=False``) or RMSNorm of one row; saves mean and 1/std."""
+    row, base = _row(N, INDEX64)
+    mean = 0.0
+    if not RMS:
+        acc = tl.zeros([BLOCK_N], ACC)
+        for start in range(0, N, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            acc += tl.load(x + base + cols, mask=cols < N, other=0.0).to(ACC)
+        mean = tl.sum(acc, 0) / N
+    acc2 = tl.zeros([BLOCK_N], ACC)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        d = tl.where(mask, tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean, 0.0)
+        acc2 += d * d
+    rstd = 1.0 / tl.sqrt(tl.sum(acc2, 0) / N + eps)
+    if not RMS:
+        tl.store(mean_out + row, mean.to(mean_out.dtype.element_ty))
+    tl.store(rstd_out + row, rstd.to(rstd_out.dtype.element_ty))
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        r = (tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean) * rstd
+        if HAS_W:
+            r = r * tl.load(w + cols, mask=mask, other=0.0).to(ACC)
+        if HAS_B:
+            r = r + tl.load(b + cols, mask=mask, other=0.0).to(ACC)
+        tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def norm_backward_kernel(g, x, w, mean_in, rstd_in, dx, N, RMS: tl.constexpr,
+                         HAS_W: tl.constexpr, ACC: tl.constexpr, BLOCK_N: tl.constexpr,
+                         INDEX64: tl.constexpr):
+    """dx of LayerNorm/RMSNorm: ``rstd * (wg - xhat * mean(wg * xhat) - mean(wg))``."""
+    row, base = _row(N, INDEX64)
+    mean = 0.0
+    if not RMS:
+        mean = tl.load(mean_in + row).to(ACC)
+    rstd = tl.load(rstd_in + row).to(ACC)
+    a1 = tl.zeros([BLOCK_N], ACC)
+    a2 = tl.zeros([BLOCK_N], ACC)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        xhat = (tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean) * rstd
+        wg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        if HAS_W:
+            wg = wg * tl.load(w + cols, mask=mask, other=0.0).to(ACC)
+        a1 += tl.where(mask, xhat * wg, 0.0)
+        a2 += wg
+    c1 = tl.sum(a1, 0) / N
+    c2 = tl.sum(a2, 0) / N
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        xhat = (tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean) * rstd
+        wg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        if HAS_W:
+            wg = wg * tl.load(w + cols, mask=mask, other=0.0).to(ACC)
+        if RMS:
+            r = (wg - xhat * c1) * rstd
+        else:
+            r = (wg - xhat * c1 - c2) * rstd
+        tl.store(dx + base + cols, r.to(dx.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def norm_param_grad_kernel(g, x, mean_in, rstd_in, dw, db, M, N, RMS: tl.constexpr,
+                           HAS_B: tl.constexpr, ACC: tl.constexpr, BLOCK_M: tl.constexpr,
+                           BLOCK_N: tl.constexpr):
+    """Column sums ``dw = sum(g * xhat)``, ``db = sum(g)`` over all rows, per column block."""
+    cols = tl.program_id(0) * BLOCK_N + tl.arange(0, BLOCK_N)
+    cmask = cols < N
+    aw = tl.zeros([BLOCK_M, BLOCK_N], ACC)
+    ab = tl.zeros([BLOCK_M, BLOCK_N], ACC)
+    for start in range(0, M, BLOCK_M):
+        rows = start + tl.arange(0, BLOCK_M)
+        rmask = rows < M
+        mask = rmask[:, None] & cmask[None, :]
+        offs = rows[:, None].to(tl.int64) * N + cols[None, :]
+        vg = tl.load(g + offs, mask=mask, other=0.0).to(ACC)
+        vx = tl.load(x + offs, mask=mask, other=0.0).to(ACC)
+        rstd = tl.load(rstd_in + rows, mask=rmask, other=0.0).to(ACC)
+        if RMS:
+            xhat = vx * rstd[:, None]
+        else:
+            mean = tl.load(mean_in + rows, mask=rmask, other=0.0).to(ACC)
+            xhat = (vx - mean[:, None]) * rstd[:, None]
+        aw += vg * xhat
+        ab += vg
+    tl.store(dw + cols, tl.sum(aw, 0).to(dw.dtype.element_ty), mask=cmask)
+    if HAS_B:
+        tl.store(db + cols, tl.sum(ab, 0).to(db.dtype.element_ty), mask=cmask)
+
+
+@triton.jit
+def cross_entropy_kernel(logits, target, loss, lse_out, N, ignore_index, ACC: tl.constexpr,
+                         BLOCK_N: tl.constexpr, INDEX64: tl.constexpr):
+    """Per-row ``logsumexp(x) - x[target]`` (0 where ``target == ignore_index``)."""
+    row, base = _row(N, INDEX64)
+    m, s = _online_lse(logits, base, N, ACC, BLOCK_N)
+    lse = m + tl.log(s)
+    t = tl.load(target + row)
+    valid = t != ignore_index
+    xt = tl.load(logits + base + tl.where(valid, t, 0)).to(ACC)
+    tl.store(lse_out + row, lse.to(lse_out.dtype.element_ty))
+    tl.store(loss + row, tl.where(valid, lse - xt, 0.0).to(loss.dtype.element_ty))
+
+
+@triton.jit
+def cross_entropy_backward_kernel(grad, logits, target, lse_in, dlogits, N, grad_stride,
+                                  ignore_index, ACC: tl.constexpr, BLOCK_N: tl.constexpr,
+                                  INDEX64: tl.constexpr):
+    """``(softmax(x) - onehot(target)) * grad[row]``; zero rows where the target is ignored."""
+    row, base = _row(N, INDEX64)
+    t = tl.load(target + row)
+    scale = tl.load(grad + row * grad_stride).to(ACC)
+    scale = tl.where(t != ignore_index, scale, 0.0)
+    lse = tl.load(lse_in + row).to(ACC)
+    for start in range(0, N, BLOCK_N):
+        cols = start + tl.arange(0, BLOCK_N)
+        mask = cols < N
+        v = tl.load(logits + base + cols, mask=mask, other=0.0).to(ACC)
+        p = tl.exp(v - lse) - tl.where(cols == t, 1.0, 0.0)
+        tl.store(dlogits + base + cols, (p * scale).to(dlogits.dtype.element_ty), mask=mask)
+
+
+@triton.jit(do_not_specialize=["seed", "base"])
+def dropout_kernel(x, y, keep, n, p, scale, seed, base, BLOCK: tl.constexpr):
+    i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = i < n
+    kept = tl.rand(seed, base + i) >= p
+    v = tl.load(x + i, mask=mask, other=0.0)
+    r = tl.where(kept, v.to(tl.float32) * scale, 0.0)
+    tl.store(y + i, r.to(y.dtype.element_ty), mask=mask)
+    tl.store(keep + i, kept, mask=mask)
+
+
+@triton.jit
+def adamw_kernel(param, grad, exp_avg, exp_avg_sq, max_sq, n, lr, beta1, beta2, eps, decay,
+                 step_size, bc2_sqrt, AMSGRAD: tl.constexpr, MAXIMIZE: tl.constexpr,
+                 BLOCK: tl.constexpr):
+    """One AdamW step over ``n`` contiguous elements (PyTorch's formula), in place."""
+    i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = i < n
+    p = tl.load(param + i, mask=mask).to(tl.float32)
+    g = tl.load(grad + i, mask=mask).to(tl.float32)
+    if MAXIMIZE:
+        g = -g
+    m = tl.load(exp_avg + i, mask=mask).to(tl.float32)
+    v = tl.load(exp_avg_sq + i, mask=mask).to(tl.float32)
+    p = p * decay
+    m = m + (g - m) * (1.0 - beta1)
+    v = v * beta2 + (1.0 - beta2) * g * g
+    if AMSGRAD:
+        vmax = tl.maximum(tl.load(max_sq + i, mask=mask).to(tl.float32), v)
+        tl.store(max_sq + i, vmax.to(max_sq.dtype.element_ty), mask=mask)
+        denom = tl.sqrt(vmax) / bc2_sqrt + eps
+    else:
+        denom = tl.sqrt(v) / bc2_sqrt + eps
+    p = p - step_size * m / denom
+    tl.store(param + i, p.to(param.dtype.element_ty), mask=mask)
+    tl.store(exp_avg + i, m.to(exp_avg.dtype.element_ty), mask=mask)
+    tl.store(exp_avg_sq + i, v.to(exp_avg_sq.dtype.element_ty), mask=mask)

@@ -1,0 +1,182 @@
+"""Scalar math shared by the kernels: the elementwise op tables and precise helpers."""
+
+# ruff: noqa: N803  (Triton's convention: compile-time constexpr parameters in capitals)
+
+import triton
+import triton.language as tl
+
+SQRT1_2 = tl.constexpr(0.7071067811865476)
+INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
+SQRT_2_OVER_PI = tl.constexpr(0.7978845608028654)
+
+
+@triton.jit
+def upcast(x):
+    """Half-precision floats computed in float32 (like PyTorch's opmath type)."""
+    if x.dtype == tl.float16 or x.dtype == tl.bfloat16:
+        x = x.to(tl.float32)
+    return x
+
+
+@triton.jit
+def tanh(x):
+    """tanh in float64 (a series near 0, where ``(1 - e) / (1 + e)`` cancels)."""
+    d = x.to(tl.float64)
+    ad = tl.abs(d)
+    e = tl.exp(-2.0 * ad)
+    t = (1.0 - e) / (1.0 + e)
+    sq = d * d
+    series = ad * (1.0 - sq * (1.0 / 3.0 - sq * (2.0 / 15.0 - sq * (17.0 / 315.0))))
+    t = tl.where(ad < 0.01, series, t)
+    return tl.where(d < 0, -t, t).to(x.dtype)
+
+
+@triton.jit
+def sigmoid(x):
+    return 1.0 / (1.0 + tl.exp(-x))
+
+
+@triton.jit
+def fpow(a, b):
+    """``a ** b`` for floats, in float64 via exp/log with the sign of integral powers."""
+    x = a.to(tl.float64)
+    y = b.to(tl.float64)
+    r = tl.exp(y * tl.log(tl.abs(x)))
+    yi = tl.floor(y)
+    integral = yi == y
+    odd = integral & (tl.abs(yi - 2.0 * tl.floor(yi * 0.5)) == 1.0)
+    neg = tl.where(integral, tl.where(odd, -r, r), float("nan"))
+    r = tl.where(x < 0, neg, r)
+    r = tl.where(y == 0, 1.0, r)
+    return r.to(a.dtype)
+
+
+@triton.jit
+def ipow(a, b):
+    """``a ** b`` for integers by binary exponentiation (wrapping like PyTorch)."""
+    r = a * 0 + 1
+    base = a
+    e = b
+    for _ in range(63):
+        r = tl.where((e & 1) == 1, r * base, r)
+        base = base * base
+        e = e >> 1
+    return r
+
+
+@triton.jit
+def gelu_tanh_inner(x):
+    return SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+
+
+@triton.jit
+def unary_op(x, OP: tl.constexpr):
+    """Elementwise ``OP`` of the contract's unary set, plus copy and the fused activations."""
+    if OP == "copy":
+        r = x
+    elif OP == "neg":
+        r = -x
+    elif OP == "abs":
+        r = tl.abs(x)
+    elif OP == "relu":
+        r = tl.where(x < 0, 0, x)
+    elif OP == "sign":
+        r = tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(x.dtype)
+        if x.dtype.is_floating():
+            r = tl.where(x != x, x, r)
+    elif OP == "floor":
+        if x.dtype.is_floating():
+            r = tl.floor(upcast(x))
+        else:
+            r = x
+    elif OP == "logical_not":
+        r = x == 0
+    else:
+        y = upcast(x)
+        if OP == "exp":
+            r = tl.exp(y)
+        elif OP == "log":
+            r = tl.log(y)
+        elif OP == "sqrt":
+            r = tl.sqrt(y)
+        elif OP == "rsqrt":
+            r = 1.0 / tl.sqrt(y)
+        elif OP == "sin":
+            r = tl.sin(y)
+        elif OP == "cos":
+            r = tl.cos(y)
+        elif OP == "tanh":
+            r = tanh(y)
+        elif OP == "sigmoid":
+            r = sigmoid(y)
+        elif OP == "erf":
+            r = tl.erf(y)
+        elif OP == "gelu":
+            r = 0.5 * y * (1.0 + tl.erf(y * SQRT1_2))
+        elif OP == "gelu_tanh":
+            r = 0.5 * y * (1.0 + tanh(gelu_tanh_inner(y)))
+        else:
+            tl.static_assert(OP == "silu", "unknown unary op")
+            r = y * sigmoid(y)
+    return r
+
+
+@triton.jit
+def binary_op(a, b, OP: tl.constexpr):
+    """Elementwise ``OP`` of the contract's binary set, plus the fused activation gradients."""
+    if OP == "add":
+        r = a + b
+    elif OP == "sub":
+        r = a - b
+    elif OP == "mul":
+        r = a * b
+    elif OP == "div":
+        r = upcast(a) / upcast(b)
+    elif OP == "pow":
+        if a.dtype.is_floating():
+            r = fpow(a, b)
+        else:
+            r = ipow(a, b)
+    elif OP == "maximum":
+        if a.dtype.is_floating():
+            r = tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+        else:
+            r = tl.maximum(a, b)
+    elif OP == "minimum":
+        if a.dtype.is_floating():
+            r = tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)
+        else:
+            r = tl.minimum(a, b)
+    elif OP == "eq":
+        r = a == b
+    elif OP == "ne":
+        r = a != b
+    elif OP == "lt":
+        r = a < b
+    elif OP == "le":
+        r = a <= b
+    elif OP == "gt":
+        r = a > b
+    elif OP == "ge":
+        r = a >= b
+    elif OP == "logical_and":
+        r = (a != 0) & (b != 0)
+    elif OP == "logical_or":
+        r = (a != 0) | (b != 0)
+    elif OP == "logical_xor":
+        r = (a != 0) ^ (b != 0)
+    else:
+        g = upcast(a)
+        x = upcast(b)
+        if OP == "gelu_backward":
+            cdf = 0.5 * (1.0 + tl.erf(x * SQRT1_2))
+            r = g * (cdf + x * tl.exp(-0.5 * x * x) * INV_SQRT_2PI)
+        elif OP == "gelu_tanh_backward":
+            t = tanh(gelu_tanh_inner(x))
+            dinner = SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+            r = g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+        else:
+            tl.static_assert(OP == "silu_backward", "unknown binary op")
+            s = sigmoid(x)
+            r = g * s * (1.0 + x * (1.0 - s))
+    return r
