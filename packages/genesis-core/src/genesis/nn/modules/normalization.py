@@ -54,7 +54,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class RMSNorm(Module):
@@ -86,13 +86,13 @@ class RMSNorm(Module):
 class BatchNorm1d(Module):
     """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` input per channel ``C``.
 
-    Training uses batch statistics and updates ``running_mean``/``running_var`` (unbiased)
+    ``bias=False`` (keyword) keeps the affine scale only. Training uses batch statistics and updates ``running_mean``/``running_var`` (unbiased)
     with ``momentum`` (``None``: cumulative average); eval uses the running statistics.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features={num_features!r}, expected a positive "
@@ -101,7 +101,10 @@ class BatchNorm1d(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(ones(num_features, device=device, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -122,8 +125,9 @@ class BatchNorm1d(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -142,4 +146,5 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
