@@ -140,7 +140,7 @@ def test_setattr_registration_and_deletion():
     del m.sub
     assert "sub" not in m._modules
     with pytest.raises(AttributeError, match="'Module' object has no attribute 'sub'"):
-        m.sub
+        _ = m.sub
     with pytest.raises(KeyError, match="contain"):
         m.register_buffer("a.b", None)
     assert "buf" in dir(m) and "w" in dir(m)
@@ -218,7 +218,7 @@ def test_sequential_indexing_slicing_append():
     s[0] = nn.Identity()
     assert isinstance(s[0], nn.Identity)
     with pytest.raises(IndexError, match="index 7 is out of range"):
-        s[7]
+        _ = s[7]
     from collections import OrderedDict
     named = nn.Sequential(OrderedDict([("a", nn.ReLU()), ("b", nn.Tanh())]))
     assert [n for n, _ in named.named_children()] == ["a", "b"]

@@ -86,8 +86,9 @@ class RMSNorm(Module):
 class BatchNorm1d(Module):
     """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` input per channel ``C``.
 
-    ``bias=False`` (keyword) keeps the affine scale only. Training uses batch statistics and updates ``running_mean``/``running_var`` (unbiased)
-    with ``momentum`` (``None``: cumulative average); eval uses the running statistics.
+    ``bias=False`` (keyword) keeps the affine scale only. Training uses batch statistics
+    and updates ``running_mean``/``running_var`` (unbiased) with ``momentum`` (``None``:
+    cumulative average); eval uses the running statistics.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
