@@ -17,7 +17,7 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 def normalize_dims(dim, ndim: int, name: str = "dim") -> tuple:
     """``dim`` (None, int, or a sequence) as a sorted tuple of non-negative axes."""
-    if dim is None:
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):  # torch: () means all
         return tuple(range(ndim))
     if isinstance(dim, int):
         return (_wrap_dim(dim, ndim, name),) if ndim else ()
@@ -250,13 +250,17 @@ def all(input, dim=None, keepdim: bool = False):  # noqa: A001
     """True where every element (over ``dim``) is non-zero."""
     b = input if input.dtype is dt.bool_ else input != 0
     if b.numel() == 0 and dim is None:
-        return b.new_ones((), dtype=dt.bool_)
-    return reduce_raw("min", b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
+        out = b.new_ones((), dtype=dt.bool_)
+    else:
+        out = reduce_raw("min", b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
+    return out if input.dtype is not dt.uint8 else out.to(dt.uint8)  # torch keeps uint8
 
 
 def any(input, dim=None, keepdim: bool = False):  # noqa: A001
     """True where some element (over ``dim``) is non-zero."""
     b = input if input.dtype is dt.bool_ else input != 0
     if b.numel() == 0 and dim is None:
-        return b.new_zeros((), dtype=dt.bool_)
-    return reduce_raw("max", b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
+        out = b.new_zeros((), dtype=dt.bool_)
+    else:
+        out = reduce_raw("max", b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
+    return out if input.dtype is not dt.uint8 else out.to(dt.uint8)  # torch keeps uint8
