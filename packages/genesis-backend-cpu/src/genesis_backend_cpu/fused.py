@@ -86,6 +86,8 @@ def _adam_block(p, g, m, v, vmax, a, b, c, *, lr, beta1, beta2, eps, weight_deca
     if amsgrad:
         np.maximum(vmax, v, out=vmax)
         v = vmax
+    if step_size == 0:  # lr == 0 (e.g. the first warmup step): moments move, params do not
+        return
     np.sqrt(v, out=a)
     a += eps * bias_correction2_sqrt
     a *= 1 / (-step_size * bias_correction2_sqrt)
