@@ -278,10 +278,12 @@ def narrow(input, dim: int, start: int, length: int):
 
 
 class Cat(Function):
-    def forward(self, *tensors, dim):
-        self.dim = dim
-        self.sizes = [t.shape[dim] for t in tensors]
-        ref = tensors[0]
+    """Concatenation; inputs flagged in ``skip`` (1-D empty tensors) contribute nothing."""
+
+    def forward(self, *tensors, dim, skip):
+        self.dim, self.skip = dim, skip
+        self.sizes = [0 if k else t.shape[dim] for t, k in zip(tensors, skip)]
+        ref = next(t for t, k in zip(tensors, skip) if not k)
         shape = list(ref.shape)
         shape[dim] = sum(self.sizes)
         from genesis import _dtype as dt
@@ -297,19 +299,29 @@ class Cat(Function):
         return out
 
     def backward(self, g):
-        return tuple(split(g, self.sizes, self.dim))
+        grads, pos = [], 0
+        for n, k in zip(self.sizes, self.skip):
+            grads.append(g.new_zeros((0,)) if k else narrow(g, self.dim, pos, n))
+            pos += n
+        return tuple(grads)
 
 
 def cat(tensors, dim: int = 0):
-    """Concatenate along ``dim``; all shapes must match elsewhere."""
+    """Concatenate along ``dim`` into a new tensor; all shapes must match elsewhere.
+
+    As in PyTorch, 1-D empty tensors are ignored (they still get a gradient, of size 0).
+    """
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    # PyTorch ignores 1-D empty tensors in cat
-    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    ref = tensors[0]
+    skip = tuple(t.ndim == 1 and t.shape[0] == 0 for t in tensors)
+    if all(skip):
+        skip = (False,) * len(tensors)
+    ref = next(t for t, k in zip(tensors, skip) if not k)
     d = _wrap_dim(dim, ref.ndim)
-    for i, t in enumerate(tensors):
+    for i, (t, k) in enumerate(zip(tensors, skip)):
+        if k:
+            continue
         if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
                                      if j != d):
             raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. "
@@ -318,10 +330,7 @@ def cat(tensors, dim: int = 0):
         if t.device != ref.device:
             raise RuntimeError(f"cat(): all tensors must be on the same device; got {ref.device} "
                                f"and {t.device}")
-    if len(tensors) == 1:
-        return tensors[0] if not tensors[0].requires_grad else Contiguous.apply(tensors[0]) \
-            if not tensors[0].is_contiguous() else tensors[0] * 1
-    return Cat.apply(*tensors, dim=d)
+    return Cat.apply(*tensors, dim=d, skip=skip)
 
 
 def stack(tensors, dim: int = 0):
