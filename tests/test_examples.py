@@ -1,0 +1,45 @@
+"""The examples run as documented, and a resumed digits run continues exactly."""
+
+import importlib.util
+from pathlib import Path
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_spiral_mlp_learns():
+    accuracy = load("train_mlp").main(["--epochs", "15"])
+    assert accuracy > 0.9
+
+
+def test_digits_resume_continues_exactly_and_skips_a_corrupt_checkpoint(tmp_path, capsys):
+    digits = load("train_digits")
+    common = ["--epochs", "5", "--no-progress", "--batch-size", "64"]
+    full = digits.main(common + ["--run-dir", str(tmp_path / "full")])
+    assert full["train_loss"][-1] < full["train_loss"][0]
+    assert (tmp_path / "full" / "curves.png").stat().st_size > 10_000
+
+    run = tmp_path / "resumed"
+    digits.main(common + ["--run-dir", str(run), "--stop-after", "3"])
+    newest = run / "epoch_003.safetensors"
+    data = bytearray(newest.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a corrupt newest checkpoint must be skipped, not trusted
+    newest.write_bytes(bytes(data))
+    (run / "epoch_004.safetensors").write_bytes(data[:100])  # and a partial one
+    resumed = digits.main(common + ["--run-dir", str(run), "--resume", str(run)])
+    err = capsys.readouterr().err
+    assert "skipping epoch_004.safetensors" in err and "skipping epoch_003.safetensors" in err
+    assert resumed["lr"] == full["lr"]  # bit-identical learning rates, per batch
+    assert resumed["train_loss"] == full["train_loss"]
+    assert resumed["test_accuracy"] == full["test_accuracy"]
+
+
+def test_digits_reaches_95_percent(tmp_path):
+    history = load("train_digits").main(["--no-progress", "--run-dir", str(tmp_path)])
+    assert history["test_accuracy"][-1] >= 0.95
