@@ -25,6 +25,8 @@ DTYPES = frozenset({"float32", "float64", "float16", "bfloat16", "int8", "uint8"
                     "int32", "int64", "bool"})
 _HALF = ("float16", "bfloat16")
 _LOGICAL = ("logical_and", "logical_or", "logical_xor")
+_ATOMIC_WIDE = {"float16": "float32", "bfloat16": "float32", "int8": "int32", "uint8": "int32",
+                "int16": "int32", "bool": "int32"}
 _INSTALL_HINT = ("install `pip install genesis-backend-triton[cuda]` on a host with an NVIDIA "
                  "GPU and driver, or set TRITON_INTERPRET=1 to run the Triton kernels on the CPU "
                  "in Triton's interpreter")
@@ -173,7 +175,7 @@ class TritonBackend:
     def binary(self, op, a, b, dtype, out=None):
         from genesis_backend_triton.kernels.elementwise import binary_kernel
         ref = a if hasattr(a, "storage") else b
-        if op == "pow" and b == 2 and not hasattr(b, "storage") and a.dtype.name != "bool":
+        if op == "pow" and not hasattr(b, "storage") and b == 2 and a.dtype.name != "bool":
             op, b = "mul", a
         target = out if out is not None else self.new_view(ref.shape, dtype)
         operands, consts = self._operands((a, b), ref, op, target)
@@ -184,7 +186,7 @@ class TritonBackend:
         from genesis_backend_triton.kernels.elementwise import where_kernel
         target = self.new_view(cond.shape, dtype)
         (ptrs, values, offs, strides), consts = self._operands((a, b), target, "where", target)
-        ptrs = [self.rt.ptr(cond)] + ptrs[:2] + ptrs[3:]
+        ptrs = [self.rt.ptr(cond)] + ptrs
         self.rt.launch_strided(where_kernel, cond.shape, ptrs, values, [cond.offset] + offs[:2],
                                [cond.strides] + strides[:2], **consts)
         return target.storage
@@ -333,6 +335,14 @@ class TritonBackend:
         return out.storage
 
     def scatter_(self, dst, dim, index, src, accumulate) -> None:
+        wide = _ATOMIC_WIDE.get(dst.dtype.name) if accumulate else None
+        if wide is not None:  # no atomic add on this type: accumulate in a wide copy
+            work = View(self.empty(dst.shape, _dtype(wide)), dst.shape,
+                        contiguous_strides(dst.shape), 0, _dtype(wide))
+            self.copy_(work, dst)
+            self.scatter_(work, dim, index, src, accumulate)
+            self.copy_(dst, work)
+            return
         from genesis_backend_triton.kernels.indexing import scatter_kernel
         shape, (ds, ist, ss), dim6 = _pad6(index.shape, [dst.strides, index.strides,
                                                          src.strides], dim)

@@ -18,7 +18,8 @@ views are genesis tensors or any object with storage/shape/strides/offset/dtype:
 * ``dropout(x, p, seed, offset) -> (y, mask)``: ``y = x * mask / (1 - p)``, mask bool; the
   Philox stream is the one ``random`` uses for ``(seed, offset)``.
 * ``adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2,
-  eps, weight_decay, step, amsgrad, maximize) -> None``, in place.
+  eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None``, in place (one launch per
+  parameter; ``NotImplemented``, touching nothing, for non-float dtypes).
 
 Each wrapper makes its inputs contiguous rows (moving ``dim`` last when needed)
 and launches one kernel of :mod:`genesis_backend_triton.kernels.fused`.
@@ -31,6 +32,7 @@ import math
 import triton
 
 from genesis_backend_triton.layout import is_contiguous, numel
+from genesis_backend_triton.memory import kernel_arg
 
 NAMES = ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward", "layer_norm",
          "layer_norm_backward", "rms_norm", "rms_norm_backward", "cross_entropy",
@@ -174,11 +176,12 @@ def _norm_backward(be, grad, x, weight, mean, rstd, rms: bool, has_bias: bool):
     m = numel(x.shape) // max(n, 1)
     acc, acc_name = _acc(x.dtype)
     w = be.contiguous(weight) if weight is not None and not is_contiguous(weight) else weight
-    mean_p = be.rt.ptr(mean) if mean is not None else be.rt.ptr(rstd)
+    mean_p = _stat_ptr(mean if mean is not None else rstd, acc_name)
     dx = be.new_view(x.shape, x.dtype)
     if m and n:
         norm_backward_kernel[(m,)](be.rt.ptr(rg), be.rt.ptr(rx),
-                                   be.rt.ptr(w if w is not None else rx), mean_p, be.rt.ptr(rstd),
+                                   be.rt.ptr(w if w is not None else rx), mean_p,
+                                   _stat_ptr(rstd, acc_name),
                                    be.rt.ptr(dx), n, RMS=rms, HAS_W=w is not None, ACC=acc,
                                    INDEX64=_index64(rx), **_row_launch(be, n))
     if weight is None:
@@ -194,7 +197,7 @@ def _norm_backward(be, grad, x, weight, mean, rstd, rms: bool, has_bias: bool):
                 be.fill_(db, 0)
         else:
             norm_param_grad_kernel[(triton.cdiv(n, block_n),)](
-                be.rt.ptr(rg), be.rt.ptr(rx), mean_p, be.rt.ptr(rstd), be.rt.ptr(dw),
+                be.rt.ptr(rg), be.rt.ptr(rx), mean_p, _stat_ptr(rstd, acc_name), be.rt.ptr(dw),
                 be.rt.ptr(db if db is not None else dw), m, n, RMS=rms, HAS_B=db is not None,
                 ACC=acc, BLOCK_M=block_m, BLOCK_N=block_n, num_warps=4)
     return dx.storage, dw.storage, None if db is None else db.storage
@@ -233,10 +236,20 @@ def _cross_entropy_backward(be, grad, logits, target, lse, ignore_index=-100):
     gstride = grad.strides[0] if grad.shape else 0
     if m:
         cross_entropy_backward_kernel[(m,)](
-            _offset_ptr(be, grad), be.rt.ptr(rows), _offset_ptr(be, tgt), _offset_ptr(be, lse),
+            _offset_ptr(be, grad), be.rt.ptr(rows), _offset_ptr(be, tgt),
+            _stat_ptr(lse, _acc(logits.dtype)[1]),
             be.rt.ptr(dlogits), n, gstride, int(ignore_index), ACC=_acc(logits.dtype)[0],
             INDEX64=_index64(rows), **_row_launch(be, n))
     return dlogits.storage
+
+
+def _stat_ptr(view, acc_name: str):
+    """Per-row statistics our forward kernel wrote, read back in the type it wrote them in
+    (the core hands them back unread, whatever dtype it labelled them with)."""
+    if view.offset:
+        raise ValueError(f"fused backward: statistics view has offset {view.offset}, expected 0 "
+                         "(pass back what the forward kernel returned)")
+    return kernel_arg(view.storage, acc_name)
 
 
 def _offset_ptr(be, view):
@@ -278,49 +291,59 @@ def _dropout(be, x, p, seed, offset):
     return y.storage, keep.storage
 
 
+_ADAM_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
 def _adamw_step(be, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2,
-                eps, weight_decay, step, amsgrad, maximize):
+                eps, weight_decay, steps, amsgrad, maximize, decoupled=True):
+    import triton.language as tl
+
     from genesis_backend_triton.kernels.fused import adamw_kernel
-    step = float(step.item() if hasattr(step, "item") else step)
-    bc1 = 1.0 - beta1 ** step
-    bc2_sqrt = math.sqrt(1.0 - beta2 ** step)
-    scalars = (float(lr), float(beta1), float(beta2), float(eps), 1.0 - lr * weight_decay,
-               lr / bc1, bc2_sqrt)
+    groups = []
     for i, p in enumerate(params):
-        group = [p, grads[i], exp_avgs[i], exp_avg_sqs[i],
-                 max_exp_avg_sqs[i] if amsgrad else exp_avg_sqs[i]]
-        n = numel(p.shape)
+        group = [p, grads[i], exp_avgs[i], exp_avg_sqs[i]]
+        group.append(max_exp_avg_sqs[i] if amsgrad else exp_avg_sqs[i])
+        if any(v.dtype.name not in _ADAM_DTYPES for v in group):
+            return NotImplemented
+        groups.append(group)
+    for group, step in zip(groups, steps):
+        n = numel(group[0].shape)
         if n == 0:
             continue
+        step = float(step.item() if hasattr(step, "item") else step)
+        scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
+                   lr / (1.0 - beta1 ** step), math.sqrt(1.0 - beta2 ** step))
         work = [v if is_contiguous(v) and v.offset == 0 else be.contiguous(v) for v in group]
-        ptrs = [be.rt.ptr(v) for v in work]
-        cfg = _adamw_config(be, work, n, amsgrad, maximize)
-        adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](*ptrs, n, *scalars, AMSGRAD=bool(amsgrad),
-                                                     MAXIMIZE=bool(maximize), **cfg)
+        flags = {"AMSGRAD": bool(amsgrad), "MAXIMIZE": bool(maximize),
+                 "DECOUPLED": bool(decoupled),
+                 "CT": tl.float64 if any(v.dtype.name == "float64" for v in group) else tl.float32}
+        cfg = _adamw_config(be, work, n, flags)
+        adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](*[be.rt.ptr(v) for v in work], n, *scalars,
+                                                     **flags, **cfg)
         for live, done in zip(group, work):
-            if live is not done and live is not grads[i]:
+            if live is not done and live is not group[1]:
                 be.copy_(live, done)
+    return None
 
 
 _ADAMW_CONFIGS = [{"BLOCK": 1024, "num_warps": 4}, {"BLOCK": 2048, "num_warps": 8},
                   {"BLOCK": 4096, "num_warps": 8}, {"BLOCK": 512, "num_warps": 4}]
 
 
-def _adamw_config(be, work, n: int, amsgrad: bool, maximize: bool) -> dict:
+def _adamw_config(be, work, n: int, flags: dict) -> dict:
     """The tuned block for ``n`` elements, timed on scratch copies (the kernel is in place)."""
     from genesis_backend_triton.kernels.fused import adamw_kernel
     configs = _ADAMW_CONFIGS
     if be.rt.interpret:
         configs = [{"BLOCK": min(triton.next_power_of_2(n), 1 << 14), "num_warps": 1}] + configs
-    key = (triton.next_power_of_2(n), work[0].dtype.name, bool(amsgrad))
+    key = (triton.next_power_of_2(n), [v.dtype.name for v in work], flags["AMSGRAD"])
 
     def launcher():
         ptrs = [be.rt.ptr(be.contiguous(v)) for v in work]
 
         def launch(cfg):
             adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](
-                *ptrs, n, 1e-3, 0.9, 0.999, 1e-8, 1.0, 1e-3, 1.0, AMSGRAD=bool(amsgrad),
-                MAXIMIZE=bool(maximize), **cfg)
+                *ptrs, n, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 1e-3, 1.0, **flags, **cfg)
         return launch
 
     return be.rt.tuner.pick("adamw_step", key, configs, launcher)

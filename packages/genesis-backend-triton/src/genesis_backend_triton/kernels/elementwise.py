@@ -14,7 +14,7 @@ computation dtype ``CDT``. The store casts to the output's element type, so
 import triton
 import triton.language as tl
 
-from genesis_backend_triton.kernels.opmath import binary_op, unary_op
+from genesis_backend_triton.kernels.opmath import binary_op, cast, unary_op
 
 
 @triton.jit
@@ -80,7 +80,7 @@ def unary_kernel(x, out, x_off, o_off, n, d1, d2, d3, d4, d5,
     oo = offset(c0, c1, c2, c3, c4, c5, os0, os1, os2, os3, os4, os5, NDIM)
     v = tl.load(x + x_off + xo, mask=mask)
     r = unary_op(v, OP)
-    tl.store(out + o_off + oo, r.to(out.dtype.element_ty), mask=mask)
+    tl.store(out + o_off + oo, cast(r, out.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["a_val", "b_val"])
@@ -104,7 +104,7 @@ def binary_kernel(a, b, out, a_val, b_val, a_off, b_off, o_off, n, d1, d2, d3, d
         vb = tl.load(b + b_off + offset(c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
                                         NDIM), mask=mask)
     r = binary_op(va, vb, OP)
-    tl.store(out + o_off + oo, r.to(out.dtype.element_ty), mask=mask)
+    tl.store(out + o_off + oo, cast(r, out.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["a_val", "b_val"])
@@ -128,7 +128,7 @@ def where_kernel(cond, a, b, out, a_val, b_val, c_off, a_off, b_off, n, d1, d2, 
         vb = tl.load(b + b_off + offset(c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
                                         NDIM), mask=mask)
     r = tl.where(vc != 0, va, vb)
-    tl.store(out + i, r.to(out.dtype.element_ty), mask=mask)
+    tl.store(out + i, cast(r, out.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["value"])
@@ -137,4 +137,4 @@ def fill_kernel(out, value, o_off, n, d1, d2, d3, d4, d5, os0, os1, os2, os3, os
     i, mask = linear_index(n, BLOCK, INDEX64)
     c0, c1, c2, c3, c4, c5 = coords(i, d1, d2, d3, d4, d5, NDIM)
     oo = offset(c0, c1, c2, c3, c4, c5, os0, os1, os2, os3, os4, os5, NDIM)
-    tl.store(out + o_off + oo, tl.to_tensor(value).to(out.dtype.element_ty), mask=mask)
+    tl.store(out + o_off + oo, cast(tl.to_tensor(value), out.dtype.element_ty), mask=mask)

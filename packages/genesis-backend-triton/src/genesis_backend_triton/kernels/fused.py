@@ -22,13 +22,20 @@ def _row(N, INDEX64: tl.constexpr):
 
 
 @triton.jit
+def _load(ptr, mask, other, ACC: tl.constexpr):
+    """``ptr[mask]`` as ``ACC``, ``other`` elsewhere (converting before filling: the
+    interpreter keeps bfloat16 as raw bits, so ``tl.load(other=)`` would write bits)."""
+    return tl.where(mask, tl.load(ptr, mask=mask).to(ACC), other)
+
+
+@triton.jit
 def _online_lse(x, base, N, ACC: tl.constexpr, BLOCK_N: tl.constexpr):
     """``(max, sum of exp(x - max))`` of one row."""
     m_i = tl.full([BLOCK_N], float("-inf"), ACC)
     s_i = tl.zeros([BLOCK_N], ACC)
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
-        v = tl.load(x + base + cols, mask=cols < N, other=float("-inf")).to(ACC)
+        v = _load(x + base + cols, cols < N, float("-inf"), ACC)
         m_new = tl.maximum(m_i, v)
         safe = tl.where(m_new == float("-inf"), 0.0, m_new)
         s_i = s_i * tl.exp(m_i - safe) + tl.exp(v - safe)
@@ -48,7 +55,7 @@ def softmax_kernel(x, y, N, LOG: tl.constexpr, ACC: tl.constexpr, BLOCK_N: tl.co
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        v = tl.load(x + base + cols, mask=mask, other=0.0).to(ACC)
+        v = _load(x + base + cols, mask, 0.0, ACC)
         if LOG:
             r = v - m - log_s
         else:
@@ -64,17 +71,17 @@ def softmax_backward_kernel(y, g, dx, N, LOG: tl.constexpr, ACC: tl.constexpr,
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        vg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        vg = _load(g + base + cols, mask, 0.0, ACC)
         if LOG:
             acc += vg
         else:
-            acc += vg * tl.load(y + base + cols, mask=mask, other=0.0).to(ACC)
+            acc += vg * _load(y + base + cols, mask, 0.0, ACC)
     total = tl.sum(acc, 0)
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        vg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
-        vy = tl.load(y + base + cols, mask=mask, other=0.0).to(ACC)
+        vg = _load(g + base + cols, mask, 0.0, ACC)
+        vy = _load(y + base + cols, mask, 0.0, ACC)
         if LOG:
             r = vg - tl.exp(vy) * total
         else:
@@ -93,13 +100,13 @@ def norm_kernel(x, w, b, y, mean_out, rstd_out, N, eps, RMS: tl.constexpr,
         acc = tl.zeros([BLOCK_N], ACC)
         for start in range(0, N, BLOCK_N):
             cols = start + tl.arange(0, BLOCK_N)
-            acc += tl.load(x + base + cols, mask=cols < N, other=0.0).to(ACC)
+            acc += _load(x + base + cols, cols < N, 0.0, ACC)
         mean = tl.sum(acc, 0) / N
     acc2 = tl.zeros([BLOCK_N], ACC)
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        d = tl.where(mask, tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean, 0.0)
+        d = tl.where(mask, _load(x + base + cols, mask, 0.0, ACC) - mean, 0.0)
         acc2 += d * d
     rstd = 1.0 / tl.sqrt(tl.sum(acc2, 0) / N + eps)
     if not RMS:
@@ -108,11 +115,11 @@ def norm_kernel(x, w, b, y, mean_out, rstd_out, N, eps, RMS: tl.constexpr,
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        r = (tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean) * rstd
+        r = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
         if HAS_W:
-            r = r * tl.load(w + cols, mask=mask, other=0.0).to(ACC)
+            r = r * _load(w + cols, mask, 0.0, ACC)
         if HAS_B:
-            r = r + tl.load(b + cols, mask=mask, other=0.0).to(ACC)
+            r = r + _load(b + cols, mask, 0.0, ACC)
         tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
 
 
@@ -131,10 +138,10 @@ def norm_backward_kernel(g, x, w, mean_in, rstd_in, dx, N, RMS: tl.constexpr,
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        xhat = (tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean) * rstd
-        wg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        xhat = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
+        wg = _load(g + base + cols, mask, 0.0, ACC)
         if HAS_W:
-            wg = wg * tl.load(w + cols, mask=mask, other=0.0).to(ACC)
+            wg = wg * _load(w + cols, mask, 0.0, ACC)
         a1 += tl.where(mask, xhat * wg, 0.0)
         a2 += wg
     c1 = tl.sum(a1, 0) / N
@@ -142,10 +149,10 @@ def norm_backward_kernel(g, x, w, mean_in, rstd_in, dx, N, RMS: tl.constexpr,
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        xhat = (tl.load(x + base + cols, mask=mask, other=0.0).to(ACC) - mean) * rstd
-        wg = tl.load(g + base + cols, mask=mask, other=0.0).to(ACC)
+        xhat = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
+        wg = _load(g + base + cols, mask, 0.0, ACC)
         if HAS_W:
-            wg = wg * tl.load(w + cols, mask=mask, other=0.0).to(ACC)
+            wg = wg * _load(w + cols, mask, 0.0, ACC)
         if RMS:
             r = (wg - xhat * c1) * rstd
         else:
@@ -167,13 +174,13 @@ def norm_param_grad_kernel(g, x, mean_in, rstd_in, dw, db, M, N, RMS: tl.constex
         rmask = rows < M
         mask = rmask[:, None] & cmask[None, :]
         offs = rows[:, None].to(tl.int64) * N + cols[None, :]
-        vg = tl.load(g + offs, mask=mask, other=0.0).to(ACC)
-        vx = tl.load(x + offs, mask=mask, other=0.0).to(ACC)
-        rstd = tl.load(rstd_in + rows, mask=rmask, other=0.0).to(ACC)
+        vg = _load(g + offs, mask, 0.0, ACC)
+        vx = _load(x + offs, mask, 0.0, ACC)
+        rstd = _load(rstd_in + rows, rmask, 0.0, ACC)
         if RMS:
             xhat = vx * rstd[:, None]
         else:
-            mean = tl.load(mean_in + rows, mask=rmask, other=0.0).to(ACC)
+            mean = _load(mean_in + rows, rmask, 0.0, ACC)
             xhat = (vx - mean[:, None]) * rstd[:, None]
         aw += vg * xhat
         ab += vg
@@ -209,7 +216,7 @@ def cross_entropy_backward_kernel(grad, logits, target, lse_in, dlogits, N, grad
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
-        v = tl.load(logits + base + cols, mask=mask, other=0.0).to(ACC)
+        v = _load(logits + base + cols, mask, 0.0, ACC)
         p = tl.exp(v - lse) - tl.where(cols == t, 1.0, 0.0)
         tl.store(dlogits + base + cols, (p * scale).to(dlogits.dtype.element_ty), mask=mask)
 
@@ -219,30 +226,34 @@ def dropout_kernel(x, y, keep, n, p, scale, seed, base, BLOCK: tl.constexpr):
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = i < n
     kept = tl.rand(seed, base + i) >= p
-    v = tl.load(x + i, mask=mask, other=0.0)
-    r = tl.where(kept, v.to(tl.float32) * scale, 0.0)
+    v = tl.load(x + i, mask=mask).to(tl.float32)
+    r = tl.where(kept, v * scale, 0.0)
     tl.store(y + i, r.to(y.dtype.element_ty), mask=mask)
     tl.store(keep + i, kept, mask=mask)
 
 
 @triton.jit
-def adamw_kernel(param, grad, exp_avg, exp_avg_sq, max_sq, n, lr, beta1, beta2, eps, decay,
-                 step_size, bc2_sqrt, AMSGRAD: tl.constexpr, MAXIMIZE: tl.constexpr,
+def adamw_kernel(param, grad, exp_avg, exp_avg_sq, max_sq, n, lr, beta1, beta2, eps,
+                 weight_decay, step_size, bc2_sqrt, AMSGRAD: tl.constexpr,
+                 MAXIMIZE: tl.constexpr, DECOUPLED: tl.constexpr, CT: tl.constexpr,
                  BLOCK: tl.constexpr):
-    """One AdamW step over ``n`` contiguous elements (PyTorch's formula), in place."""
+    """One Adam/AdamW step over ``n`` contiguous elements (PyTorch's formula), in place."""
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = i < n
-    p = tl.load(param + i, mask=mask).to(tl.float32)
-    g = tl.load(grad + i, mask=mask).to(tl.float32)
+    p = tl.load(param + i, mask=mask).to(CT)
+    g = tl.load(grad + i, mask=mask).to(CT)
     if MAXIMIZE:
         g = -g
-    m = tl.load(exp_avg + i, mask=mask).to(tl.float32)
-    v = tl.load(exp_avg_sq + i, mask=mask).to(tl.float32)
-    p = p * decay
+    if DECOUPLED:
+        p = p * (1.0 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = tl.load(exp_avg + i, mask=mask).to(CT)
+    v = tl.load(exp_avg_sq + i, mask=mask).to(CT)
     m = m + (g - m) * (1.0 - beta1)
     v = v * beta2 + (1.0 - beta2) * g * g
     if AMSGRAD:
-        vmax = tl.maximum(tl.load(max_sq + i, mask=mask).to(tl.float32), v)
+        vmax = tl.maximum(tl.load(max_sq + i, mask=mask).to(CT), v)
         tl.store(max_sq + i, vmax.to(max_sq.dtype.element_ty), mask=mask)
         denom = tl.sqrt(vmax) / bc2_sqrt + eps
     else:

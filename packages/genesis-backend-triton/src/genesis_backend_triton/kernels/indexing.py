@@ -11,6 +11,7 @@ import triton
 import triton.language as tl
 
 from genesis_backend_triton.kernels.elementwise import coords, linear_index, offset
+from genesis_backend_triton.kernels.opmath import cast
 
 
 @triton.jit
@@ -58,7 +59,7 @@ def scatter_kernel(dst, index, src, d_off, i_off, s_off, n, d1, d2, d3, d4, d5,
                 mask=mask)
     do = offset(c0, c1, c2, c3, c4, c5, ds0, ds1, ds2, ds3, ds4, ds5, 6)
     do += (idx - _pick(c0, c1, c2, c3, c4, c5, DIM)) * _pick(ds0, ds1, ds2, ds3, ds4, ds5, DIM)
-    v = v.to(dst.dtype.element_ty)
+    v = cast(v, dst.dtype.element_ty)
     if ACCUMULATE:
         tl.atomic_add(dst + d_off + do, v, mask=mask)
     else:

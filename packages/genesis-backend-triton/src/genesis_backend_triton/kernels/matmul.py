@@ -17,8 +17,8 @@ import triton.language as tl
 def matmul_kernel(a, b, c, a_off, b_off, M, N, K,
                   sab, sam, sak, sbb, sbk, sbn,
                   ACC: tl.constexpr, USE_DOT: tl.constexpr, PRECISION: tl.constexpr,
-                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
-                  GROUP_M: tl.constexpr):
+                  UPCAST: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                  BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):
     pid = tl.program_id(0)
     batch = tl.program_id(1).to(tl.int64)
     grid_m = tl.cdiv(M, BLOCK_M)
@@ -37,8 +37,11 @@ def matmul_kernel(a, b, c, a_off, b_off, M, N, K,
     acc = tl.zeros([BLOCK_M, BLOCK_N], ACC)
     for k in range(0, tl.cdiv(K, BLOCK_K)):
         k_left = K - k * BLOCK_K
-        ta = tl.load(a_ptrs, mask=(rm[:, None] < M) & (rk[None, :] < k_left), other=0)
-        tb = tl.load(b_ptrs, mask=(rk[:, None] < k_left) & (rn[None, :] < N), other=0)
+        ta = tl.load(a_ptrs, mask=(rm[:, None] < M) & (rk[None, :] < k_left), other=0.0)
+        tb = tl.load(b_ptrs, mask=(rk[:, None] < k_left) & (rn[None, :] < N), other=0.0)
+        if UPCAST:  # the interpreter keeps bfloat16 as raw bits: multiply in float32
+            ta = ta.to(tl.float32)
+            tb = tb.to(tl.float32)
         if USE_DOT:
             acc = tl.dot(ta, tb, acc, input_precision=PRECISION)
         else:
@@ -86,7 +89,8 @@ def launch_matmul(rt, a, b, out, batch: int, m: int, n: int, k: int, sab: int, s
 
     def launch(cfg: dict) -> None:
         grid = (triton.cdiv(m, cfg["BLOCK_M"]) * triton.cdiv(n, cfg["BLOCK_N"]), batch)
-        matmul_kernel[grid](*args, ACC=acc, USE_DOT=use_dot, PRECISION=precision, **cfg)
+        matmul_kernel[grid](*args, ACC=acc, USE_DOT=use_dot, PRECISION=precision,
+                            UPCAST=rt.interpret and name == "bfloat16", **cfg)
 
     if rt.interpret:
         cfg = {"BLOCK_M": _p2(m, 16, 64), "BLOCK_N": _p2(n, 16, 64), "BLOCK_K": _p2(k, 16, 32),

@@ -19,6 +19,15 @@ def upcast(x):
 
 
 @triton.jit
+def cast(x, dtype: tl.constexpr):
+    """``x.to(dtype)``; bfloat16 from anything but float32 goes through float32 (the
+    interpreter converts to bfloat16 only from float32)."""
+    if dtype == tl.bfloat16 and x.dtype != tl.float32:
+        x = x.to(tl.float32)
+    return x.to(dtype)
+
+
+@triton.jit
 def tanh(x):
     """tanh in float64 (a series near 0, where ``(1 - e) / (1 + e)`` cancels)."""
     d = x.to(tl.float64)
@@ -71,7 +80,11 @@ def gelu_tanh_inner(x):
 
 @triton.jit
 def unary_op(x, OP: tl.constexpr):
-    """Elementwise ``OP`` of the contract's unary set, plus copy and the fused activations."""
+    """Elementwise ``OP`` of the contract's unary set, plus copy and the fused activations.
+
+    Half types compute in float32 (also because the interpreter keeps bfloat16 as raw bits).
+    """
+    x = upcast(x)
     if OP == "copy":
         r = x
     elif OP == "neg":
@@ -86,13 +99,13 @@ def unary_op(x, OP: tl.constexpr):
             r = tl.where(x != x, x, r)
     elif OP == "floor":
         if x.dtype.is_floating():
-            r = tl.floor(upcast(x))
+            r = tl.floor(x)
         else:
             r = x
     elif OP == "logical_not":
         r = x == 0
     else:
-        y = upcast(x)
+        y = x
         if OP == "exp":
             r = tl.exp(y)
         elif OP == "log":
@@ -124,6 +137,8 @@ def unary_op(x, OP: tl.constexpr):
 @triton.jit
 def binary_op(a, b, OP: tl.constexpr):
     """Elementwise ``OP`` of the contract's binary set, plus the fused activation gradients."""
+    a = upcast(a)
+    b = upcast(b)
     if OP == "add":
         r = a + b
     elif OP == "sub":
@@ -131,7 +146,7 @@ def binary_op(a, b, OP: tl.constexpr):
     elif OP == "mul":
         r = a * b
     elif OP == "div":
-        r = upcast(a) / upcast(b)
+        r = a / b
     elif OP == "pow":
         if a.dtype.is_floating():
             r = fpow(a, b)
@@ -166,8 +181,8 @@ def binary_op(a, b, OP: tl.constexpr):
     elif OP == "logical_xor":
         r = (a != 0) ^ (b != 0)
     else:
-        g = upcast(a)
-        x = upcast(b)
+        g = a
+        x = b
         if OP == "gelu_backward":
             cdf = 0.5 * (1.0 + tl.erf(x * SQRT1_2))
             r = g * (cdf + x * tl.exp(-0.5 * x * x) * INV_SQRT_2PI)

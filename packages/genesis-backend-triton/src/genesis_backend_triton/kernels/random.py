@@ -11,6 +11,8 @@ overlap.
 import triton
 import triton.language as tl
 
+from genesis_backend_triton.kernels.opmath import cast
+
 
 @triton.jit(do_not_specialize=["seed", "base", "a", "b"])
 def random_kernel(out, n, seed, base, a, b, DIST: tl.constexpr, BLOCK: tl.constexpr):
@@ -28,4 +30,4 @@ def random_kernel(out, n, seed, base, a, b, DIST: tl.constexpr, BLOCK: tl.conste
         tl.static_assert(DIST == "randint", "unknown distribution")
         span = (b - a).to(tl.uint64)
         r = (tl.randint(seed, counter).to(tl.uint64) % span).to(tl.int64) + a
-    tl.store(out + i, r.to(out.dtype.element_ty), mask=mask)
+    tl.store(out + i, cast(r, out.dtype.element_ty), mask=mask)

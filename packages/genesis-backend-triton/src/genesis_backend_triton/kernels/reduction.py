@@ -73,7 +73,7 @@ def reduce_kernel(x, out, x_off, M, N, sm, sn, chunk, n_splits,
     for start in range(lo, hi, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         m = rmask[:, None] & (cols[None, :] < hi)
-        v = tl.load(base + cols[None, :] * sn, mask=m, other=IDENT).to(ACC)
+        v = tl.where(m, tl.load(base + cols[None, :] * sn, mask=m).to(ACC), IDENT)
         acc = _combine(acc, v, OP)
     if OP == "sum":
         r = tl.reduce(acc, 1, _add)
@@ -101,7 +101,7 @@ def arg_reduce_kernel(x, out, x_off, M, N, sm, sn,
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         m = rmask[:, None] & (cols[None, :] < N)
-        v = tl.load(base + cols[None, :] * sn, mask=m, other=IDENT).to(ACC)
+        v = tl.where(m, tl.load(base + cols[None, :] * sn, mask=m).to(ACC), IDENT)
         if OP == "argmax":
             better = v > best
         else:
