@@ -87,7 +87,22 @@ class Capabilities:
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``
         over the last dimension, and ``"layer_norm_backward"(grad, x, weight, mean, rstd)
-        -> (storage dx, storage dweight | None, storage dbias | None)``.
+        -> (storage dx, storage dweight | None, storage dbias | None)``. ``mean``/``rstd``
+        (one value per row) are opaque to the core: it wraps them in tensors of any
+        dtype label and hands them back, unread, to the backward kernel, so a backend
+        may keep them in its accumulation type (float32 for half inputs).
+        ``"rms_norm"(x, weight | None, eps) -> (storage y, storage rstd)`` and
+        ``"rms_norm_backward"(grad, x, weight, rstd) -> (storage dx, storage dweight | None)``
+        (last dimension; ``rstd`` opaque as above).
+        ``"cross_entropy"(logits (N, C), target (N,) int64, ignore_index) -> (storage loss
+        (N,) of the logits' dtype, 0 where the target is ignored; storage lse (N,), opaque)``
+        and ``"cross_entropy_backward"(grad (N,), logits, target, lse, ignore_index) ->
+        storage dlogits``; reduction, weights and label smoothing stay in the core.
+        ``"gelu"(x, approximate) / "gelu_backward"(grad, x, approximate)`` with
+        ``approximate`` ``"none"`` or ``"tanh"``; ``"silu"(x) / "silu_backward"(grad, x)``:
+        storages of x's shape and dtype.
+        ``"dropout"(x, p, seed, offset) -> (storage y, storage mask bool)`` with
+        ``y = x * mask / (1 - p)``, drawn from the (seed, offset) stream like ``random``.
     """
 
     dtypes: frozenset = frozenset({"float32", "float64", "float16", "bfloat16", "int8", "uint8",
