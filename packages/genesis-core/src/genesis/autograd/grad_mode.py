@@ -75,3 +75,7 @@ class set_grad_enabled(_GradMode):  # noqa: N801
 
     def __exit__(self, *exc) -> None:
         _State.enabled = self._prev
+
+    def __call__(self, fn: F) -> F:
+        _State.enabled = self._prev  # as a decorator it must not switch the mode at definition
+        return super().__call__(fn)
