@@ -20,6 +20,7 @@ from genesis.nn.modules import (
                                 ModuleDict,
                                 ModuleList,
                                 MSELoss,
+                                MultiheadAttention,
                                 NLLLoss,
                                 ReLU,
                                 RMSNorm,
@@ -35,6 +36,7 @@ from genesis.nn.parameter import Parameter
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
            "Embedding", "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm", "LeakyReLU",
-           "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss",
+           "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList",
+           "MultiheadAttention", "NLLLoss",
            "Parameter", "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
            "Softmax", "Tanh", "Unflatten", "functional", "init", "utils"]

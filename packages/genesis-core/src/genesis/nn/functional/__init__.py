@@ -15,6 +15,7 @@ from genesis.nn.functional._activation import (
                                                softmax,
                                                tanh,
 )
+from genesis.nn.functional._attention import scaled_dot_product_attention
 from genesis.nn.functional._dropout import dropout
 from genesis.nn.functional._linear import linear
 from genesis.nn.functional._loss import (
@@ -33,5 +34,6 @@ from genesis.nn.functional._sparse import embedding, one_hot
 __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "dropout", "embedding", "gelu", "l1_loss", "layer_norm",
            "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "normalize",
-           "one_hot", "pad", "relu", "rms_norm", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+           "one_hot", "pad", "relu", "rms_norm", "scaled_dot_product_attention", "sigmoid", "silu",
+           "smooth_l1_loss", "softmax",
            "tanh"]

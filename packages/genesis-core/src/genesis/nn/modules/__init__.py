@@ -10,6 +10,7 @@ from genesis.nn.modules.activation import (
                                            Softmax,
                                            Tanh,
 )
+from genesis.nn.modules.attention import MultiheadAttention
 from genesis.nn.modules.container import ModuleDict, ModuleList, Sequential
 from genesis.nn.modules.dropout import Dropout
 from genesis.nn.modules.flatten import Flatten, Unflatten
@@ -29,6 +30,6 @@ from genesis.nn.modules.sparse import Embedding
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
            "Embedding", "Flatten", "GELU", "Identity", "L1Loss", "LayerNorm", "LeakyReLU",
-           "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss",
+           "Linear", "LogSoftmax", "MSELoss", "Module", "MultiheadAttention", "ModuleDict", "ModuleList", "NLLLoss",
            "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh",
            "Unflatten"]

@@ -1,0 +1,77 @@
+"""``scaled_dot_product_attention``: softmax(Q K^T * scale + mask) V, composed from core ops."""
+
+from __future__ import annotations
+
+import math
+
+from genesis import _dtype as dt
+from genesis._tensor import Tensor
+from genesis.nn.functional._activation import softmax
+from genesis.nn.functional._checks import check_tensor
+from genesis.nn.functional._dropout import dropout
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """Attention over the last two dims: query ``(..., L, E)``, key ``(..., S, E)``,
+    value ``(..., S, Ev)`` -> ``(..., L, Ev)``.
+
+    ``attn_mask``: a bool mask (True = may attend) or a float mask added to the scores,
+    broadcastable to ``(..., L, S)``. ``is_causal``: position i attends to j <= i (the
+    top-left aligned lower triangle, as PyTorch); not combinable with ``attn_mask``.
+    ``scale`` defaults to ``1 / sqrt(E)``. ``dropout_p`` drops attention weights.
+    ``enable_gqa``: key/value may have fewer heads (dim -3) than query, repeated to match.
+    """
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        check_tensor("scaled_dot_product_attention", name, t)
+        if t.ndim < 2:
+            raise RuntimeError(f"scaled_dot_product_attention: {name} must be at least 2-D, "
+                               f"got shape {t.shape}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention: query's last dim {query.shape[-1]} "
+                           f"!= key's {key.shape[-1]}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key has {key.shape[-2]} positions, "
+                           f"value {value.shape[-2]}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or "
+                           "is_causal=True, not both")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p={dropout_p!r}, expected a "
+                         "probability in [0, 1)")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        groups = query.shape[-3] // key.shape[-3]
+        key = _repeat_heads(key, groups)
+        value = _repeat_heads(value, groups)
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        attn_mask = _causal_mask(L, S, query.device)
+    if attn_mask is not None:
+        if attn_mask.dtype is dt.bool_:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value
+
+
+def _causal_mask(L: int, S: int, device) -> Tensor:
+    from genesis._ops.creation import arange
+    rows = arange(L, device=device).unsqueeze(1)
+    cols = arange(S, device=device).unsqueeze(0)
+    return cols <= rows
+
+
+def _repeat_heads(t: Tensor, groups: int) -> Tensor:
+    shape = t.shape
+    expanded = t.unsqueeze(-3).expand(*shape[:-3], shape[-3], groups, *shape[-2:])
+    return expanded.reshape(*shape[:-3], shape[-3] * groups, *shape[-2:])
+
+
+__all__ = ["scaled_dot_product_attention"]

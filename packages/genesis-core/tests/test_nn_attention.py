@@ -1,0 +1,104 @@
+"""scaled_dot_product_attention and MultiheadAttention against PyTorch, forward and backward."""
+
+import genesis
+import genesis.nn as nn
+import genesis.nn.functional as F
+import numpy as np
+import pytest
+import torch
+
+
+def pair(shape, seed, dtype=np.float64):
+    a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    return genesis.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+@pytest.mark.parametrize("mask", ["none", "causal", "bool", "float", "causal_rect"])
+def test_sdpa_matches_torch(mask):
+    L, S = (4, 6) if mask == "causal_rect" else (5, 5)
+    (q, tq), (k, tk), (v, tv) = pair((2, 3, L, 8), 0), pair((2, 3, S, 8), 1), pair((2, 3, S, 4), 2)
+    kwargs, tkwargs = {}, {}
+    if mask in ("causal", "causal_rect"):
+        kwargs = tkwargs = {"is_causal": True}
+    elif mask == "bool":
+        m = np.random.default_rng(3).random((L, S)) < 0.7
+        m[:, 0] = True  # every query sees at least one key
+        kwargs, tkwargs = {"attn_mask": genesis.tensor(m)}, {"attn_mask": torch.tensor(m)}
+    elif mask == "float":
+        m = np.random.default_rng(3).standard_normal((1, 3, L, S))
+        kwargs, tkwargs = {"attn_mask": genesis.tensor(m)}, {"attn_mask": torch.tensor(m)}
+    out = F.scaled_dot_product_attention(q, k, v, scale=0.3, **kwargs)
+    ref = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, scale=0.3, **tkwargs)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    w = np.random.default_rng(9).standard_normal(out.shape)
+    (out * genesis.tensor(w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    for g, t in ((q, tq), (k, tk), (v, tv)):
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_sdpa_gradcheck_and_dropout_statistics():
+    q, k, v = (genesis.randn(1, 3, 4, dtype=genesis.float64, requires_grad=True)
+               for _ in range(3))
+    assert genesis.autograd.gradcheck(
+        lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True), [q, k, v])
+    genesis.manual_seed(0)
+    ones = genesis.ones(1, 64, 64)
+    out = F.scaled_dot_product_attention(ones, ones, ones, dropout_p=0.25)
+    assert abs(out.mean().item() - 1.0) < 0.05  # inverted dropout keeps the expectation
+    with pytest.raises(RuntimeError, match="not both"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=genesis.ones(3, 3, dtype=genesis.bool),
+                                       is_causal=True)
+
+
+def copy_mha(g: nn.MultiheadAttention, t: torch.nn.MultiheadAttention) -> None:
+    with torch.no_grad():
+        t.in_proj_weight.copy_(torch.tensor(g.in_proj_weight.detach().numpy()))
+        t.in_proj_bias.copy_(torch.tensor(g.in_proj_bias.detach().numpy()))
+        t.out_proj.weight.copy_(torch.tensor(g.out_proj.weight.detach().numpy()))
+        t.out_proj.bias.copy_(torch.tensor(np.random.default_rng(5).standard_normal(8)))
+    with genesis.no_grad():
+        g.out_proj.bias.copy_(genesis.tensor(t.out_proj.bias.detach().numpy()))
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("masks", ["none", "causal", "padding", "both"])
+def test_multihead_attention_matches_torch(batch_first, masks):
+    genesis.manual_seed(0)
+    g = nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=genesis.float64)
+    t = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=torch.float64)
+    copy_mha(g, t)
+    shape = (3, 5, 8) if batch_first else (5, 3, 8)
+    (x, tx) = pair(shape, 1)
+    kw, tkw = {}, {}
+    if masks in ("causal", "both"):
+        m = np.triu(np.ones((5, 5), bool), 1)
+        kw["attn_mask"], tkw["attn_mask"] = genesis.tensor(m), torch.tensor(m)
+    if masks in ("padding", "both"):
+        p = np.zeros((3, 5), bool)
+        p[1, 3:] = True
+        kw["key_padding_mask"], tkw["key_padding_mask"] = genesis.tensor(p), torch.tensor(p)
+    out, w = g(x, x, x, **kw)
+    ref, tw = t(tx, tx, tx, **tkw)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(g.in_proj_weight.grad.numpy(), t.in_proj_weight.grad.numpy(),
+                               rtol=1e-9, atol=1e-11)
+    out2, none = g(x, x, x, need_weights=False, **kw)
+    assert none is None
+    np.testing.assert_allclose(out2.detach().numpy(), out.detach().numpy(), rtol=1e-12)
+
+
+def test_multihead_attention_init_and_errors():
+    m = nn.MultiheadAttention(16, 4)
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    bound = (6 / (16 + 48)) ** 0.5  # xavier_uniform on (3E, E)
+    assert np.abs(m.in_proj_weight.detach().numpy()).max() <= bound
+    assert not m.in_proj_bias.detach().numpy().any()
+    with pytest.raises(ValueError, match="num_heads"):
+        nn.MultiheadAttention(10, 3)
