@@ -38,6 +38,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 class _Gelu(Function):
     def forward(self, x, approximate):
         self.x, self.approximate = x, approximate
+        fused = x._backend.capabilities.fused.get("gelu")
+        if fused is not None:
+            return _make(fused(x, approximate), x.shape, x.dtype, x.device, x._backend)
         x = x.detach()
         if approximate == "tanh":
             inner = (x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI
@@ -46,6 +49,11 @@ class _Gelu(Function):
 
     def backward(self, g):
         x = self.x
+        if not _State.enabled:
+            fused = x._backend.capabilities.fused.get("gelu_backward")
+            if fused is not None:
+                return _make(fused(g, x, self.approximate), x.shape, x.dtype, x.device,
+                             x._backend)
         if self.approximate == "tanh":
             t = ((x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI).tanh()
             d_inner = (x * x * (3 * _GELU_C) + 1) * _SQRT_2_OVER_PI
@@ -66,10 +74,18 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 class _Silu(Function):
     def forward(self, x):
         self.x = x
+        fused = x._backend.capabilities.fused.get("silu")
+        if fused is not None:
+            return _make(fused(x), x.shape, x.dtype, x.device, x._backend)
         xd = x.detach()
         return xd * xd.sigmoid()
 
     def backward(self, g):
+        if not _State.enabled:
+            fused = self.x._backend.capabilities.fused.get("silu_backward")
+            if fused is not None:
+                x = self.x
+                return _make(fused(g, x), x.shape, x.dtype, x.device, x._backend)
         s = self.x.sigmoid()
         return g * s * (self.x * (1 - s) + 1)
 
