@@ -38,6 +38,15 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         if t.ndim == 0:
             raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1D, but "
                                f"{name} is 0D")
+    if input.ndim > 2 and other.ndim == 2:
+        # (..., n, k) @ (k, m) is one (N*n, k) @ (k, m) GEMM, not a loop over the batch; its
+        # backward then also stays two single GEMMs instead of a batch of them plus a sum
+        if input.shape[-1] != other.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({input.numel() // max(input.shape[-1], 1)}x{input.shape[-1]} "
+                               f"and {other.shape[0]}x{other.shape[1]})")
+        flat = Matmul.apply(input.reshape(-1, input.shape[-1]), other)
+        return flat.reshape(*input.shape[:-1], other.shape[1])
     a = input.unsqueeze(0) if input.ndim == 1 else input
     b = other.unsqueeze(-1) if other.ndim == 1 else other
     if a.shape[-1] != b.shape[-2]:
