@@ -75,7 +75,7 @@ def ipow(a, b):
 
 @triton.jit
 def gelu_tanh_inner(x):
-    return SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+    return (x + 0.044715 * x * x * x) * SQRT_2_OVER_PI
 
 
 @triton.jit
@@ -188,7 +188,7 @@ def binary_op(a, b, OP: tl.constexpr):
             r = g * (cdf + x * tl.exp(-0.5 * x * x) * INV_SQRT_2PI)
         elif OP == "gelu_tanh_backward":
             t = tanh(gelu_tanh_inner(x))
-            dinner = SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+            dinner = (1.0 + 3.0 * 0.044715 * x * x) * SQRT_2_OVER_PI
             r = g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
         else:
             tl.static_assert(OP == "silu_backward", "unknown binary op")
