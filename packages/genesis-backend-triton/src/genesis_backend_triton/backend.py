@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
 from genesis.backends import Capabilities
 
 from genesis_backend_triton import fused
-from genesis_backend_triton.layout import collapse, contiguous_strides, is_contiguous, numel
-from genesis_backend_triton.runtime import INT32_MAX, TL_DTYPES, Runtime, interpreting, numpy_dtype
+from genesis_backend_triton.layout import (
+    cdiv,
+    collapse,
+    contiguous_strides,
+    is_contiguous,
+    next_pow2,
+    numel,
+)
 
+INT32_MAX = 2**31 - 1
 DTYPES = frozenset({"float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16",
                     "int32", "int64", "bool"})
 _HALF = ("float16", "bfloat16")
@@ -30,6 +38,11 @@ _ATOMIC_WIDE = {"float16": "float32", "bfloat16": "float32", "int8": "int32", "u
 _INSTALL_HINT = ("install `pip install genesis-backend-triton[cuda]` on a host with an NVIDIA "
                  "GPU and driver, or set TRITON_INTERPRET=1 to run the Triton kernels on the CPU "
                  "in Triton's interpreter")
+
+
+def interpreting() -> bool:
+    """``TRITON_INTERPRET=1``: kernels run in Triton's interpreter on host memory."""
+    return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
 @dataclass
@@ -65,7 +78,7 @@ class TritonBackend:
 
     def __init__(self) -> None:
         self.capabilities = Capabilities(dtypes=DTYPES, fused=fused.table(self))
-        self._runtime: Runtime | None = None
+        self._runtime = None
         self._probe: tuple | None = None
 
     # -- device --------------------------------------------------------------------------
@@ -95,11 +108,13 @@ class TritonBackend:
         return 0
 
     @property
-    def rt(self) -> Runtime:
+    def rt(self):
+        """The :class:`~genesis_backend_triton.runtime.Runtime`, built on first use."""
         if self._runtime is None:
             ok, reason = self.availability()
             if not ok:
                 raise RuntimeError(f"device 'cuda' is unavailable: {reason}")
+            from genesis_backend_triton.runtime import Runtime
             self._runtime = Runtime()
         return self._runtime
 
@@ -128,6 +143,7 @@ class TritonBackend:
         return s
 
     def to_numpy(self, x):
+        from genesis_backend_triton.runtime import numpy_dtype
         out = np.empty(x.shape, numpy_dtype(x.dtype.name))
         if out.size:
             src = x if is_contiguous(x) else self.contiguous(x)
@@ -193,6 +209,7 @@ class TritonBackend:
 
     def _operands(self, pair, ref, op: str, target) -> tuple:
         """Kernel arguments for two operands (views or Python scalars) and ``target``."""
+        from genesis_backend_triton.runtime import TL_DTYPES
         ptrs, values, offs, strides, consts = [], [], [], [], {}
         zero = (0,) * len(ref.shape)
         cdt = ref.dtype.name
@@ -262,9 +279,9 @@ class TritonBackend:
         bm, bn, warps = self._reduce_blocks(m, n, sm, sn)
         chunk = -(-n // splits)
         dst = out if splits == 1 else self.new_view((m, splits), _dtype(acc))
-        reduce_kernel[(triton_cdiv(m, bm), splits)](
+        reduce_kernel[(cdiv(m, bm), splits)](
             self.rt.ptr(src), self.rt.ptr(dst), src.offset, m, n, sm, sn, chunk, splits,
-            OP=op, IDENT=ident, ACC=TL_DTYPES[acc], BLOCK_M=bm, BLOCK_N=bn, INDEX64=big,
+            OP=op, IDENT=ident, ACC=_tl(acc), BLOCK_M=bm, BLOCK_N=bn, INDEX64=big,
             num_warps=warps)
         if splits > 1:
             final = self.reduce(op, dst, (1,), dtype)
@@ -273,7 +290,7 @@ class TritonBackend:
 
     def _reduce_blocks(self, m: int, n: int, sm: int, sn: int) -> tuple:
         tile = 1 << 14 if self.rt.interpret else 2048
-        p2 = _next_pow2
+        p2 = next_pow2
         if sn == 1 or m == 1 or abs(sn) < abs(sm):
             bn = min(p2(n), tile)
             bm = max(1, min(p2(m), tile // bn))
@@ -296,9 +313,9 @@ class TritonBackend:
         ident = _identity("max" if op == "argmax" else "min", acc)
         bm, bn, warps = self._reduce_blocks(m, n, sm, sn)
         big = x.offset + (m - 1) * abs(sm) + (n - 1) * abs(sn) > INT32_MAX
-        arg_reduce_kernel[(triton_cdiv(m, bm),)](
+        arg_reduce_kernel[(cdiv(m, bm),)](
             self.rt.ptr(src), self.rt.ptr(out), src.offset, m, n, sm, sn, OP=op, IDENT=ident,
-            ACC=TL_DTYPES[acc], BLOCK_M=bm, BLOCK_N=bn, INDEX64=big, num_warps=warps)
+            ACC=_tl(acc), BLOCK_M=bm, BLOCK_N=bn, INDEX64=big, num_warps=warps)
         return out.storage
 
     # -- matmul --------------------------------------------------------------------------
@@ -329,7 +346,7 @@ class TritonBackend:
         if n:
             block, warps = self.rt.elementwise_block(n)
             big = _reach(x, shape, xs) > INT32_MAX or n > INT32_MAX
-            gather_kernel[(triton_cdiv(n, block),)](
+            gather_kernel[(cdiv(n, block),)](
                 self.rt.ptr(x), self.rt.ptr(index), self.rt.ptr(out), x.offset, index.offset, n,
                 *shape[1:], *xs, *ist, DIM=dim6, BLOCK=block, INDEX64=big, num_warps=warps)
         return out.storage
@@ -351,7 +368,7 @@ class TritonBackend:
             return
         block, warps = self.rt.elementwise_block(n)
         big = _reach(dst, shape, ds) > INT32_MAX or n > INT32_MAX
-        scatter_kernel[(triton_cdiv(n, block),)](
+        scatter_kernel[(cdiv(n, block),)](
             self.rt.ptr(dst), self.rt.ptr(index), self.rt.ptr(src), dst.offset, index.offset,
             src.offset, n, *shape[1:], *ds, *ist, *ss, DIM=dim6, ACCUMULATE=bool(accumulate),
             BLOCK=block, INDEX64=big, num_warps=warps)
@@ -370,7 +387,7 @@ class TritonBackend:
                 a, b = int(a), int(b)
             else:
                 a, b = float(a), float(b)
-            random_kernel[(triton_cdiv(n, block),)](
+            random_kernel[(cdiv(n, block),)](
                 self.rt.ptr(out), n, int(seed) & 0xFFFF_FFFF_FFFF_FFFF, int(offset), a, b,
                 DIST=distribution, BLOCK=block, num_warps=warps)
         return out.storage
@@ -392,12 +409,9 @@ def _identity(op: str, acc: str):
     return int(info.min) if op == "max" else int(info.max)
 
 
-def _next_pow2(n: int) -> int:
-    return 1 << max(0, (n - 1).bit_length())
-
-
-def triton_cdiv(a: int, b: int) -> int:
-    return -(-a // b)
+def _tl(name: str):
+    from genesis_backend_triton.runtime import TL_DTYPES
+    return TL_DTYPES[name]
 
 
 def _pad6(shape: tuple, strides_list: list, dim: int) -> tuple:

@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import math
 
-import triton
-
-from genesis_backend_triton.layout import is_contiguous, numel
+from genesis_backend_triton.layout import cdiv, is_contiguous, next_pow2, numel
 from genesis_backend_triton.memory import kernel_arg
 
 NAMES = ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward", "layer_norm",
@@ -63,9 +61,9 @@ def _acc(dtype) -> tuple:
 
 def _row_launch(be, n: int) -> dict:
     if be.rt.interpret:
-        block = min(triton.next_power_of_2(max(n, 1)), 1 << 14)
+        block = min(next_pow2(max(n, 1)), 1 << 14)
         return {"BLOCK_N": block, "num_warps": 1}
-    block = min(triton.next_power_of_2(max(n, 1)), 4096)
+    block = min(next_pow2(max(n, 1)), 4096)
     return {"BLOCK_N": block, "num_warps": 4 if block <= 1024 else 8 if block <= 2048 else 16}
 
 
@@ -188,15 +186,15 @@ def _norm_backward(be, grad, x, weight, mean, rstd, rms: bool, has_bias: bool):
         return dx.storage, None, None
     dw = be.new_view((n,), weight.dtype)
     db = be.new_view((n,), weight.dtype) if has_bias else None
-    block_n = min(triton.next_power_of_2(max(n, 1)), 64)
-    block_m = min(triton.next_power_of_2(max(m, 1)), 1024 if be.rt.interpret else 32)
+    block_n = min(next_pow2(max(n, 1)), 64)
+    block_m = min(next_pow2(max(m, 1)), 1024 if be.rt.interpret else 32)
     if n:
         if m == 0:
             be.fill_(dw, 0)
             if db is not None:
                 be.fill_(db, 0)
         else:
-            norm_param_grad_kernel[(triton.cdiv(n, block_n),)](
+            norm_param_grad_kernel[(cdiv(n, block_n),)](
                 be.rt.ptr(rg), be.rt.ptr(rx), mean_p, _stat_ptr(rstd, acc_name), be.rt.ptr(dw),
                 be.rt.ptr(db if db is not None else dw), m, n, RMS=rms, HAS_B=db is not None,
                 ACC=acc, BLOCK_M=block_m, BLOCK_N=block_n, num_warps=4)
@@ -285,7 +283,7 @@ def _dropout(be, x, p, seed, offset):
     if n:
         block, warps = be.rt.elementwise_block(n)
         scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
-        dropout_kernel[(triton.cdiv(n, block),)](
+        dropout_kernel[(cdiv(n, block),)](
             be.rt.ptr(src), be.rt.ptr(y), be.rt.ptr(keep), n, float(p), scale,
             int(seed) & 0xFFFF_FFFF_FFFF_FFFF, int(offset), BLOCK=block, num_warps=warps)
     return y.storage, keep.storage
@@ -318,7 +316,7 @@ def _adamw_step(be, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr
                  "DECOUPLED": bool(decoupled),
                  "CT": tl.float64 if any(v.dtype.name == "float64" for v in group) else tl.float32}
         cfg = _adamw_config(be, work, n, flags)
-        adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](*[be.rt.ptr(v) for v in work], n, *scalars,
+        adamw_kernel[(cdiv(n, cfg["BLOCK"]),)](*[be.rt.ptr(v) for v in work], n, *scalars,
                                                      **flags, **cfg)
         for live, done in zip(group, work):
             if live is not done and live is not group[1]:
@@ -335,14 +333,14 @@ def _adamw_config(be, work, n: int, flags: dict) -> dict:
     from genesis_backend_triton.kernels.fused import adamw_kernel
     configs = _ADAMW_CONFIGS
     if be.rt.interpret:
-        configs = [{"BLOCK": min(triton.next_power_of_2(n), 1 << 14), "num_warps": 1}] + configs
-    key = (triton.next_power_of_2(n), [v.dtype.name for v in work], flags["AMSGRAD"])
+        configs = [{"BLOCK": min(next_pow2(n), 1 << 14), "num_warps": 1}] + configs
+    key = (next_pow2(n), [v.dtype.name for v in work], flags["AMSGRAD"])
 
     def launcher():
         ptrs = [be.rt.ptr(be.contiguous(v)) for v in work]
 
         def launch(cfg):
-            adamw_kernel[(triton.cdiv(n, cfg["BLOCK"]),)](
+            adamw_kernel[(cdiv(n, cfg["BLOCK"]),)](
                 *ptrs, n, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 1e-3, 1.0, **flags, **cfg)
         return launch
 

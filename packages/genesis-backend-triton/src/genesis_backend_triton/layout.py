@@ -16,6 +16,15 @@ import itertools
 MAX_DIMS = 6
 
 
+def next_pow2(n: int) -> int:
+    """The smallest power of two >= ``n`` (1 for n <= 1)."""
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def contiguous_strides(shape: tuple) -> tuple:
     acc, out = 1, []
     for n in reversed(shape):

@@ -23,10 +23,6 @@ TL_DTYPES = {"float32": tl.float32, "float64": tl.float64, "float16": tl.float16
 INT32_MAX = 2**31 - 1
 
 
-def interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
-
-
 def numpy_dtype(name: str) -> np.dtype:
     if name == "bfloat16":
         import ml_dtypes
@@ -38,7 +34,7 @@ class Runtime:
     """Memory plus the launch policy (block sizes differ: GPU vs interpreter)."""
 
     def __init__(self) -> None:
-        self.interpret = interpreting()
+        self.interpret = os.environ.get("TRITON_INTERPRET", "0") == "1"
         if self.interpret:
             self.memory = HostMemory()
         else:
