@@ -20,9 +20,15 @@ def gpu_available() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    if gpu_available():
+    if not any("gpu" in item.keywords for item in items):
         return
-    skip = pytest.mark.skip(reason="no CUDA GPU")
+    if not gpu_available():
+        skip = pytest.mark.skip(reason="no CUDA GPU")
+    elif os.environ.get("TRITON_INTERPRET") == "1":
+        skip = pytest.mark.skip(reason="a CUDA GPU is present but the kernels run in the "
+                                "interpreter: set GENESIS_TRITON_GPU=1 to run the GPU tests")
+    else:
+        return
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
