@@ -15,51 +15,13 @@ from genesis.backends import Capabilities
 from scipy import special
 
 from genesis_backend_cpu import fused
+from genesis_backend_cpu._allocator import tune_malloc
+from genesis_backend_cpu._erf import erf_float32
+from genesis_backend_cpu._threads import PARALLEL_MIN, parallel_rows
+from genesis_backend_cpu._views import arr, np_dtype
 
 _NO_CONTEXT = contextlib.nullcontext()
-_NP_DTYPES: dict = {}
-_CONTIGUOUS: dict = {}
 _HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))  # computed in float32
-
-
-def np_dtype(dtype) -> np.dtype:
-    d = _NP_DTYPES.get(dtype)
-    if d is None:
-        d = np.dtype(ml_dtypes.bfloat16) if dtype.name == "bfloat16" else np.dtype(dtype.name)
-        _NP_DTYPES[dtype] = d
-    return d
-
-
-def _contiguous(shape: tuple) -> tuple:
-    s = _CONTIGUOUS.get(shape)
-    if s is None:
-        acc, out = 1, []
-        for n in reversed(shape):
-            out.append(acc)
-            acc *= max(n, 1)
-        s = _CONTIGUOUS[shape] = tuple(reversed(out))
-    return s
-
-
-def arr(v) -> np.ndarray:
-    """The ndarray for a view (the storage itself when the view covers all of it).
-
-    Memoized in the view's ``_cache`` slot, checked against the current storage.
-    """
-    s = v.storage
-    h = getattr(v, "_cache", None)
-    if h is not None and (h is s or h.base is s):
-        return h
-    if v.offset == 0 and s.shape == v.shape and v.strides == _contiguous(v.shape):
-        h = s
-    else:
-        item = s.itemsize
-        h = np.ndarray(v.shape, s.dtype, s, v.offset * item, tuple(x * item for x in v.strides))
-    try:
-        v._cache = h
-    except AttributeError:  # a view object without the slot: no memo
-        pass
-    return h
 
 
 _SCALARS = (int, float, bool)
@@ -98,6 +60,12 @@ def _relu(x, out=None):
     return np.maximum(x, 0, out=out)
 
 
+def _erf(x, out=None):
+    if x.dtype == np.float32:
+        return erf_float32(x, np.empty(x.shape, np.float32) if out is None else out)
+    return special.erf(x, out=out) if out is not None else special.erf(x)
+
+
 def _floor(x, out=None):
     return np.floor(x, out=out) if x.dtype.kind == "f" else np.copyto(out, x) or out \
         if out is not None else x.copy()
@@ -106,7 +74,7 @@ def _floor(x, out=None):
 UNARY = {
     "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "rsqrt": _rsqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": _sigmoid,
-    "relu": _relu, "erf": special.erf, "sign": np.sign, "floor": _floor,
+    "relu": _relu, "erf": _erf, "sign": np.sign, "floor": _floor,
     "logical_not": np.logical_not,
 }
 BINARY = {
@@ -116,6 +84,22 @@ BINARY = {
     "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
     "logical_xor": np.logical_xor,
 }
+def _kernel(op: str, fn):
+    """``fn(*operands, out=)`` writing any dtype, quiet about inf/nan where they are expected
+    (also on worker threads, where numpy's error state is not inherited)."""
+    if op in _MAY_WARN:
+        def run(*operands, out):
+            with np.errstate(all="ignore"):
+                return fn(*operands, out=out, casting="unsafe") if isinstance(
+                    fn, np.ufunc) else fn(*operands, out=out)
+    else:
+        def run(*operands, out):
+            return fn(*operands, out=out, casting="unsafe") if isinstance(
+                fn, np.ufunc) else fn(*operands, out=out)
+    return run
+
+
+_KERNELS = {op: _kernel(op, fn) for op, fn in {**UNARY, **BINARY}.items()}
 REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
 ARG_REDUCE = {"argmax": np.argmax, "argmin": np.argmin}
 
@@ -127,6 +111,7 @@ class CPUBackend:
 
     def __init__(self) -> None:
         self.capabilities = Capabilities(fused=fused.KERNELS)
+        tune_malloc()
 
     def availability(self) -> tuple[bool, str]:
         return True, ""
@@ -153,27 +138,45 @@ class CPUBackend:
     # -- compute -------------------------------------------------------------------------
     def unary(self, op, x, dtype, out=None):
         a = arr(x)
+        kernel = _KERNELS[op]
+        if out is not None:
+            o = arr(out)
+            if not parallel_rows(kernel, (a,), o):
+                kernel(a, out=o)
+            return None
+        npd = np_dtype(dtype)
+        if a.dtype in _HALF and op not in ("neg", "abs", "relu", "sign", "logical_not"):
+            with np.errstate(all="ignore"):
+                return _store(UNARY[op](a.astype(np.float32)), npd)
+        if a.size >= PARALLEL_MIN:
+            o = np.empty(a.shape, npd)
+            if parallel_rows(kernel, (a,), o):
+                return o
         with np.errstate(all="ignore") if op in _MAY_WARN else _NO_CONTEXT:
-            if out is not None:
-                UNARY[op](a, out=arr(out))
-                return None
-            if a.dtype in _HALF and op not in ("neg", "abs", "relu", "sign", "logical_not"):
-                return _store(UNARY[op](a.astype(np.float32)), np_dtype(dtype))
-            return _store(UNARY[op](a), np_dtype(dtype))
+            return _store(UNARY[op](a), npd)
 
     def binary(self, op, a, b, dtype, out=None):
         x, y = _operand(a), _operand(b)
+        kernel = _KERNELS[op]
         if out is not None:
-            with np.errstate(all="ignore") if op in _MAY_WARN else _NO_CONTEXT:
-                BINARY[op](x, y, out=arr(out), casting="unsafe")
+            o = arr(out)
+            if not parallel_rows(kernel, (x, y), o):
+                kernel(x, y, out=o)
             return None
+        npd = np_dtype(dtype)
+        ref = x if isinstance(x, np.ndarray) else y
+        if ref.size >= PARALLEL_MIN:
+            o = np.empty(ref.shape, npd)
+            if parallel_rows(kernel, (x, y), o):
+                return o
         if op in _MAY_WARN:
             with np.errstate(all="ignore"):
                 r = BINARY[op](x, y)
         else:
             r = BINARY[op](x, y)
-        npd = np_dtype(dtype)
-        return r if r.dtype is npd and r.flags.c_contiguous else _store(r, npd)
+        if type(r) is np.ndarray and r.dtype is npd and r.flags.c_contiguous:
+            return r
+        return _store(r, npd)  # also turns the numpy scalar of a 0-d op into an array
 
     def where(self, cond, a, b, dtype):
         return _store(np.where(arr(cond), _operand(a), _operand(b)), np_dtype(dtype))

@@ -11,11 +11,12 @@ works on the step.
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from genesis_backend_cpu._threads import THREADS, workers
+from genesis_backend_cpu._views import arr
 
 #: elements per block: p, g, m, v and two scratch arrays stay in L2/L3 across passes
 BLOCK = 1 << 17
@@ -23,28 +24,7 @@ BLOCK = 1 << 17
 SERIAL_BELOW = 1 << 18
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_THREADS = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else os.cpu_count() or 1, 8))
 _local = threading.local()
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _array(v) -> np.ndarray:
-    """The ndarray of a view (see :func:`genesis_backend_cpu.backend.arr`)."""
-    s = v.storage
-    if v.offset == 0 and s.shape == v.shape and s.flags.c_contiguous:
-        return s
-    item = s.itemsize
-    return np.ndarray(v.shape, s.dtype, s, v.offset * item, tuple(x * item for x in v.strides))
-
-
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="genesis-cpu-fused")
-        return _pool
 
 
 def _scratch(dtype: np.dtype, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,9 +98,9 @@ def adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr: flo
              "amsgrad": amsgrad, "maximize": maximize, "decoupled": decoupled}
     tensors, loose, jobs, total = [], [], [], 0
     for i in range(n):
-        arrays = [_array(x) for x in (params[i], grads[i], exp_avgs[i], exp_avg_sqs[i])]
+        arrays = [arr(x) for x in (params[i], grads[i], exp_avgs[i], exp_avg_sqs[i])]
         if amsgrad:
-            arrays.append(_array(maxes[i]))
+            arrays.append(arr(maxes[i]))
         if any(x.dtype not in _FLOATS for x in arrays):
             return NotImplemented
         step = steps[i]
@@ -139,11 +119,11 @@ def adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr: flo
         work = np.result_type(*[x for x in arrays if x is not None])
         a, b, c = (np.empty(arrays[0].shape, work) for _ in range(3))
         _adam_block(*arrays, a, b, c, **consts, **hyper)
-    if total < SERIAL_BELOW or _THREADS == 1:
+    if total < SERIAL_BELOW or THREADS == 1:
         _run_blocks(jobs, tensors, hyper)
         return None
-    parts = _split(jobs, total, _THREADS)
-    pool = _workers()
+    parts = _split(jobs, total, THREADS)
+    pool = workers()
     futures = [pool.submit(_run_blocks, part, tensors, hyper) for part in parts[1:]]
     _run_blocks(parts[0], tensors, hyper)
     for f in futures:

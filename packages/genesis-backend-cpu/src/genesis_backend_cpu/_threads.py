@@ -1,0 +1,56 @@
+"""The CPU backend's worker threads: numpy releases the GIL inside ufuncs, so large
+elementwise kernels split into row blocks run on all cores (PyTorch uses them too)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+#: threads per kernel: the cores this process may run on (at most 8)
+THREADS = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 1, 8))
+#: kernels over fewer elements than this run on the calling thread (a hand-off costs ~20 us)
+PARALLEL_MIN = 1 << 18
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def workers() -> ThreadPoolExecutor:
+    """The shared pool of ``THREADS - 1`` helper threads (the caller is the last one)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(THREADS - 1, 1), thread_name_prefix="genesis-cpu")
+        return _pool
+
+
+def parallel_rows(fn, operands: tuple, out: np.ndarray) -> bool:
+    """Run ``fn(*operands, out=out)`` in row blocks on all threads, if worth it.
+
+    Operands are arrays of ``out``'s shape or scalars. Returns False (having done
+    nothing) when the kernel is small, has too few rows, or an operand overlaps
+    ``out`` in any way other than being exactly it (blocks would race).
+    """
+    rows = out.shape[0] if out.ndim else 0
+    if THREADS == 1 or out.size < PARALLEL_MIN or rows < THREADS:
+        return False
+    for x in operands:
+        if isinstance(x, np.ndarray) and x is not out and np.may_share_memory(x, out) and not (
+                x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+                and x.strides == out.strides):
+            return False
+    bounds = [rows * i // THREADS for i in range(THREADS + 1)]
+
+    def block(i: int) -> None:
+        a, b = bounds[i], bounds[i + 1]
+        fn(*(x[a:b] if isinstance(x, np.ndarray) else x for x in operands), out=out[a:b])
+
+    futures = [workers().submit(block, i) for i in range(1, THREADS)]
+    block(0)
+    for f in futures:
+        f.result()
+    return True

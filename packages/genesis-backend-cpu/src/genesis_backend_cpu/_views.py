@@ -1,0 +1,49 @@
+"""numpy views of genesis views: a view's ndarray over its storage, dtype mapping."""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+
+_NP_DTYPES: dict = {}
+_CONTIGUOUS: dict = {}
+
+
+def np_dtype(dtype) -> np.dtype:
+    d = _NP_DTYPES.get(dtype)
+    if d is None:
+        d = np.dtype(ml_dtypes.bfloat16) if dtype.name == "bfloat16" else np.dtype(dtype.name)
+        _NP_DTYPES[dtype] = d
+    return d
+
+
+def _contiguous(shape: tuple) -> tuple:
+    s = _CONTIGUOUS.get(shape)
+    if s is None:
+        acc, out = 1, []
+        for n in reversed(shape):
+            out.append(acc)
+            acc *= max(n, 1)
+        s = _CONTIGUOUS[shape] = tuple(reversed(out))
+    return s
+
+
+def arr(v) -> np.ndarray:
+    """The ndarray for a view (the storage itself when the view covers all of it).
+
+    Memoized in the view's ``_cache`` slot, checked against the current storage.
+    """
+    s = v.storage
+    h = getattr(v, "_cache", None)
+    if h is not None and (h is s or h.base is s):
+        return h
+    if v.offset == 0 and s.shape == v.shape and v.strides == _contiguous(v.shape):
+        h = s
+    else:
+        item = s.itemsize
+        h = np.ndarray(v.shape, s.dtype, s, v.offset * item, tuple(x * item for x in v.strides))
+    try:
+        v._cache = h
+    except AttributeError:  # a view object without the slot: no memo
+        pass
+    return h
