@@ -6,11 +6,12 @@ import os
 import platform
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
-def median_seconds(fn: Callable[[], object], repeats: int = 7, number: int | None = None,
-                   budget: float = 0.25) -> float:
+def median_seconds(
+    fn: Callable[[], object], repeats: int = 7, number: int | None = None, budget: float = 0.25
+) -> float:
     """Median over ``repeats`` of the mean time of ``number`` calls (auto-sized to ~budget s)."""
     fn()  # warm up
     if number is None:
@@ -28,8 +29,10 @@ def median_seconds(fn: Callable[[], object], repeats: int = 7, number: int | Non
 
 
 def machine() -> str:
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def print_table(title: str, rows: list[tuple[str, float, float, str]]) -> None:
@@ -39,7 +42,7 @@ def print_table(title: str, rows: list[tuple[str, float, float, str]]) -> None:
     print(f"{'benchmark':44s} {'genesis':>12s} {'pytorch':>12s} {'ratio':>7s}")
     for name, g, t, unit in rows:
         ratio = t / g if unit.endswith("/s") else g / t
-        scale, shown = (1e3, "ms") if unit == "s" and g >= 1e-3 else (1e6, "us") \
-            if unit == "s" else (1, unit)
-        print(f"{name:44s} {g * scale:10.2f}{shown:>2s} {t * scale:10.2f}{shown:>2s} "
-              f"{ratio:7.2f}")
+        scale, shown = (
+            (1e3, "ms") if unit == "s" and g >= 1e-3 else (1e6, "us") if unit == "s" else (1, unit)
+        )
+        print(f"{name:44s} {g * scale:10.2f}{shown:>2s} {t * scale:10.2f}{shown:>2s} {ratio:7.2f}")

@@ -11,10 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import genesis
 import numpy as np
 import torch
-
-import genesis
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import median_seconds, print_table  # noqa: E402
@@ -27,25 +26,27 @@ def main() -> None:
     rng = np.random.default_rng(0)
     n_tensors = 20
     per = args.mb * 2**20 // 4 // n_tensors
-    arrays = {f"layer{i}.weight": rng.standard_normal(per).astype(np.float32)
-              for i in range(n_tensors)}
+    arrays = {
+        f"layer{i}.weight": rng.standard_normal(per).astype(np.float32) for i in range(n_tensors)
+    }
     gstate = {"model_state_dict": {k: genesis.tensor(v) for k, v in arrays.items()}, "epoch": 3}
     tstate = {"model_state_dict": {k: torch.tensor(v) for k, v in arrays.items()}, "epoch": 3}
     mb = sum(a.nbytes for a in arrays.values()) / 2**20
     with tempfile.TemporaryDirectory() as tmp:
         gpath, tpath = Path(tmp) / "g.safetensors", Path(tmp) / "t.pt"
-        g_save = median_seconds(lambda: genesis.save_checkpoint(gstate, gpath), repeats=5,
-                                number=1)
+        g_save = median_seconds(lambda: genesis.save_checkpoint(gstate, gpath), repeats=5, number=1)
         t_save = median_seconds(lambda: torch.save(tstate, tpath), repeats=5, number=1)
         g_load = median_seconds(lambda: genesis.load_checkpoint(gpath), repeats=5, number=1)
         t_load = median_seconds(lambda: torch.load(tpath), repeats=5, number=1)
         back = genesis.load_checkpoint(gpath)["model_state_dict"]["layer0.weight"].numpy()
         assert np.array_equal(back, arrays["layer0.weight"])
-    print_table(f"Checkpoint throughput, {mb:.0f} MB state dict",
-                [("save (genesis.save_checkpoint vs torch.save)", mb / g_save, mb / t_save,
-                  "MB/s"),
-                 ("load (genesis.load_checkpoint vs torch.load)", mb / g_load, mb / t_load,
-                  "MB/s")])
+    print_table(
+        f"Checkpoint throughput, {mb:.0f} MB state dict",
+        [
+            ("save (genesis.save_checkpoint vs torch.save)", mb / g_save, mb / t_save, "MB/s"),
+            ("load (genesis.load_checkpoint vs torch.load)", mb / g_load, mb / t_load, "MB/s"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,10 @@ def state_dicts(megabytes: int) -> tuple[dict, dict]:
     """A state-dict-like tree of float32 matrices of about ``megabytes`` MB, as numpy and torch."""
     rng = np.random.default_rng(0)
     layers = max(1, megabytes // 4)
-    arrays = {f"layer{i}.weight": rng.standard_normal((1024, 1024), dtype=np.float32) for i in range(layers)}
+    arrays = {
+        f"layer{i}.weight": rng.standard_normal((1024, 1024), dtype=np.float32)
+        for i in range(layers)
+    }
     arrays |= {f"layer{i}.bias": rng.standard_normal(1024, dtype=np.float32) for i in range(layers)}
     tensors = {key: torch.from_numpy(array.copy()) for key, array in arrays.items()}
     return {"model_state_dict": arrays, "epoch": 3}, {"model_state_dict": tensors, "epoch": 3}
@@ -68,7 +71,11 @@ def main() -> None:
         torch.save(torch_tree, torch_path)
         megabytes = genesis_path.stat().st_size / 1e6
         rows = [
-            ("save", lambda: save_tree(numpy_tree, genesis_path), lambda: torch.save(torch_tree, torch_path)),
+            (
+                "save",
+                lambda: save_tree(numpy_tree, genesis_path),
+                lambda: torch.save(torch_tree, torch_path),
+            ),
             ("load", lambda: load_tree(genesis_path), lambda: torch.load(torch_path)),
             (
                 "load mmap (verified)",
@@ -81,12 +88,16 @@ def main() -> None:
                 lambda: torch.load(torch_path, mmap=True),
             ),
         ]
-        print(f"checkpoint: {megabytes:.1f} MB, median of {args.repeats} runs; torch {torch.__version__}")
+        print(
+            f"checkpoint: {megabytes:.1f} MB, median of {args.repeats} runs; torch {torch.__version__}"
+        )
         print(f"  {'':22s} {'genesis MB/s':>13s} {'torch MB/s':>11s} {'ratio':>6s}")
         for name, genesis_run, torch_run in rows:
             genesis_speed = megabytes / median_seconds(genesis_run, args.repeats)
             torch_speed = megabytes / median_seconds(torch_run, args.repeats)
-            print(f"  {name:22s} {genesis_speed:13.0f} {torch_speed:11.0f} {genesis_speed / torch_speed:6.2f}")
+            print(
+                f"  {name:22s} {genesis_speed:13.0f} {torch_speed:11.0f} {genesis_speed / torch_speed:6.2f}"
+            )
     checksum_table(args.mb, args.repeats)
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-
 import genesis
 import genesis.nn as gnn
 import genesis.nn.functional as gF
+import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import median_seconds, print_table  # noqa: E402
@@ -41,6 +40,7 @@ def mlp_step_pair(sizes: tuple, batch: int = 128, lr: float = 0.01, adamw: bool 
     gparams, tparams = list(gmodel.parameters()), list(tmodel.parameters())
     if adamw:
         import genesis.optim as goptim
+
         gopt = goptim.AdamW(gparams, lr=1e-3)
         topt = torch.optim.AdamW(tparams, lr=1e-3)
 
@@ -89,6 +89,7 @@ def transformer_pair(batch: int = 32, block: int = 64, vocab: int = 96):
     gmodel = CharTransformer(vocab, block, dropout=0.0)
     tmodel = TorchCharTransformer(vocab, block)
     import genesis.optim as goptim
+
     gopt = goptim.AdamW(gmodel.parameters(), lr=1e-3)
     topt = torch.optim.AdamW(tmodel.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
@@ -121,22 +122,23 @@ class TorchBlock(torch.nn.Module):
         self.heads = heads
         self.ln1, self.ln2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
         self.qkv, self.proj = torch.nn.Linear(d, 3 * d), torch.nn.Linear(d, d)
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(d, 4 * d), torch.nn.GELU(),
-                                       torch.nn.Linear(4 * d, d))
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(d, 4 * d), torch.nn.GELU(), torch.nn.Linear(4 * d, d)
+        )
 
     def forward(self, x):
         B, T, C = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
-        q, k, v = (t.reshape(B, T, self.heads, C // self.heads).transpose(1, 2)
-                   for t in (q, k, v))
+        q, k, v = (t.reshape(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
         y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
         x = x + self.proj(y.transpose(1, 2).reshape(B, T, C))
         return x + self.mlp(self.ln2(x))
 
 
 class TorchCharTransformer(torch.nn.Module):
-    def __init__(self, vocab: int, block: int, d: int = 128, heads: int = 4,
-                 layers: int = 2) -> None:
+    def __init__(
+        self, vocab: int, block: int, d: int = 128, heads: int = 4, layers: int = 2
+    ) -> None:
         super().__init__()
         self.tok, self.pos = torch.nn.Embedding(vocab, d), torch.nn.Embedding(block, d)
         self.blocks = torch.nn.Sequential(*[TorchBlock(d, heads) for _ in range(layers)])
@@ -160,8 +162,10 @@ def main() -> None:
     for name, (g, t) in [
         ("MLP step 784-2048-2048-10, batch 128, SGD", mlp_step_pair((784, 2048, 2048, 10))),
         ("MLP step 784-256-10, batch 128, SGD", mlp_step_pair((784, 256, 10))),
-        ("MLP step 784-2048-2048-10, batch 128, AdamW",
-         mlp_step_pair((784, 2048, 2048, 10), adamw=True)),
+        (
+            "MLP step 784-2048-2048-10, batch 128, AdamW",
+            mlp_step_pair((784, 2048, 2048, 10), adamw=True),
+        ),
         ("MLP step 784-256-10, batch 128, AdamW", mlp_step_pair((784, 256, 10), adamw=True)),
         ("transformer step (Example 2), 32x64 tokens", transformer_pair()),
         ("eager (a*b).sum().backward() 16x16", eager_pair()),

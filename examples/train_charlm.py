@@ -14,27 +14,37 @@ installation has: nothing is downloaded.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
-
-import numpy as np
 
 import genesis
 import genesis.nn as nn
 import genesis.nn.functional as F
 import genesis.optim as optim
+import numpy as np
 
-STDLIB_FILES = ("textwrap.py", "string.py", "functools.py", "heapq.py", "bisect.py",
-                "fnmatch.py", "shlex.py", "queue.py", "glob.py", "calendar.py", "argparse.py")
+STDLIB_FILES = (
+    "textwrap.py",
+    "string.py",
+    "functools.py",
+    "heapq.py",
+    "bisect.py",
+    "fnmatch.py",
+    "shlex.py",
+    "queue.py",
+    "glob.py",
+    "calendar.py",
+    "argparse.py",
+)
 
 
 def stdlib_text(max_chars: int) -> str:
     """Source code of a fixed list of standard-library modules, concatenated."""
     root = Path(os.__file__).parent
-    parts = [(root / name).read_text(encoding="utf-8") for name in STDLIB_FILES
-             if (root / name).exists()]
+    parts = [
+        (root / name).read_text(encoding="utf-8") for name in STDLIB_FILES if (root / name).exists()
+    ]
     return "\n".join(parts)[:max_chars]
 
 
@@ -49,10 +59,12 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x):
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
-        heads = [t.reshape(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)
-                 for t in (q, k, v)]
-        y = F.scaled_dot_product_attention(*heads, is_causal=True,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        heads = [
+            t.reshape(B, T, self.n_heads, C // self.n_heads).transpose(1, 2) for t in (q, k, v)
+        ]
+        y = F.scaled_dot_product_attention(
+            *heads, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+        )
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
@@ -62,8 +74,12 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(d_model)
         self.attn = CausalSelfAttention(d_model, n_heads, dropout)
         self.ln2 = nn.LayerNorm(d_model)
-        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(),
-                                 nn.Linear(4 * d_model, d_model), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(d_model, 4 * d_model),
+            nn.GELU(),
+            nn.Linear(4 * d_model, d_model),
+            nn.Dropout(dropout),
+        )
 
     def forward(self, x):
         x = x + self.attn(self.ln1(x))
@@ -71,8 +87,15 @@ class Block(nn.Module):
 
 
 class CharTransformer(nn.Module):
-    def __init__(self, vocab: int, block: int, d_model: int = 128, n_heads: int = 4,
-                 n_layers: int = 2, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        vocab: int,
+        block: int,
+        d_model: int = 128,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.block = block
         self.tok = nn.Embedding(vocab, d_model)
@@ -89,18 +112,23 @@ class CharTransformer(nn.Module):
 
 def batch(data: np.ndarray, block: int, size: int, rng: np.random.Generator):
     starts = rng.integers(0, len(data) - block - 1, size)
-    x = np.stack([data[s:s + block] for s in starts])
-    y = np.stack([data[s + 1:s + block + 1] for s in starts])
+    x = np.stack([data[s : s + block] for s in starts])
+    y = np.stack([data[s + 1 : s + block + 1] for s in starts])
     return genesis.tensor(x), genesis.tensor(y)
 
 
-def generate(model: CharTransformer, prompt: list[int], n: int, rng: np.random.Generator,
-             temperature: float = 0.8) -> list[int]:
+def generate(
+    model: CharTransformer,
+    prompt: list[int],
+    n: int,
+    rng: np.random.Generator,
+    temperature: float = 0.8,
+) -> list[int]:
     model.eval()
     out = list(prompt)
     with genesis.no_grad():
         for _ in range(n):
-            idx = genesis.tensor([out[-model.block:]])
+            idx = genesis.tensor([out[-model.block :]])
             logits = model(idx)[0, -1].numpy().astype(np.float64) / temperature
             p = np.exp(logits - logits.max())
             out.append(int(rng.choice(len(p), p=p / p.sum())))
@@ -133,10 +161,12 @@ def main(argv: list[str] | None = None) -> dict:
     split = int(0.9 * len(data))
     train, val = data[:split], data[split:]
     model = CharTransformer(len(chars), args.block, args.d_model, args.heads, args.layers)
-    optimizer = optim.AdamW(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9,
-                            weight_decay=0.01)
-    scheduler = optim.get_transformer_schedule(optimizer, d_model=args.d_model,
-                                               warmup_steps=args.warmup)
+    optimizer = optim.AdamW(
+        model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.01
+    )
+    scheduler = optim.get_transformer_schedule(
+        optimizer, d_model=args.d_model, warmup_steps=args.warmup
+    )
     rng = np.random.default_rng(args.seed)
     history = {"loss": [], "val_loss": [], "lr": []}
     step = 0
@@ -151,12 +181,16 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"resumed from {args.resume} at step {step}")
 
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"{len(text):,} characters of stdlib source, vocabulary {len(chars)}, "
-          f"model {n_params:,} parameters, {args.steps} steps")
+    print(
+        f"{len(text):,} characters of stdlib source, vocabulary {len(chars)}, "
+        f"model {n_params:,} parameters, {args.steps} steps"
+    )
     args.run_dir.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
-    bar = tqdm(total=args.steps, initial=step, disable=args.no_progress, file=sys.stdout,
-               desc="training")
+
+    bar = tqdm(
+        total=args.steps, initial=step, disable=args.no_progress, file=sys.stdout, desc="training"
+    )
     running = None
     while step < args.steps:
         model.train()
@@ -178,23 +212,34 @@ def main(argv: list[str] | None = None) -> dict:
             with genesis.no_grad():
                 vx, vy = batch(val, args.block, args.batch_size, np.random.default_rng(step))
                 vlogits = model(vx)
-                vloss = F.cross_entropy(vlogits.reshape(-1, vlogits.shape[-1]),
-                                        vy.reshape(-1)).item()
+                vloss = F.cross_entropy(
+                    vlogits.reshape(-1, vlogits.shape[-1]), vy.reshape(-1)
+                ).item()
             history["loss"].append(running)
             history["val_loss"].append(vloss)
-            bar.write(f"step {step:5d}  train loss {running:.4f}  val loss {vloss:.4f}  "
-                      f"lr {scheduler.get_last_lr():.2e}")
-            genesis.save_checkpoint({"model_state_dict": model.state_dict(),
-                                     "optimizer_state_dict": optimizer.state_dict(),
-                                     "scheduler_state_dict": scheduler.state_dict(),
-                                     "rng_state": genesis.get_rng_state(),
-                                     "data_rng": _rng_state_to(rng), "step": step,
-                                     "history": history, "vocab": "".join(chars)},
-                                    args.run_dir / "last.safetensors")
+            bar.write(
+                f"step {step:5d}  train loss {running:.4f}  val loss {vloss:.4f}  "
+                f"lr {scheduler.get_last_lr():.2e}"
+            )
+            genesis.save_checkpoint(
+                {
+                    "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict(),
+                    "scheduler_state_dict": scheduler.state_dict(),
+                    "rng_state": genesis.get_rng_state(),
+                    "data_rng": _rng_state_to(rng),
+                    "step": step,
+                    "history": history,
+                    "vocab": "".join(chars),
+                },
+                args.run_dir / "last.safetensors",
+            )
     bar.close()
     prompt = [stoi[c] for c in "def "]
-    sample = "".join(chars[i] for i in generate(model, prompt, args.sample_chars,
-                                                 np.random.default_rng(args.seed)))
+    sample = "".join(
+        chars[i]
+        for i in generate(model, prompt, args.sample_chars, np.random.default_rng(args.seed))
+    )
     print("---- sample ----\n" + sample + "\n----------------")
     history["sample"] = sample
     return history
@@ -203,15 +248,22 @@ def main(argv: list[str] | None = None) -> dict:
 def _rng_state_to(rng: np.random.Generator) -> dict:
     """numpy's bit-generator state as plain data (ints as decimal strings: they exceed int64)."""
     s = rng.bit_generator.state
-    return {"bit_generator": s["bit_generator"], "state": str(s["state"]["state"]),
-            "inc": str(s["state"]["inc"]), "has_uint32": s["has_uint32"],
-            "uinteger": s["uinteger"]}
+    return {
+        "bit_generator": s["bit_generator"],
+        "state": str(s["state"]["state"]),
+        "inc": str(s["state"]["inc"]),
+        "has_uint32": s["has_uint32"],
+        "uinteger": s["uinteger"],
+    }
 
 
 def _rng_state_from(d: dict) -> dict:
-    return {"bit_generator": d["bit_generator"],
-            "state": {"state": int(d["state"]), "inc": int(d["inc"])},
-            "has_uint32": d["has_uint32"], "uinteger": d["uinteger"]}
+    return {
+        "bit_generator": d["bit_generator"],
+        "state": {"state": int(d["state"]), "inc": int(d["inc"])},
+        "has_uint32": d["has_uint32"],
+        "uinteger": d["uinteger"],
+    }
 
 
 if __name__ == "__main__":

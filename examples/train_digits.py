@@ -20,12 +20,11 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
 import genesis
 import genesis.nn as nn
 import genesis.nn.functional as F
 import genesis.optim as optim
+import numpy as np
 from genesis.checkpoint import CheckpointError
 from genesis.utils.data import DataLoader, TensorDataset
 
@@ -40,13 +39,21 @@ def load_digits(seed: int = 0, test_fraction: float = 0.2):
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(len(x) * test_fraction)
     test, train = order[:n_test], order[n_test:]
-    return (TensorDataset(genesis.tensor(x[train]), genesis.tensor(y[train])),
-            TensorDataset(genesis.tensor(x[test]), genesis.tensor(y[test])))
+    return (
+        TensorDataset(genesis.tensor(x[train]), genesis.tensor(y[train])),
+        TensorDataset(genesis.tensor(x[test]), genesis.tensor(y[test])),
+    )
 
 
 def build_model() -> nn.Module:
-    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.1),
-                         nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    return nn.Sequential(
+        nn.Linear(64, 128),
+        nn.ReLU(),
+        nn.Dropout(0.1),
+        nn.Linear(128, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
 
 
 def evaluate(model: nn.Module, data: TensorDataset) -> float:
@@ -66,14 +73,17 @@ def newest_valid_checkpoint(path: Path) -> tuple[Path, dict]:
             return candidate, genesis.load_checkpoint(candidate)
         except CheckpointError as err:
             print(f"skipping {candidate.name}: {err}", file=sys.stderr)
-    raise FileNotFoundError(f"--resume {path}: no checkpoint that verifies "
-                            f"(looked at {len(candidates)} file(s))")
+    raise FileNotFoundError(
+        f"--resume {path}: no checkpoint that verifies (looked at {len(candidates)} file(s))"
+    )
 
 
 def plot(history: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, (ax_lr, ax_loss, ax_acc) = plt.subplots(1, 3, figsize=(13, 3.6))
     ax_lr.plot(history["lr"])
     ax_lr.set(title="learning rate (per batch)", xlabel="step")
@@ -95,10 +105,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup-epochs", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--run-dir", type=Path, default=Path("runs/digits"))
-    parser.add_argument("--resume", type=Path, default=None,
-                        help="a checkpoint file, or a run folder (newest valid checkpoint)")
-    parser.add_argument("--stop-after", type=int, default=None,
-                        help="stop after this many epochs of this invocation (to test resume)")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        help="a checkpoint file, or a run folder (newest valid checkpoint)",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        help="stop after this many epochs of this invocation (to test resume)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no tqdm bar")
     args = parser.parse_args(argv)
 
@@ -109,8 +127,10 @@ def main(argv: list[str] | None = None) -> dict:
     optimizer = optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = len(loader)
     scheduler = optim.get_cosine_schedule_with_warmup(
-        optimizer, num_warmup_steps=math.ceil(args.warmup_epochs * steps_per_epoch),
-        num_training_steps=args.epochs * steps_per_epoch)
+        optimizer,
+        num_warmup_steps=math.ceil(args.warmup_epochs * steps_per_epoch),
+        num_training_steps=args.epochs * steps_per_epoch,
+    )
     history = {"lr": [], "train_loss": [], "test_accuracy": []}
     start_epoch = 0
 
@@ -122,18 +142,27 @@ def main(argv: list[str] | None = None) -> dict:
         genesis.set_rng_state(state["rng_state"])
         history = state["history"]
         start_epoch = state["epoch"] + 1
-        print(f"resumed from {path} (epoch {state['epoch'] + 1} done, "
-              f"lr {scheduler.get_last_lr():.6f})")
+        print(
+            f"resumed from {path} (epoch {state['epoch'] + 1} done, "
+            f"lr {scheduler.get_last_lr():.6f})"
+        )
 
     args.run_dir.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
-    last = args.epochs if args.stop_after is None else min(args.epochs,
-                                                           start_epoch + args.stop_after)
+
+    last = (
+        args.epochs if args.stop_after is None else min(args.epochs, start_epoch + args.stop_after)
+    )
     for epoch in range(start_epoch, last):
         model.train()
         total, seen = 0.0, 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False,
-                   disable=args.no_progress, file=sys.stdout)
+        bar = tqdm(
+            loader,
+            desc=f"epoch {epoch + 1}/{args.epochs}",
+            leave=False,
+            disable=args.no_progress,
+            file=sys.stdout,
+        )
         for x, y in bar:
             loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad()
@@ -146,18 +175,28 @@ def main(argv: list[str] | None = None) -> dict:
             bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr():.2e}")
         history["train_loss"].append(total / seen)
         history["test_accuracy"].append(evaluate(model, test))
-        print(f"epoch {epoch + 1:3d}/{args.epochs}  train loss {total / seen:.4f}  "
-              f"test accuracy {history['test_accuracy'][-1]:.4f}  "
-              f"lr {scheduler.get_last_lr():.6f}")
-        genesis.save_checkpoint({"model_state_dict": model.state_dict(),
-                                 "optimizer_state_dict": optimizer.state_dict(),
-                                 "scheduler_state_dict": scheduler.state_dict(),
-                                 "rng_state": genesis.get_rng_state(),
-                                 "epoch": epoch, "loss": loss.detach(), "history": history},
-                                args.run_dir / f"epoch_{epoch + 1:03d}.safetensors")
+        print(
+            f"epoch {epoch + 1:3d}/{args.epochs}  train loss {total / seen:.4f}  "
+            f"test accuracy {history['test_accuracy'][-1]:.4f}  "
+            f"lr {scheduler.get_last_lr():.6f}"
+        )
+        genesis.save_checkpoint(
+            {
+                "model_state_dict": model.state_dict(),
+                "optimizer_state_dict": optimizer.state_dict(),
+                "scheduler_state_dict": scheduler.state_dict(),
+                "rng_state": genesis.get_rng_state(),
+                "epoch": epoch,
+                "loss": loss.detach(),
+                "history": history,
+            },
+            args.run_dir / f"epoch_{epoch + 1:03d}.safetensors",
+        )
     plot(history, args.run_dir / "curves.png")
-    print(f"final test accuracy {history['test_accuracy'][-1]:.4f}; curves in "
-          f"{args.run_dir / 'curves.png'}")
+    print(
+        f"final test accuracy {history['test_accuracy'][-1]:.4f}; curves in "
+        f"{args.run_dir / 'curves.png'}"
+    )
     return history
 
 

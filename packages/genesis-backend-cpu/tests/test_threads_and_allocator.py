@@ -3,10 +3,9 @@
 import subprocess
 import sys
 
+import genesis
 import numpy as np
 import pytest
-
-import genesis
 from genesis_backend_cpu import _threads
 
 

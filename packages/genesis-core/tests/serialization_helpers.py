@@ -50,7 +50,10 @@ def build_file(header: dict, data: bytes, *, checksum: bool = True) -> bytes:
     """
     header = dict(header)
     if checksum:
-        header["__metadata__"] = {**header.get("__metadata__", {}), "genesis.checksum": "crc32:00000000"}
+        header["__metadata__"] = {
+            **header.get("__metadata__", {}),
+            "genesis.checksum": "crc32:00000000",
+        }
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-(8 + len(text)) % 8)
     raw = bytearray(struct.pack("<Q", len(text)) + text + data)

@@ -5,14 +5,23 @@ import pickle
 import subprocess
 import sys
 
+import genesis
 import numpy as np
 import pytest
-
-import genesis
 from genesis.checkpoint import CheckpointError, CheckpointIntegrityError
 
-ALL = [genesis.float32, genesis.float64, genesis.float16, genesis.bfloat16, genesis.int8,
-       genesis.uint8, genesis.int16, genesis.int32, genesis.int64, genesis.bool]
+ALL = [
+    genesis.float32,
+    genesis.float64,
+    genesis.float16,
+    genesis.bfloat16,
+    genesis.int8,
+    genesis.uint8,
+    genesis.int16,
+    genesis.int32,
+    genesis.int64,
+    genesis.bool,
+]
 
 
 @pytest.mark.parametrize("dtype", ALL, ids=lambda d: d.name)
@@ -34,16 +43,21 @@ def test_views_requires_grad_scalars_and_nested_structure(tmp_path):
     base = genesis.arange(24.0).reshape(4, 6)
     w = genesis.randn(3, 2, requires_grad=True)
     loss = (w * 2).sum()
-    obj = {"model_state_dict": {"fc.weight": w, "view": base[1:, ::2].T},
-           "optimizer_state_dict": {"state": {0: {"step": genesis.tensor(3.0)}},
-                                    "param_groups": [{"params": [0], "lr": 1e-3,
-                                                      "betas": (0.9, 0.999)}]},
-           "scheduler_state_dict": {"last_epoch": 7, "note": None, "flags": [True, False]},
-           "epoch": 3, "loss": loss, "empty": genesis.zeros(0, 5), "scalar": genesis.tensor(2)}
+    obj = {
+        "model_state_dict": {"fc.weight": w, "view": base[1:, ::2].T},
+        "optimizer_state_dict": {
+            "state": {0: {"step": genesis.tensor(3.0)}},
+            "param_groups": [{"params": [0], "lr": 1e-3, "betas": (0.9, 0.999)}],
+        },
+        "scheduler_state_dict": {"last_epoch": 7, "note": None, "flags": [True, False]},
+        "epoch": 3,
+        "loss": loss,
+        "empty": genesis.zeros(0, 5),
+        "scalar": genesis.tensor(2),
+    }
     genesis.save_checkpoint(obj, tmp_path / "ckpt.safetensors")
     back = genesis.load_checkpoint(tmp_path / "ckpt.safetensors")
-    np.testing.assert_array_equal(back["model_state_dict"]["view"].numpy(),
-                                  base[1:, ::2].T.numpy())
+    np.testing.assert_array_equal(back["model_state_dict"]["view"].numpy(), base[1:, ::2].T.numpy())
     assert back["model_state_dict"]["fc.weight"].requires_grad
     assert back["model_state_dict"]["fc.weight"].is_leaf
     assert back["optimizer_state_dict"]["param_groups"][0]["betas"] == (0.9, 0.999)
@@ -110,27 +124,31 @@ def test_rng_state_in_a_checkpoint_replays_random_streams(tmp_path):
 def test_file_is_readable_by_a_plain_safetensors_reader(tmp_path):
     import json
     import struct
+
     path = tmp_path / "s.safetensors"
     w = genesis.arange(6.0).reshape(2, 3)
     genesis.save({"model": {"w": w}}, path)
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     entry = header["model/w"]
     assert entry["dtype"] == "F32" and entry["shape"] == [2, 3]
     a, b = entry["data_offsets"]
-    np.testing.assert_array_equal(np.frombuffer(raw[8 + n + a:8 + n + b], np.float32),
-                                  np.arange(6.0))
+    np.testing.assert_array_equal(
+        np.frombuffer(raw[8 + n + a : 8 + n + b], np.float32), np.arange(6.0)
+    )
 
 
 def test_killed_mid_save_leaves_previous_checkpoint_loadable(tmp_path):
     path = tmp_path / "ckpt.safetensors"
     genesis.save({"v": genesis.full((4,), 1.0)}, path)
-    code = ("import genesis, os, signal\n"
-            "big = {'w': genesis.randn(4_000_000)}\n"
-            "import threading\n"
-            "threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\n"
-            f"while True: genesis.save(big, {str(path)!r})\n")
+    code = (
+        "import genesis, os, signal\n"
+        "big = {'w': genesis.randn(4_000_000)}\n"
+        "import threading\n"
+        "threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\n"
+        f"while True: genesis.save(big, {str(path)!r})\n"
+    )
     subprocess.run([sys.executable, "-c", code], timeout=120)
     state = genesis.load(path)  # either the old checkpoint or a complete new one, verified
     assert state["v"].tolist() == [1.0] * 4 if "v" in state else state["w"].shape == (4_000_000,)

@@ -1,13 +1,18 @@
 """genesis.utils.data against torch.utils.data."""
 
+import genesis
 import numpy as np
 import pytest
 import torch
 import torch.utils.data as tud
-
-import genesis
-from genesis.utils.data import (DataLoader, Dataset, Subset, TensorDataset, default_collate,
-                                random_split)
+from genesis.utils.data import (
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 
 
 def test_batches_cover_dataset_in_order_with_drop_last():
@@ -15,9 +20,11 @@ def test_batches_cover_dataset_in_order_with_drop_last():
     y = genesis.arange(10)
     for drop_last in (False, True):
         loader = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=drop_last)
-        tloader = tud.DataLoader(tud.TensorDataset(torch.arange(10.0).reshape(10, 1),
-                                                   torch.arange(10)), batch_size=4,
-                                 drop_last=drop_last)
+        tloader = tud.DataLoader(
+            tud.TensorDataset(torch.arange(10.0).reshape(10, 1), torch.arange(10)),
+            batch_size=4,
+            drop_last=drop_last,
+        )
         assert len(loader) == len(tloader)
         got = [(bx.numpy(), by.numpy()) for bx, by in loader]
         want = [(bx.numpy(), by.numpy()) for bx, by in tloader]
@@ -39,8 +46,7 @@ def test_shuffle_is_a_permutation_reproducible_under_manual_seed():
     gen = genesis.Generator().manual_seed(7)
     a = [b[0].tolist() for b in DataLoader(ds, batch_size=50, shuffle=True, generator=gen)]
     gen.manual_seed(7)
-    assert a == [b[0].tolist() for b in DataLoader(ds, batch_size=50, shuffle=True,
-                                                   generator=gen)]
+    assert a == [b[0].tolist() for b in DataLoader(ds, batch_size=50, shuffle=True, generator=gen)]
 
 
 def test_rng_state_restores_the_shuffle_order():
@@ -57,8 +63,13 @@ class Pairs(Dataset):
         return 5
 
     def __getitem__(self, i):
-        return {"x": np.full(3, i, np.float32), "n": i, "f": i / 2, "name": f"s{i}",
-                "pair": (i, float(i))}
+        return {
+            "x": np.full(3, i, np.float32),
+            "n": i,
+            "f": i / 2,
+            "name": f"s{i}",
+            "pair": (i, float(i)),
+        }
 
 
 def test_default_collate_matches_torch():
@@ -70,8 +81,9 @@ def test_default_collate_matches_torch():
     assert g["n"].dtype is genesis.int64 and g["n"].tolist() == t["n"].tolist()
     assert g["f"].dtype is genesis.float64 and g["f"].tolist() == t["f"].tolist()
     assert g["name"] == t["name"]
-    assert isinstance(g["pair"], list) and [p.tolist() for p in g["pair"]] == \
-        [p.tolist() for p in t["pair"]]
+    assert isinstance(g["pair"], list) and [p.tolist() for p in g["pair"]] == [
+        p.tolist() for p in t["pair"]
+    ]
     batches = list(DataLoader(Pairs(), batch_size=2))
     assert len(batches) == 3 and batches[-1]["x"].shape == (1, 3)
 
@@ -89,8 +101,7 @@ def test_random_split_lengths_and_fractions():
     assert isinstance(a, Subset) and len(a) == 7 and len(b) == 3
     assert sorted(a.indices + b.indices) == list(range(10))
     parts = random_split(ds, [0.5, 0.3, 0.2])
-    assert [len(p) for p in parts] == [len(p) for p in tud.random_split(range(10),
-                                                                        [0.5, 0.3, 0.2])]
+    assert [len(p) for p in parts] == [len(p) for p in tud.random_split(range(10), [0.5, 0.3, 0.2])]
     with pytest.raises(ValueError, match="lengths"):
         random_split(ds, [4, 4])
 

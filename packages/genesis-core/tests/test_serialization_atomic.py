@@ -53,7 +53,10 @@ def temps(folder):
 def run_child(path, stop_at):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), stop_at], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", CHILD, str(path), stop_at],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         for line in child.stdout:

@@ -22,8 +22,14 @@ from serialization_helpers import build_file, header_of, rechecksum, replace_hea
 def checkpoint(tmp_path):
     path = tmp_path / "ckpt.gck"
     tree = {
-        "model_state_dict": {"w": np.arange(12, dtype=np.float32).reshape(3, 4), "b": np.ones(3, np.int8)},
-        "optimizer_state_dict": {"state": {0: {"step": 2}}, "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99)}]},
+        "model_state_dict": {
+            "w": np.arange(12, dtype=np.float32).reshape(3, 4),
+            "b": np.ones(3, np.int8),
+        },
+        "optimizer_state_dict": {
+            "state": {0: {"step": 2}},
+            "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99)}],
+        },
         "epoch": 3,
     }
     save_tree(tree, path)
@@ -96,7 +102,9 @@ def test_verify_false_skips_the_checksum(checkpoint):
     raw[-1] ^= 0x10
     checkpoint.write_bytes(raw)
     for mmap in (False, True):
-        assert load_tree(checkpoint, mmap=mmap, verify=False)["model_state_dict"]["b"][-1] == 1 ^ 0x10
+        assert (
+            load_tree(checkpoint, mmap=mmap, verify=False)["model_state_dict"]["b"][-1] == 1 ^ 0x10
+        )
 
 
 def test_truncation_at_any_offset_is_refused(checkpoint):
@@ -154,7 +162,10 @@ def test_header_length_larger_than_file(tmp_path):
         (b'{"a": 1,}', "not valid JSON"),
         (b"[1, 2]", "does not start with '{'"),
         (b'{"x": NaN}', "not valid JSON"),
-        (b'{"a": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}, "a": 1}', "duplicate key 'a'"),
+        (
+            b'{"a": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}, "a": 1}',
+            "duplicate key 'a'",
+        ),
         (b'{"__metadata__": {"k": 1}}', "must map strings to strings"),
         (b'{"\xff": 1}', "not valid JSON"),
     ],
@@ -172,19 +183,43 @@ F32_SCALAR = {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}
 @pytest.mark.parametrize(
     ("entries", "data_length", "message"),
     [
-        ({"a": {"dtype": "F128", "shape": [1], "data_offsets": [0, 16]}}, 16, "unsupported dtype 'F128'"),
+        (
+            {"a": {"dtype": "F128", "shape": [1], "data_offsets": [0, 16]}},
+            16,
+            "unsupported dtype 'F128'",
+        ),
         ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, 4, "needs 8"),
-        ({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, 4, "non-negative integers"),
-        ({"a": {"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]}}, 4, "non-negative integers"),
+        (
+            {"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}},
+            4,
+            "non-negative integers",
+        ),
+        (
+            {"a": {"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]}},
+            4,
+            "non-negative integers",
+        ),
         ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}, 4, "needs 4"),
-        ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0]}}, 4, "two non-negative integers"),
+        (
+            {"a": {"dtype": "F32", "shape": [1], "data_offsets": [0]}},
+            4,
+            "two non-negative integers",
+        ),
         ({"a": {"dtype": "F32", "shape": [1]}}, 4, "expected an object with keys"),
         ({"a": {**F32_SCALAR, "extra": 1}}, 4, "expected an object with keys"),
         ({"a": F32_SCALAR, "b": F32_SCALAR}, 4, "overlap tensor"),
-        ({"a": F32_SCALAR, "b": {"dtype": "F32", "shape": [2], "data_offsets": [2, 10]}}, 10, "overlap tensor"),
+        (
+            {"a": F32_SCALAR, "b": {"dtype": "F32", "shape": [2], "data_offsets": [2, 10]}},
+            10,
+            "overlap tensor",
+        ),
         ({"a": {"dtype": "F32", "shape": [], "data_offsets": [4, 8]}}, 8, "leaving a gap"),
         ({"a": {"dtype": "F32", "shape": [1 << 40], "data_offsets": [0, 1 << 42]}}, 4, "truncated"),
-        ({"a": {"dtype": "BOOL", "shape": [4], "data_offsets": [0, 4]}}, 4, "bytes other than 0 and 1"),
+        (
+            {"a": {"dtype": "BOOL", "shape": [4], "data_offsets": [0, 4]}},
+            4,
+            "bytes other than 0 and 1",
+        ),
     ],
 )
 def test_inconsistent_tensor_entries(tmp_path, entries, data_length, message):
@@ -229,7 +264,9 @@ def test_malformed_tree_metadata(checkpoint, tree, message):
 
 def test_unknown_format_version_is_refused(checkpoint):
     raw = checkpoint.read_bytes()
-    checkpoint.write_bytes(rechecksum(raw.replace(b'"genesis.format":"1"', b'"genesis.format":"9"')))
+    checkpoint.write_bytes(
+        rechecksum(raw.replace(b'"genesis.format":"1"', b'"genesis.format":"9"'))
+    )
     assert "format version '9' is not supported" in str(load_both_ways(checkpoint))
 
 

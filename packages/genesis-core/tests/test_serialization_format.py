@@ -58,11 +58,15 @@ def test_every_dtype_round_trips_bit_exactly(tmp_path, dtype, mmap):
         "view": sample(dtype, (6, 8), seed=2)[::2, 1::3],
     }
     if np.dtype(dtype).kind == "f":
-        specials = np.array([np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0], dtype=np.float64).astype(dtype)
+        specials = np.array([np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0], dtype=np.float64).astype(
+            dtype
+        )
         arrays["specials"] = np.concatenate([specials, sample(dtype, (3,), seed=3)])
-        arrays["nan_payloads"] = np.array(NAN_PAYLOADS[np.dtype(dtype).name], np.uint64).astype(
-            f"u{np.dtype(dtype).itemsize}"
-        ).view(dtype)
+        arrays["nan_payloads"] = (
+            np.array(NAN_PAYLOADS[np.dtype(dtype).name], np.uint64)
+            .astype(f"u{np.dtype(dtype).itemsize}")
+            .view(dtype)
+        )
         assert np.isnan(arrays["nan_payloads"]).all()
     path = tmp_path / "ckpt.gck"
     save_tree(arrays, path)
@@ -75,9 +79,10 @@ def test_every_dtype_round_trips_bit_exactly(tmp_path, dtype, mmap):
 
 
 def test_file_parses_with_an_independent_safetensors_reader(tmp_path):
-    arrays = {dtype_name: sample(dtype, (3, 2), seed=i) for i, (dtype_name, dtype) in enumerate(
-        (np.dtype(d).name, d) for d in ALL_DTYPES
-    )}
+    arrays = {
+        dtype_name: sample(dtype, (3, 2), seed=i)
+        for i, (dtype_name, dtype) in enumerate((np.dtype(d).name, d) for d in ALL_DTYPES)
+    }
     tree = {"model_state_dict": arrays, "epoch": 3}
     path = tmp_path / "ckpt.gck"
     save_tree(tree, path)
@@ -92,7 +97,12 @@ def test_file_parses_with_an_independent_safetensors_reader(tmp_path):
 
 
 def test_header_and_tensors_are_aligned_and_packed(tmp_path):
-    tree = {"a": np.zeros(3, np.int8), "b": np.zeros(5, np.float64), "c": np.zeros(3, np.float16), "d": np.zeros(1, np.int32)}
+    tree = {
+        "a": np.zeros(3, np.int8),
+        "b": np.zeros(5, np.float64),
+        "c": np.zeros(3, np.float16),
+        "d": np.zeros(1, np.int32),
+    }
     path = tmp_path / "ckpt.gck"
     save_tree(tree, path)
     raw = path.read_bytes()
@@ -116,13 +126,21 @@ def test_bfloat16_bits_match_torch(tmp_path):
     length, header = header_of(raw)
     begin, end = header["w"]["data_offsets"]
     assert header["w"]["dtype"] == "BF16"
-    decoded = torch.frombuffer(bytearray(raw[8 + length + begin : 8 + length + end]), dtype=torch.bfloat16)
+    decoded = torch.frombuffer(
+        bytearray(raw[8 + length + begin : 8 + length + end]), dtype=torch.bfloat16
+    )
     assert torch.equal(decoded.view(4, 3), reference)
 
 
 def test_storage_keys_escape_slashes_and_keep_int_and_str_keys_apart(tmp_path):
-    tree = {"a/b": np.zeros(1), "a~1b": np.ones(1), "0": np.full(1, 2.0), 0: np.full(1, 3.0),
-            "__metadata__": np.full(1, 4.0), True: np.full(1, 5.0)}
+    tree = {
+        "a/b": np.zeros(1),
+        "a~1b": np.ones(1),
+        "0": np.full(1, 2.0),
+        0: np.full(1, 3.0),
+        "__metadata__": np.full(1, 4.0),
+        True: np.full(1, 5.0),
+    }
     path = tmp_path / "ckpt.gck"
     save_tree(tree, path)
     parsed, _ = parse_safetensors(path.read_bytes())
@@ -138,7 +156,10 @@ def test_storage_keys_escape_slashes_and_keep_int_and_str_keys_apart(tmp_path):
 def test_foreign_safetensors_file_loads_as_flat_dict(tmp_path):
     weight = np.arange(6, dtype=np.float32).reshape(2, 3)
     raw = build_file(
-        {"__metadata__": {"format": "pt"}, "layer.weight": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}},
+        {
+            "__metadata__": {"format": "pt"},
+            "layer.weight": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+        },
         weight.tobytes(),
         checksum=False,
     )

@@ -38,7 +38,9 @@ def assert_same(actual, expected, where="obj"):
     assert type(actual) is type(expected), f"{where}: {type(actual)} != {type(expected)}"
     if isinstance(expected, FakeTensor):
         assert actual.requires_grad == expected.requires_grad, where
-        assert actual.data.dtype == expected.data.dtype and np.array_equal(actual.data, expected.data), where
+        assert actual.data.dtype == expected.data.dtype and np.array_equal(
+            actual.data, expected.data
+        ), where
     elif isinstance(expected, dict):
         assert [(type(k), k) for k in actual] == [(type(k), k) for k in expected], where
         for key in expected:
@@ -48,23 +50,45 @@ def assert_same(actual, expected, where="obj"):
         for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_same(a, e, f"{where}[{index}]")
     elif isinstance(expected, float):
-        assert struct.pack("<d", actual) == struct.pack("<d", expected), f"{where}: {actual!r} != {expected!r}"
+        assert struct.pack("<d", actual) == struct.pack("<d", expected), (
+            f"{where}: {actual!r} != {expected!r}"
+        )
     else:
         assert actual == expected, where
 
 
 def training_checkpoint():
-    weight = FakeTensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    weight = FakeTensor(
+        np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32), requires_grad=True
+    )
     return {
-        "model_state_dict": {"fc.weight": weight, "fc.bias": FakeTensor(np.zeros(4, np.float32), True)},
+        "model_state_dict": {
+            "fc.weight": weight,
+            "fc.bias": FakeTensor(np.zeros(4, np.float32), True),
+        },
         "optimizer_state_dict": {
             "state": {
-                0: {"step": FakeTensor(np.array(3.0, np.float32)), "exp_avg": FakeTensor(np.ones((4, 3), np.float32))},
-                1: {"step": FakeTensor(np.array(3.0, np.float32)), "exp_avg": FakeTensor(np.ones(4, np.float32))},
+                0: {
+                    "step": FakeTensor(np.array(3.0, np.float32)),
+                    "exp_avg": FakeTensor(np.ones((4, 3), np.float32)),
+                },
+                1: {
+                    "step": FakeTensor(np.array(3.0, np.float32)),
+                    "exp_avg": FakeTensor(np.ones(4, np.float32)),
+                },
             },
             "param_groups": [
-                {"params": [0, 1], "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                 "amsgrad": False, "maximize": False, "foreach": None, "capturable": False}
+                {
+                    "params": [0, 1],
+                    "lr": 1e-3,
+                    "betas": (0.9, 0.999),
+                    "eps": 1e-8,
+                    "weight_decay": 0.0,
+                    "amsgrad": False,
+                    "maximize": False,
+                    "foreach": None,
+                    "capturable": False,
+                }
             ],
         },
         "epoch": 3,
@@ -79,13 +103,32 @@ def test_training_checkpoint_round_trips(tmp_path, mmap):
 
 
 def test_scalars_keep_type_and_exact_value(tmp_path):
-    floats = [0.1, -0.0, 0.0, 1.0, 1e300, 5e-324, 2.0**53 + 2, math.pi, math.inf, -math.inf, math.nan,
-              struct.unpack("<d", struct.pack("<Q", 0xFFF8000000000123))[0]]
+    floats = [
+        0.1,
+        -0.0,
+        0.0,
+        1.0,
+        1e300,
+        5e-324,
+        2.0**53 + 2,
+        math.pi,
+        math.inf,
+        -math.inf,
+        math.nan,
+        struct.unpack("<d", struct.pack("<Q", 0xFFF8000000000123))[0],
+    ]
     tree = {
         "floats": floats,
         "ints": [0, -1, 2**63, -(2**80), 10**30],
         "bools": [True, False],
-        "strings": ["", "héllo ✓", "quote \" and \\ and \n", "\ud800 lone surrogate", "$tuple", "~/"],
+        "strings": [
+            "",
+            "héllo ✓",
+            'quote " and \\ and \n',
+            "\ud800 lone surrogate",
+            "$tuple",
+            "~/",
+        ],
         "none": None,
         "tuples": ((), (1,), (1, (2.5, [3])), [(), []]),
         "nested_empty": {"d": {}, "l": [], "t": ()},
@@ -94,7 +137,15 @@ def test_scalars_keep_type_and_exact_value(tmp_path):
 
 
 def test_dict_keys_keep_type_and_order(tmp_path):
-    tree = {"b": 1, 0: "int zero", "0": "str zero", -5: [], "$dict": "dollar", "a/b~c": 2, True: "bool"}
+    tree = {
+        "b": 1,
+        0: "int zero",
+        "0": "str zero",
+        -5: [],
+        "$dict": "dollar",
+        "a/b~c": 2,
+        True: "bool",
+    }
     assert_same(round_trip(tmp_path, tree), tree)
     tree = OrderedDict([("z", 1), ("a", 2)])
     loaded = round_trip(tmp_path, tree)
@@ -119,7 +170,12 @@ def test_tensor_extra_round_trips(tmp_path):
     tensor = FakeTensor(np.zeros(2, np.float32))
     path = tmp_path / "t.gck"
     extra = {"requires_grad": True, "device": "cuda:0", "shape_hint": (2,), "scale": math.inf}
-    save_tree({"t": tensor}, path, is_tensor=lambda x: isinstance(x, FakeTensor), to_numpy=lambda t: (t.data, extra))
+    save_tree(
+        {"t": tensor},
+        path,
+        is_tensor=lambda x: isinstance(x, FakeTensor),
+        to_numpy=lambda t: (t.data, extra),
+    )
     seen = []
     load_tree(path, from_numpy=lambda array, got: seen.append(got))
     assert seen == [extra] and type(seen[0]["shape_hint"]) is tuple
@@ -161,7 +217,9 @@ def test_bad_to_numpy_result_is_reported(tmp_path):
     with pytest.raises(TypeError, match=r"obj\['t'\].*to_numpy must return"):
         save_tree({"t": 1}, path, is_tensor=lambda x: x == 1, to_numpy=lambda x: np.zeros(1))
     with pytest.raises(TypeError, match=r"obj\['t'\].*set"):
-        save_tree({"t": 1}, path, is_tensor=lambda x: x == 1, to_numpy=lambda x: (np.zeros(1), {"k": {1}}))
+        save_tree(
+            {"t": 1}, path, is_tensor=lambda x: x == 1, to_numpy=lambda x: (np.zeros(1), {"k": {1}})
+        )
 
 
 def test_reference_cycle_is_reported(tmp_path):

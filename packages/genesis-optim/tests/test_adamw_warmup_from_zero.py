@@ -1,10 +1,9 @@
 """A warmup schedule starts at lr 0: the fused AdamW kernel must step (moments only)."""
 
-import numpy as np
-import torch
-
 import genesis
 import genesis.optim as optim
+import numpy as np
+import torch
 
 
 def test_adamw_first_warmup_step_at_zero_lr_matches_torch():
@@ -21,7 +20,7 @@ def test_adamw_first_warmup_step_at_zero_lr_matches_torch():
         topt.step()
         gs.step()
         ts.step()
-        np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=1e-6,
-                                   atol=1e-7)
-    np.testing.assert_allclose(gopt.state[g]["exp_avg"].numpy(),
-                               topt.state[t]["exp_avg"].numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        gopt.state[g]["exp_avg"].numpy(), topt.state[t]["exp_avg"].numpy(), rtol=1e-5, atol=1e-7
+    )

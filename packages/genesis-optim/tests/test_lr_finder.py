@@ -40,7 +40,9 @@ def test_sweep_stops_on_divergence_and_suggests():
 def test_sweep_without_divergence_runs_all_steps():
     calls = []
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    result = lr_range_test(opt, lambda: calls.append(1) or 1.0 / len(calls), 1e-4, 1e-1, num_steps=20)
+    result = lr_range_test(
+        opt, lambda: calls.append(1) or 1.0 / len(calls), 1e-4, 1e-1, num_steps=20
+    )
     assert len(calls) == 20 and not result.diverged and result.lrs[-1] == pytest.approx(0.1)
 
 

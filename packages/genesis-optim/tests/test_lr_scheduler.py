@@ -53,9 +53,18 @@ def test_verbose_prints_each_update(capsys):
 
 def test_resume_with_last_epoch_is_fresh_run_stepped():
     def make(o, **kw):
-        return optim.SequentialLR(o, [optim.LinearLR(o, 0.1, 1.0, 3, **kw), optim.CosineAnnealingLR(o, 9, 0.01, **kw)], [3], **kw)
+        return optim.SequentialLR(
+            o,
+            [optim.LinearLR(o, 0.1, 1.0, 3, **kw), optim.CosineAnnealingLR(o, 9, 0.01, **kw)],
+            [3],
+            **kw,
+        )
 
-    for cls, kw in [(optim.CosineAnnealingLR, {"T_max": 9}), (optim.ExponentialLR, {"gamma": 0.8}), (optim.OneCycleLR, {"max_lr": 1.0, "total_steps": 20})]:
+    for cls, kw in [
+        (optim.CosineAnnealingLR, {"T_max": 9}),
+        (optim.ExponentialLR, {"gamma": 0.8}),
+        (optim.OneCycleLR, {"max_lr": 1.0, "total_steps": 20}),
+    ]:
         fresh = cls(make_optimizer(), **kw)
         for _ in range(7):
             fresh.step()
@@ -85,8 +94,12 @@ def all_schedulers(o):
         "restarts": lambda: optim.CosineAnnealingWarmRestarts(o, 3, 2),
         "cyclic": lambda: optim.CyclicLR(o, 0.01, 0.1, 3),
         "onecycle": lambda: optim.OneCycleLR(o, 0.5, total_steps=30),
-        "sequential": lambda: optim.SequentialLR(o, [optim.LinearLR(o, 0.1, 1.0, 4), optim.CyclicLR(o, 0.01, 0.1, 2)], [4]),
-        "chained": lambda: optim.ChainedScheduler([optim.ExponentialLR(o, 0.95), optim.CosineAnnealingLR(o, 9)]),
+        "sequential": lambda: optim.SequentialLR(
+            o, [optim.LinearLR(o, 0.1, 1.0, 4), optim.CyclicLR(o, 0.01, 0.1, 2)], [4]
+        ),
+        "chained": lambda: optim.ChainedScheduler(
+            [optim.ExponentialLR(o, 0.95), optim.CosineAnnealingLR(o, 9)]
+        ),
         "helper": lambda: optim.get_cosine_schedule_with_warmup(o, 3, 20),
     }
 
@@ -132,7 +145,9 @@ def test_sequential_forwards_metrics_to_plateau():
 
 def test_chained_plateau_scales_the_chain():
     opt = groups(0.1)
-    s = optim.ChainedScheduler([optim.ExponentialLR(opt, 0.9), optim.ReduceLROnPlateau(opt, patience=0, factor=0.5)])
+    s = optim.ChainedScheduler(
+        [optim.ExponentialLR(opt, 0.9), optim.ReduceLROnPlateau(opt, patience=0, factor=0.5)]
+    )
     s.step(metrics=1.0)
     assert s.get_last_lr()[0] == pytest.approx(0.09)
     s.step(metrics=2.0)

@@ -25,7 +25,9 @@ def test_helper_resume_continues_exactly_through_json():
     a = H.get_cosine_schedule_with_warmup(make_optimizer(), 5, 40, num_cycles=0.3)
     run(a, 17)
     sd = roundtrip(a.state_dict())
-    b = H.get_cosine_schedule_with_warmup(make_optimizer(), 5, 40)  # num_cycles differs: restored from sd
+    b = H.get_cosine_schedule_with_warmup(
+        make_optimizer(), 5, 40
+    )  # num_cycles differs: restored from sd
     b.load_state_dict(sd)
     assert b.get_last_lr() == a.get_last_lr()
     run(a, 10)
@@ -36,7 +38,9 @@ def test_helper_resume_continues_exactly_through_json():
 
 def test_plain_lambda_is_reported_not_dropped_silently():
     s = optim.LambdaLR(make_optimizer(), lambda step: 0.9**step)
-    with pytest.warns(UserWarning, match=r"param group\(s\) \[0, 1, 2\] \(.*<lambda>\) is a plain function"):
+    with pytest.warns(
+        UserWarning, match=r"param group\(s\) \[0, 1, 2\] \(.*<lambda>\) is a plain function"
+    ):
         sd = s.state_dict()
     assert sd["schedules"][0] is None
     json.dumps(sd)
@@ -54,7 +58,9 @@ def test_horizon_guard(policy):
     sd = roundtrip(a.state_dict())
     b = H.get_linear_schedule_with_warmup(make_optimizer(), 10, 200)
     if policy == "error":
-        with pytest.raises(ValueError, match=r"num_training_steps.: 100.*num_training_steps.: 200.*horizon='saved'"):
+        with pytest.raises(
+            ValueError, match=r"num_training_steps.: 100.*num_training_steps.: 200.*horizon='saved'"
+        ):
             b.load_state_dict(sd)
         return
     b.load_state_dict(sd, horizon=policy)
@@ -81,7 +87,11 @@ def test_horizon_guard_torch_family_and_sequential():
     assert b.get_last_lr() == a.get_last_lr() and close(b.lr_at(80)[0], 0.0)
 
     def seq(o, t_max, milestone=5):
-        return optim.SequentialLR(o, [optim.LinearLR(o, 0.1, 1.0, milestone), optim.CosineAnnealingLR(o, t_max)], [milestone])
+        return optim.SequentialLR(
+            o,
+            [optim.LinearLR(o, 0.1, 1.0, milestone), optim.CosineAnnealingLR(o, t_max)],
+            [milestone],
+        )
 
     s1 = seq(make_optimizer(), 30)
     run(s1, 12)
@@ -125,12 +135,17 @@ def test_restore_does_not_depend_on_order(order):
 def test_every_state_dict_is_plain_json():
     o = make_optimizer()
     scheds = [
-        optim.StepLR(o, 3), optim.MultiStepLR(o, [3, 9]), optim.CyclicLR(o, 0.01, 0.1, 4),
-        optim.CosineAnnealingWarmRestarts(o, 4, 2), optim.ReduceLROnPlateau(o),
+        optim.StepLR(o, 3),
+        optim.MultiStepLR(o, [3, 9]),
+        optim.CyclicLR(o, 0.01, 0.1, 4),
+        optim.CosineAnnealingWarmRestarts(o, 4, 2),
+        optim.ReduceLROnPlateau(o),
         optim.SequentialLR(o, [optim.ConstantLR(o), optim.ExponentialLR(o, 0.9)], [4]),
         optim.ChainedScheduler([optim.LinearLR(o), optim.ExponentialLR(o, 0.9)]),
-        H.get_wsd_schedule(o, 3, 5, 20), H.get_transformer_schedule(o, 64, 10),
-        H.get_step_decay_schedule(o, 4, num_warmup_steps=2), H.get_cosine_restarts_schedule(o, 5),
+        H.get_wsd_schedule(o, 3, 5, 20),
+        H.get_transformer_schedule(o, 64, 10),
+        H.get_step_decay_schedule(o, 4, num_warmup_steps=2),
+        H.get_cosine_restarts_schedule(o, 5),
     ]
     for s in scheds:
         sd = s.state_dict()
@@ -138,7 +153,31 @@ def test_every_state_dict_is_plain_json():
         s.load_state_dict(roundtrip(sd))
 
 
-PLATEAU_METRICS = [10, 9, 9.5, 9.2, 9.1, 9.3, 9.0, 8.99, 8.999, 9.5, 9.6, 9.7, 9.8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]
+PLATEAU_METRICS = [
+    10,
+    9,
+    9.5,
+    9.2,
+    9.1,
+    9.3,
+    9.0,
+    8.99,
+    8.999,
+    9.5,
+    9.6,
+    9.7,
+    9.8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+]
 
 
 @pytest.mark.parametrize(
@@ -160,7 +199,11 @@ def test_plateau_matches_torch_and_resumes(kw):
         sg.step(m)
         assert [g["lr"] for g in og.param_groups] == [g["lr"] for g in ot.param_groups], i
         assert sg.get_last_lr() == preview[i + 1]
-        assert (sg.best, sg.num_bad_epochs, sg.cooldown_counter) == (st.best, st.num_bad_epochs, st.cooldown_counter)
+        assert (sg.best, sg.num_bad_epochs, sg.cooldown_counter) == (
+            st.best,
+            st.num_bad_epochs,
+            st.cooldown_counter,
+        )
         if i == 8:
             sd = roundtrip(sg.state_dict())
             og2 = make_optimizer()

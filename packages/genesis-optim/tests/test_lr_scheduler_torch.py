@@ -13,7 +13,10 @@ warnings.filterwarnings("ignore", message="The epoch parameter", category=UserWa
 
 
 CASES = {
-    "lambda": (lambda o: T.LambdaLR(o, lambda s: 0.95**s), lambda o: optim.LambdaLR(o, lambda s: 0.95**s)),
+    "lambda": (
+        lambda o: T.LambdaLR(o, lambda s: 0.95**s),
+        lambda o: optim.LambdaLR(o, lambda s: 0.95**s),
+    ),
     "lambda_list": (
         lambda o: T.LambdaLR(o, [lambda s: 0.9**s, lambda s: 1 / (s + 1), lambda s: 1.0]),
         lambda o: optim.LambdaLR(o, [lambda s: 0.9**s, lambda s: 1 / (s + 1), lambda s: 1.0]),
@@ -57,32 +60,66 @@ CASES = {
         lambda o: optim.CyclicLR(o, 0.01, 0.1, 4, 6, cycle_momentum=False),
     ),
     "cyclic_triangular2": (
-        lambda o: T.CyclicLR(o, [0.01, 0.02, 0.03], 0.2, 5, mode="triangular2", cycle_momentum=False),
-        lambda o: optim.CyclicLR(o, [0.01, 0.02, 0.03], 0.2, 5, mode="triangular2", cycle_momentum=False),
+        lambda o: T.CyclicLR(
+            o, [0.01, 0.02, 0.03], 0.2, 5, mode="triangular2", cycle_momentum=False
+        ),
+        lambda o: optim.CyclicLR(
+            o, [0.01, 0.02, 0.03], 0.2, 5, mode="triangular2", cycle_momentum=False
+        ),
     ),
     "cyclic_exp_range": (
         lambda o: T.CyclicLR(o, 0.01, 0.1, 3, mode="exp_range", gamma=0.97, cycle_momentum=False),
-        lambda o: optim.CyclicLR(o, 0.01, 0.1, 3, mode="exp_range", gamma=0.97, cycle_momentum=False),
+        lambda o: optim.CyclicLR(
+            o, 0.01, 0.1, 3, mode="exp_range", gamma=0.97, cycle_momentum=False
+        ),
     ),
     "cyclic_scale_fn": (
-        lambda o: T.CyclicLR(o, 0.01, 0.1, 4, scale_fn=lambda x: 1 / x, scale_mode="cycle", cycle_momentum=False),
-        lambda o: optim.CyclicLR(o, 0.01, 0.1, 4, scale_fn=lambda x: 1 / x, scale_mode="cycle", cycle_momentum=False),
+        lambda o: T.CyclicLR(
+            o, 0.01, 0.1, 4, scale_fn=lambda x: 1 / x, scale_mode="cycle", cycle_momentum=False
+        ),
+        lambda o: optim.CyclicLR(
+            o, 0.01, 0.1, 4, scale_fn=lambda x: 1 / x, scale_mode="cycle", cycle_momentum=False
+        ),
     ),
     "cyclic_scale_fn_iter": (
-        lambda o: T.CyclicLR(o, 0.01, 0.1, 4, scale_fn=lambda x: 0.99**x, scale_mode="iterations", cycle_momentum=False),
-        lambda o: optim.CyclicLR(o, 0.01, 0.1, 4, scale_fn=lambda x: 0.99**x, scale_mode="iterations", cycle_momentum=False),
+        lambda o: T.CyclicLR(
+            o,
+            0.01,
+            0.1,
+            4,
+            scale_fn=lambda x: 0.99**x,
+            scale_mode="iterations",
+            cycle_momentum=False,
+        ),
+        lambda o: optim.CyclicLR(
+            o,
+            0.01,
+            0.1,
+            4,
+            scale_fn=lambda x: 0.99**x,
+            scale_mode="iterations",
+            cycle_momentum=False,
+        ),
     ),
     "onecycle_cos": (
         lambda o: T.OneCycleLR(o, [1.0, 0.5, 2.0], total_steps=40),
         lambda o: optim.OneCycleLR(o, [1.0, 0.5, 2.0], total_steps=40),
     ),
     "onecycle_linear_three_phase": (
-        lambda o: T.OneCycleLR(o, 0.8, epochs=4, steps_per_epoch=9, anneal_strategy="linear", three_phase=True),
-        lambda o: optim.OneCycleLR(o, 0.8, epochs=4, steps_per_epoch=9, anneal_strategy="linear", three_phase=True),
+        lambda o: T.OneCycleLR(
+            o, 0.8, epochs=4, steps_per_epoch=9, anneal_strategy="linear", three_phase=True
+        ),
+        lambda o: optim.OneCycleLR(
+            o, 0.8, epochs=4, steps_per_epoch=9, anneal_strategy="linear", three_phase=True
+        ),
     ),
     "onecycle_three_phase_cos": (
-        lambda o: T.OneCycleLR(o, 0.8, total_steps=31, pct_start=0.25, three_phase=True, div_factor=10.0),
-        lambda o: optim.OneCycleLR(o, 0.8, total_steps=31, pct_start=0.25, three_phase=True, div_factor=10.0),
+        lambda o: T.OneCycleLR(
+            o, 0.8, total_steps=31, pct_start=0.25, three_phase=True, div_factor=10.0
+        ),
+        lambda o: optim.OneCycleLR(
+            o, 0.8, total_steps=31, pct_start=0.25, three_phase=True, div_factor=10.0
+        ),
     ),
 }
 
@@ -120,10 +157,14 @@ def test_onecycle_momentum_matches_torch(kind, three_phase):
 
 def test_cosine_beyond_t_max_and_long_horizon():
     assert_same_lrs(
-        lambda o: T.CosineAnnealingLR(o, 7, 0.01), lambda o: optim.CosineAnnealingLR(o, 7, 0.01), 7 * 5
+        lambda o: T.CosineAnnealingLR(o, 7, 0.01),
+        lambda o: optim.CosineAnnealingLR(o, 7, 0.01),
+        7 * 5,
     )
     assert_same_lrs(
-        lambda o: T.CosineAnnealingLR(o, 200, 0.0005), lambda o: optim.CosineAnnealingLR(o, 200, 0.0005), 450
+        lambda o: T.CosineAnnealingLR(o, 200, 0.0005),
+        lambda o: optim.CosineAnnealingLR(o, 200, 0.0005),
+        450,
     )
 
 
@@ -149,11 +190,25 @@ def test_warm_restarts_fractional_then_plain_steps():
 
 def test_sequential_matches_torch():
     def torch_seq(o):
-        return T.SequentialLR(o, [T.LinearLR(o, 0.1, 1.0, 5), T.CosineAnnealingLR(o, 20, 0.001), T.ExponentialLR(o, 0.9)], [5, 25])
+        return T.SequentialLR(
+            o,
+            [
+                T.LinearLR(o, 0.1, 1.0, 5),
+                T.CosineAnnealingLR(o, 20, 0.001),
+                T.ExponentialLR(o, 0.9),
+            ],
+            [5, 25],
+        )
 
     def ours_seq(o):
         return optim.SequentialLR(
-            o, [optim.LinearLR(o, 0.1, 1.0, 5), optim.CosineAnnealingLR(o, 20, 0.001), optim.ExponentialLR(o, 0.9)], [5, 25]
+            o,
+            [
+                optim.LinearLR(o, 0.1, 1.0, 5),
+                optim.CosineAnnealingLR(o, 20, 0.001),
+                optim.ExponentialLR(o, 0.9),
+            ],
+            [5, 25],
         )
 
     assert_same_lrs(torch_seq, ours_seq, 40)
@@ -162,20 +217,34 @@ def test_sequential_matches_torch():
 def test_sequential_constant_then_exponential_docs_example():
     assert_same_lrs(
         lambda o: T.SequentialLR(o, [T.ConstantLR(o, 0.1, 20), T.ExponentialLR(o, 0.9)], [20]),
-        lambda o: optim.SequentialLR(o, [optim.ConstantLR(o, 0.1, 20), optim.ExponentialLR(o, 0.9)], [20]),
+        lambda o: optim.SequentialLR(
+            o, [optim.ConstantLR(o, 0.1, 20), optim.ExponentialLR(o, 0.9)], [20]
+        ),
         40,
     )
 
 
 def test_chained_matches_torch():
     assert_same_lrs(
-        lambda o: T.ChainedScheduler([T.ConstantLR(o, 0.1, 20), T.ExponentialLR(o, 0.9)], optimizer=o),
-        lambda o: optim.ChainedScheduler([optim.ConstantLR(o, 0.1, 20), optim.ExponentialLR(o, 0.9)], optimizer=o),
+        lambda o: T.ChainedScheduler(
+            [T.ConstantLR(o, 0.1, 20), T.ExponentialLR(o, 0.9)], optimizer=o
+        ),
+        lambda o: optim.ChainedScheduler(
+            [optim.ConstantLR(o, 0.1, 20), optim.ExponentialLR(o, 0.9)], optimizer=o
+        ),
         40,
     )
     assert_same_lrs(
-        lambda o: T.ChainedScheduler([T.LinearLR(o, 0.2, 1.0, 6), T.StepLR(o, 4, 0.5), T.CosineAnnealingLR(o, 30)]),
-        lambda o: optim.ChainedScheduler([optim.LinearLR(o, 0.2, 1.0, 6), optim.StepLR(o, 4, 0.5), optim.CosineAnnealingLR(o, 30)]),
+        lambda o: T.ChainedScheduler(
+            [T.LinearLR(o, 0.2, 1.0, 6), T.StepLR(o, 4, 0.5), T.CosineAnnealingLR(o, 30)]
+        ),
+        lambda o: optim.ChainedScheduler(
+            [
+                optim.LinearLR(o, 0.2, 1.0, 6),
+                optim.StepLR(o, 4, 0.5),
+                optim.CosineAnnealingLR(o, 30),
+            ]
+        ),
         29,
     )
 

@@ -49,12 +49,31 @@ class Tensor:
     reads (see :mod:`genesis.backends.protocol`).
     """
 
-    __slots__ = ("storage", "shape", "strides", "offset", "dtype", "device", "_backend",
-                 "requires_grad", "grad", "_ctx", "_retains_grad", "_cache", "__weakref__")
+    __slots__ = (
+        "storage",
+        "shape",
+        "strides",
+        "offset",
+        "dtype",
+        "device",
+        "_backend",
+        "requires_grad",
+        "grad",
+        "_ctx",
+        "_retains_grad",
+        "_cache",
+        "__weakref__",
+    )
 
     # -- construction ------------------------------------------------------------------
-    def __init__(self, data=None, *, dtype: dt.DType | None = None,
-                 device: str | Device | None = None, requires_grad: bool = False) -> None:
+    def __init__(
+        self,
+        data=None,
+        *,
+        dtype: dt.DType | None = None,
+        device: str | Device | None = None,
+        requires_grad: bool = False,
+    ) -> None:
         src = from_data(data if data is not None else [], dtype=dtype, device=device)
         for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
             setattr(self, name, getattr(src, name))
@@ -93,8 +112,11 @@ class Tensor:
     def is_contiguous(self) -> bool:
         if self.strides == contiguous_strides(self.shape):
             return True
-        return all(st == cs for st, cs, n in zip(self.strides, contiguous_strides(self.shape),
-                                                  self.shape) if n != 1)
+        return all(
+            st == cs
+            for st, cs, n in zip(self.strides, contiguous_strides(self.shape), self.shape)
+            if n != 1
+        )
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -125,33 +147,53 @@ class Tensor:
         self._cache = None
 
     # -- autograd ----------------------------------------------------------------------
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
         """Accumulate gradients of this tensor into the ``.grad`` of graph leaves.
 
         ``gradient`` is required unless the tensor has exactly one element.
         """
         if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                               "grad_fn")
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
         if gradient is None:
             if self.numel() != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
-                                   f"tensor has shape {self.shape}: pass gradient=")
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this "
+                    f"tensor has shape {self.shape}: pass gradient="
+                )
             key = (self.shape, self.dtype, self.device)
             gradient = _UNIT_SEEDS.get(key)
             if gradient is None:  # shared and read-only: the engine copies before storing it
                 gradient = _UNIT_SEEDS[key] = _full_raw(self.shape, 1, self.dtype, self.device)
         elif not isinstance(gradient, Tensor) or gradient.shape != self.shape:
-            raise RuntimeError(f"backward: gradient must be a Tensor of shape {self.shape}, got "
-                               f"{getattr(gradient, 'shape', type(gradient).__name__)}")
-        engine.run_backward(self, gradient, retain_graph=create_graph if retain_graph is None
-                            else retain_graph, create_graph=create_graph)
+            raise RuntimeError(
+                f"backward: gradient must be a Tensor of shape {self.shape}, got "
+                f"{getattr(gradient, 'shape', type(gradient).__name__)}"
+            )
+        engine.run_backward(
+            self,
+            gradient,
+            retain_graph=create_graph if retain_graph is None else retain_graph,
+            create_graph=create_graph,
+        )
 
     def detach(self) -> Tensor:
         """A view of the same storage that is not part of any graph."""
-        return _make(self.storage, self.shape, self.dtype, self.device, self._backend,
-                     self.strides, self.offset)
+        return _make(
+            self.storage,
+            self.shape,
+            self.dtype,
+            self.device,
+            self._backend,
+            self.strides,
+            self.offset,
+        )
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -160,11 +202,14 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf and not requires_grad:
-            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
-                               "variables")
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad flags of leaf variables"
+            )
         if requires_grad and not (self.dtype.is_floating_point):
-            raise RuntimeError(f"requires_grad_: only floating point tensors can require "
-                               f"gradients, got dtype {self.dtype}")
+            raise RuntimeError(
+                f"requires_grad_: only floating point tensors can require "
+                f"gradients, got dtype {self.dtype}"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -183,8 +228,10 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """A host numpy copy (errors if the tensor requires grad, like PyTorch)."""
         if self.requires_grad and _State.enabled:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use "
+                "tensor.detach().numpy() instead."
+            )
         return self._backend.to_numpy(self)
 
     def __array__(self, dtype=None, copy=None):
@@ -194,8 +241,9 @@ class Tensor:
     def item(self):
         """The single value of a one-element tensor as a Python number."""
         if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
-                               "Scalar")
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
+            )
         return self._backend.to_numpy(self).reshape(()).item()
 
     def tolist(self):
@@ -214,8 +262,7 @@ class Tensor:
 
     def __index__(self) -> int:
         if self.dtype.kind != 1 or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an "
-                            "index")
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __len__(self) -> int:
@@ -239,8 +286,10 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         if self._ctx is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol at the moment.")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) "
+                "support the deepcopy protocol at the moment."
+            )
         out = type(self).__new__(type(self))
         out.storage = _contiguous_copy(self).storage
         out.shape, out.strides, out.offset = self.shape, contiguous_strides(self.shape), 0
@@ -259,8 +308,9 @@ class Tensor:
         values = self._backend.to_numpy(self)
         if self.dtype is dt.bfloat16:
             values = values.astype(np.float32)
-        body = np.array2string(values, separator=", ", precision=4, threshold=1000,
-                               prefix="tensor(")
+        body = np.array2string(
+            values, separator=", ", precision=4, threshold=1000, prefix="tensor("
+        )
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -279,15 +329,25 @@ def _wrap_dim(dim: int, ndim: int, name: str = "dim") -> int:
     if not isinstance(dim, int) and hasattr(dim, "__index__"):  # numpy ints, 1-element tensors
         dim = dim.__index__()
     if not isinstance(dim, int) or not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim!r}) for argument {name!r}")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim!r}) for argument {name!r}"
+        )
     return dim + n if dim < 0 else dim
 
 
 # -- raw layer: wrap kernel results (no autograd) ----------------------------------------
 
-def _make(storage, shape: tuple, dtype: dt.DType, device: Device, backend,
-          strides: tuple | None = None, offset: int = 0) -> Tensor:
+
+def _make(
+    storage,
+    shape: tuple,
+    dtype: dt.DType,
+    device: Device,
+    backend,
+    strides: tuple | None = None,
+    offset: int = 0,
+) -> Tensor:
     t = Tensor.__new__(Tensor)
     t.storage = storage
     t.shape = shape
@@ -351,9 +411,11 @@ def _expand_raw(x: Tensor, shape: tuple) -> Tensor:
         elif n == 1:
             strides.append(0)
         else:
-            raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match the "
-                               f"existing size ({n}) at non-singleton dimension {lead + i}. Target "
-                               f"sizes: {list(shape)}. Tensor sizes: {list(x.shape)}")
+            raise RuntimeError(
+                f"The expanded size of the tensor ({shape[lead + i]}) must match the "
+                f"existing size ({n}) at non-singleton dimension {lead + i}. Target "
+                f"sizes: {list(shape)}. Tensor sizes: {list(x.shape)}"
+            )
     return _view(x, shape, tuple(strides), x.offset)
 
 
@@ -367,28 +429,44 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
                 if out[i] == 1:
                     out[i] = n
                 elif n != 1:
-                    raise RuntimeError(f"shapes {[tuple(x) for x in shapes]} cannot be broadcast "
-                                       f"together (mismatch at dimension {i})")
+                    raise RuntimeError(
+                        f"shapes {[tuple(x) for x in shapes]} cannot be broadcast "
+                        f"together (mismatch at dimension {i})"
+                    )
     return tuple(out)
 
 
 # -- host data -> tensor ------------------------------------------------------------------
 
+
 def numpy_dtype(dtype: dt.DType) -> np.dtype:
     """The numpy dtype that holds ``dtype`` on the host (bfloat16 via ``ml_dtypes``)."""
     if dtype is dt.bfloat16:
         import ml_dtypes
+
         return np.dtype(ml_dtypes.bfloat16)
     return np.dtype(dtype.name)
 
 
 def dtype_of_numpy(npdtype: np.dtype) -> dt.DType:
     name = np.dtype(npdtype).name
-    if name in ("float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16", "int32",
-                "int64", "bool"):
+    if name in (
+        "float32",
+        "float64",
+        "float16",
+        "bfloat16",
+        "int8",
+        "uint8",
+        "int16",
+        "int32",
+        "int64",
+        "bool",
+    ):
         return dt.dtype_from_name(name)
-    raise TypeError(f"can't convert numpy array of dtype {name}; supported: float64, float32, "
-                    "float16, bfloat16, int64, int32, int16, int8, uint8, bool")
+    raise TypeError(
+        f"can't convert numpy array of dtype {name}; supported: float64, float32, "
+        "float16, bfloat16, int64, int32, int16, int8, uint8, bool"
+    )
 
 
 def from_data(data, dtype: dt.DType | None = None, device: str | Device | None = None) -> Tensor:
@@ -406,18 +484,22 @@ def from_data(data, dtype: dt.DType | None = None, device: str | Device | None =
         elif arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
             dtype = dt.int64
         elif arr.dtype.kind == "O":
-            raise TypeError(f"tensor: could not infer dtype of data={data!r:.80}; expected numbers, "
-                            "nested lists of equal length or a numpy array")
+            raise TypeError(
+                f"tensor: could not infer dtype of data={data!r:.80}; expected numbers, "
+                "nested lists of equal length or a numpy array"
+            )
         else:
             dtype = dtype_of_numpy(arr.dtype)
     elif not isinstance(dtype, dt.DType):
-        raise TypeError(f"tensor: dtype={dtype!r}, expected a genesis dtype such as "
-                        "genesis.float32")
+        raise TypeError(
+            f"tensor: dtype={dtype!r}, expected a genesis dtype such as genesis.float32"
+        )
     arr = np.asarray(arr, dtype=numpy_dtype(dtype), order="C")  # ascontiguousarray makes 0-d 1-d
     b = dev.backend
     return _make(b.from_numpy(arr, dev.index), arr.shape, dtype, dev, b)
 
 
 def _contains_tensor(seq) -> bool:
-    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _contains_tensor(x))
-               for x in seq)
+    return any(
+        isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _contains_tensor(x)) for x in seq
+    )

@@ -20,6 +20,7 @@ from genesis.autograd.grad_mode import _State
 
 # -- conversions -------------------------------------------------------------------------------
 
+
 class Cast(Function):
     def forward(self, x, dtype):
         return _cast_raw(x, dtype)
@@ -82,6 +83,7 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
 def _caster(dtype):
     def fn(self):
         return to(self, dtype)
+
     fn.__doc__ = f"``self.to({dtype})``"
     return fn
 
@@ -92,32 +94,45 @@ def clone(self: Tensor) -> Tensor:
 
 
 def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                           requires_grad=requires_grad)
+    return creation.tensor(
+        data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+    )
 
 
 def _new(factory):
     def fn(self, *size, dtype=None, device=None, requires_grad=False):
-        return factory(*size, dtype=dtype or self.dtype, device=device or self.device,
-                       requires_grad=requires_grad)
+        return factory(
+            *size,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+
     fn.__name__ = "new_" + factory.__name__
     return fn
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                         requires_grad=requires_grad)
+    return creation.full(
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        device=device or self.device,
+        requires_grad=requires_grad,
+    )
 
 
 # -- in-place ops --------------------------------------------------------------------------------
+
 
 def _tracked(self: Tensor, *others) -> bool:
     """Whether an in-place op must be recorded; leaves that require grad refuse it."""
     if not _State.enabled:
         return False
     if self.requires_grad and self._ctx is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     return self.requires_grad or any(getattr(o, "requires_grad", False) for o in others)
 
 
@@ -127,8 +142,9 @@ def _alias(self: Tensor) -> Tensor:
     A recorded in-place op computes from the alias, so its graph keeps the old value and
     never refers to ``self``, which :func:`_rebind` then points at the result.
     """
-    a = _make(self.storage, self.shape, self.dtype, self.device, self._backend, self.strides,
-              self.offset)
+    a = _make(
+        self.storage, self.shape, self.dtype, self.device, self._backend, self.strides, self.offset
+    )
     a.requires_grad, a._ctx = self.requires_grad, self._ctx
     return a
 
@@ -144,9 +160,12 @@ def _rebind(self: Tensor, new: Tensor) -> Tensor:
 def _check_inplace_shape(self: Tensor, other) -> None:
     if isinstance(other, Tensor) and other.shape != self.shape:
         from genesis._tensor import broadcast_shapes
+
         if broadcast_shapes(self.shape, other.shape) != self.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
-                               f"shape {list(broadcast_shapes(self.shape, other.shape))}")
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast "
+                f"shape {list(broadcast_shapes(self.shape, other.shape))}"
+            )
 
 
 def _inplace_binary(op: str, public):
@@ -161,6 +180,7 @@ def _inplace_binary(op: str, public):
             other = binary_raw("mul", other, alpha)
         binary_raw(op, self, other, out=self)
         return self
+
     fn.__name__ = op + "_"
     fn.__doc__ = f"In-place :func:`{op}`."
     return fn
@@ -172,6 +192,7 @@ def _inplace_unary(op: str, public):
             return _rebind(self, public(_alias(self)))
         unary_raw(op, self, out=self)
         return self
+
     fn.__name__ = op + "_"
     fn.__doc__ = f"In-place :func:`{op}`."
     return fn
@@ -290,6 +311,7 @@ def bernoulli_(self, p: float = 0.5, *, generator=None):
 
 # -- small composites used as methods -----------------------------------------------------------
 
+
 def floor(self):
     return unary_raw("floor", self)
 
@@ -306,11 +328,15 @@ def remainder(self, other):
 
 def _operator(fn):
     """A binary dunder: unknown operand types give NotImplemented (Python then falls back)."""
+
     def op(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, list, tuple)) and \
-                type(other).__module__ != "numpy":
+        if (
+            not isinstance(other, (Tensor, int, float, bool, list, tuple))
+            and type(other).__module__ != "numpy"
+        ):
             return NotImplemented
         return fn(self, other)
+
     op.__name__ = fn.__name__
     return op
 
@@ -318,15 +344,18 @@ def _operator(fn):
 def _reversed(fn):
     def r(self, other):
         return fn(other, self)
+
     return r
 
 
 def _bitwise(op: str):
     def fn(self, other):
         if self.dtype is not dt.bool_ or getattr(other, "dtype", dt.bool_) is not dt.bool_:
-            raise TypeError(f"{op}: Genesis supports & | ^ ~ on bool tensors only; got "
-                            f"{self.dtype}")
+            raise TypeError(
+                f"{op}: Genesis supports & | ^ ~ on bool tensors only; got {self.dtype}"
+            )
         return binary_raw(op, self, other)
+
     return fn
 
 
@@ -345,66 +374,176 @@ def bind() -> None:
     T = Tensor
     methods = {
         # arithmetic
-        "add": E.add, "sub": E.sub, "mul": E.mul, "div": E.div, "pow": E.pow, "neg": E.neg,
-        "abs": E.abs, "exp": E.exp, "log": E.log, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "sin": E.sin,
-        "cos": E.cos, "tanh": E.tanh, "sigmoid": E.sigmoid, "relu": E.relu, "erf": E.erf,
-        "sign": E.sign, "square": E.square, "maximum": E.maximum, "minimum": E.minimum,
-        "clamp": E.clamp, "clip": E.clamp, "where": _where_method, "floor": floor,
-        "floor_divide": floor_divide, "remainder": remainder, "true_divide": E.div,
-        "subtract": E.sub, "multiply": E.mul, "divide": E.div, "negative": E.neg,
-        "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
-        "logical_and": E.logical_and, "logical_or": E.logical_or,
-        "logical_xor": E.logical_xor, "logical_not": E.logical_not,
+        "add": E.add,
+        "sub": E.sub,
+        "mul": E.mul,
+        "div": E.div,
+        "pow": E.pow,
+        "neg": E.neg,
+        "abs": E.abs,
+        "exp": E.exp,
+        "log": E.log,
+        "sqrt": E.sqrt,
+        "rsqrt": E.rsqrt,
+        "sin": E.sin,
+        "cos": E.cos,
+        "tanh": E.tanh,
+        "sigmoid": E.sigmoid,
+        "relu": E.relu,
+        "erf": E.erf,
+        "sign": E.sign,
+        "square": E.square,
+        "maximum": E.maximum,
+        "minimum": E.minimum,
+        "clamp": E.clamp,
+        "clip": E.clamp,
+        "where": _where_method,
+        "floor": floor,
+        "floor_divide": floor_divide,
+        "remainder": remainder,
+        "true_divide": E.div,
+        "subtract": E.sub,
+        "multiply": E.mul,
+        "divide": E.div,
+        "negative": E.neg,
+        "eq": E.eq,
+        "ne": E.ne,
+        "lt": E.lt,
+        "le": E.le,
+        "gt": E.gt,
+        "ge": E.ge,
+        "logical_and": E.logical_and,
+        "logical_or": E.logical_or,
+        "logical_xor": E.logical_xor,
+        "logical_not": E.logical_not,
         # reductions
-        "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min,
-        "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin, "var": R.var,
-        "std": R.std, "logsumexp": R.logsumexp, "all": R.all, "any": R.any,
+        "sum": R.sum,
+        "mean": R.mean,
+        "prod": R.prod,
+        "max": R.max,
+        "min": R.min,
+        "amax": R.amax,
+        "amin": R.amin,
+        "argmax": R.argmax,
+        "argmin": R.argmin,
+        "var": R.var,
+        "std": R.std,
+        "logsumexp": R.logsumexp,
+        "all": R.all,
+        "any": R.any,
         # shape
-        "reshape": S.reshape, "view": S.view, "permute": S.permute, "transpose": S.transpose,
-        "t": S.t, "expand": S.expand, "expand_as": S.expand_as, "squeeze": S.squeeze,
-        "unsqueeze": S.unsqueeze, "flatten": S.flatten, "unflatten": S.unflatten,
-        "contiguous": S.contiguous, "narrow": S.narrow, "split": S.split, "chunk": S.chunk,
-        "unbind": S.unbind, "swapaxes": S.transpose,
+        "reshape": S.reshape,
+        "view": S.view,
+        "permute": S.permute,
+        "transpose": S.transpose,
+        "t": S.t,
+        "expand": S.expand,
+        "expand_as": S.expand_as,
+        "squeeze": S.squeeze,
+        "unsqueeze": S.unsqueeze,
+        "flatten": S.flatten,
+        "unflatten": S.unflatten,
+        "contiguous": S.contiguous,
+        "narrow": S.narrow,
+        "split": S.split,
+        "chunk": S.chunk,
+        "unbind": S.unbind,
+        "swapaxes": S.transpose,
         # indexing
-        "gather": indexing.gather, "scatter": indexing.scatter,
-        "scatter_add": indexing.scatter_add, "index_select": indexing.index_select,
-        "masked_fill": indexing.masked_fill, "nonzero": indexing.nonzero,
-        "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
+        "gather": indexing.gather,
+        "scatter": indexing.scatter,
+        "scatter_add": indexing.scatter_add,
+        "index_select": indexing.index_select,
+        "masked_fill": indexing.masked_fill,
+        "nonzero": indexing.nonzero,
+        "__getitem__": indexing.getitem,
+        "__setitem__": indexing.setitem,
         # linalg
-        "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm,
+        "matmul": linalg.matmul,
+        "mm": linalg.mm,
+        "bmm": linalg.bmm,
         # conversion
-        "to": to, "clone": clone, "cpu": lambda self: to(self, "cpu"),
-        "cuda": lambda self, device=None: to(self, "cuda" if device is None else
-                                             f"cuda:{device}" if isinstance(device, int)
-                                             else device),
-        "float": _caster(dt.float32), "double": _caster(dt.float64), "half": _caster(dt.float16),
-        "bfloat16": _caster(dt.bfloat16), "long": _caster(dt.int64), "int": _caster(dt.int32),
-        "short": _caster(dt.int16), "char": _caster(dt.int8), "byte": _caster(dt.uint8),
-        "bool": _caster(dt.bool_), "type_as": lambda self, other: to(self, other.dtype),
-        "new_tensor": new_tensor, "new_zeros": _new(creation.zeros),
-        "new_ones": _new(creation.ones), "new_empty": _new(creation.empty), "new_full": new_full,
+        "to": to,
+        "clone": clone,
+        "cpu": lambda self: to(self, "cpu"),
+        "cuda": lambda self, device=None: to(
+            self,
+            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device,
+        ),
+        "float": _caster(dt.float32),
+        "double": _caster(dt.float64),
+        "half": _caster(dt.float16),
+        "bfloat16": _caster(dt.bfloat16),
+        "long": _caster(dt.int64),
+        "int": _caster(dt.int32),
+        "short": _caster(dt.int16),
+        "char": _caster(dt.int8),
+        "byte": _caster(dt.uint8),
+        "bool": _caster(dt.bool_),
+        "type_as": lambda self, other: to(self, other.dtype),
+        "new_tensor": new_tensor,
+        "new_zeros": _new(creation.zeros),
+        "new_ones": _new(creation.ones),
+        "new_empty": _new(creation.empty),
+        "new_full": new_full,
         # in place
-        "add_": _inplace_binary("add", E.add), "sub_": _inplace_binary("sub", E.sub),
-        "mul_": _inplace_binary("mul", E.mul), "div_": _inplace_binary("div", E.div),
-        "pow_": _inplace_binary("pow", E.pow), "maximum_": _inplace_binary("maximum", E.maximum),
-        "neg_": _inplace_unary("neg", E.neg), "abs_": _inplace_unary("abs", E.abs),
-        "exp_": _inplace_unary("exp", E.exp), "log_": _inplace_unary("log", E.log),
-        "sqrt_": _inplace_unary("sqrt", E.sqrt), "relu_": _inplace_unary("relu", E.relu),
-        "sigmoid_": _inplace_unary("sigmoid", E.sigmoid), "tanh_": _inplace_unary("tanh", E.tanh),
-        "addcmul_": addcmul_, "addcdiv_": addcdiv_, "lerp_": lerp_, "clamp_": clamp_,
-        "clip_": clamp_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
-        "masked_fill_": masked_fill_, "scatter_": scatter_, "scatter_add_": scatter_add_,
-        "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_,
+        "add_": _inplace_binary("add", E.add),
+        "sub_": _inplace_binary("sub", E.sub),
+        "mul_": _inplace_binary("mul", E.mul),
+        "div_": _inplace_binary("div", E.div),
+        "pow_": _inplace_binary("pow", E.pow),
+        "maximum_": _inplace_binary("maximum", E.maximum),
+        "neg_": _inplace_unary("neg", E.neg),
+        "abs_": _inplace_unary("abs", E.abs),
+        "exp_": _inplace_unary("exp", E.exp),
+        "log_": _inplace_unary("log", E.log),
+        "sqrt_": _inplace_unary("sqrt", E.sqrt),
+        "relu_": _inplace_unary("relu", E.relu),
+        "sigmoid_": _inplace_unary("sigmoid", E.sigmoid),
+        "tanh_": _inplace_unary("tanh", E.tanh),
+        "addcmul_": addcmul_,
+        "addcdiv_": addcdiv_,
+        "lerp_": lerp_,
+        "clamp_": clamp_,
+        "clip_": clamp_,
+        "fill_": fill_,
+        "zero_": zero_,
+        "copy_": copy_,
+        "masked_fill_": masked_fill_,
+        "scatter_": scatter_,
+        "scatter_add_": scatter_add_,
+        "uniform_": uniform_,
+        "normal_": normal_,
+        "bernoulli_": bernoulli_,
         # operators
-        "__add__": E.add, "__radd__": _reversed(E.add), "__sub__": E.sub,
-        "__rsub__": _reversed(E.sub), "__mul__": E.mul, "__rmul__": _reversed(E.mul),
-        "__truediv__": E.div, "__rtruediv__": _reversed(E.div), "__pow__": E.pow,
-        "__rpow__": _reversed(E.pow), "__neg__": E.neg, "__abs__": E.abs, "__pos__": lambda s: s,
-        "__matmul__": linalg.matmul, "__rmatmul__": _reversed(linalg.matmul),
-        "__floordiv__": floor_divide, "__rfloordiv__": _reversed(floor_divide),
-        "__mod__": remainder, "__rmod__": _reversed(remainder), "__eq__": _operator(E.eq), "__ne__": _operator(E.ne),
-        "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge, "__and__": _bitwise("logical_and"),
-        "__or__": _bitwise("logical_or"), "__xor__": _bitwise("logical_xor"),
+        "__add__": E.add,
+        "__radd__": _reversed(E.add),
+        "__sub__": E.sub,
+        "__rsub__": _reversed(E.sub),
+        "__mul__": E.mul,
+        "__rmul__": _reversed(E.mul),
+        "__truediv__": E.div,
+        "__rtruediv__": _reversed(E.div),
+        "__pow__": E.pow,
+        "__rpow__": _reversed(E.pow),
+        "__neg__": E.neg,
+        "__abs__": E.abs,
+        "__pos__": lambda s: s,
+        "__matmul__": linalg.matmul,
+        "__rmatmul__": _reversed(linalg.matmul),
+        "__floordiv__": floor_divide,
+        "__rfloordiv__": _reversed(floor_divide),
+        "__mod__": remainder,
+        "__rmod__": _reversed(remainder),
+        "__eq__": _operator(E.eq),
+        "__ne__": _operator(E.ne),
+        "__lt__": E.lt,
+        "__le__": E.le,
+        "__gt__": E.gt,
+        "__ge__": E.ge,
+        "__and__": _bitwise("logical_and"),
+        "__or__": _bitwise("logical_or"),
+        "__xor__": _bitwise("logical_xor"),
         "__invert__": _invert,
     }
     for name, fn in methods.items():

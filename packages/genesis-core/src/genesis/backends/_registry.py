@@ -63,12 +63,17 @@ class Registry:
             except Exception as exc:  # a broken plugin must not break `import genesis`
                 record.status = "failed"
                 record.error = traceback.format_exc()
-                warnings.warn(f"genesis: backend plugin {ep.name!r} ({ep.value}, from "
-                              f"{dist}) failed to load and is skipped: {exc!r}. "
-                              "genesis.backends.report() shows the traceback.",
-                              RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"genesis: backend plugin {ep.name!r} ({ep.value}, from "
+                    f"{dist}) failed to load and is skipped: {exc!r}. "
+                    "genesis.backends.report() shows the traceback.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
 
-    def register_plugin(self, plugin: object, name: str, record: PluginRecord | None = None) -> None:
+    def register_plugin(
+        self, plugin: object, name: str, record: PluginRecord | None = None
+    ) -> None:
         """Register a hook-implementing module/object and the backends it returns."""
         self.manager.register(plugin, name=name)
         try:
@@ -76,11 +81,16 @@ class Registry:
             results = _call_plugin(self.manager, plugin)
             found = []
             for backend in results:
-                missing = [m for m in ("name", "availability", "empty", "binary") if
-                           not hasattr(backend, m)]
+                missing = [
+                    m
+                    for m in ("name", "availability", "empty", "binary")
+                    if not hasattr(backend, m)
+                ]
                 if missing:
-                    raise TypeError(f"plugin {name!r} returned {backend!r}, which lacks {missing} "
-                                    "of the genesis Backend protocol")
+                    raise TypeError(
+                        f"plugin {name!r} returned {backend!r}, which lacks {missing} "
+                        "of the genesis Backend protocol"
+                    )
                 self.backends[backend.name] = backend
                 found.append(backend.name)
         except Exception:
@@ -100,7 +110,9 @@ class Registry:
 
 def _call_plugin(manager: pluggy.PluginManager, plugin: object) -> list:
     """Call the registration hook of one plugin only (keyword-argument call)."""
-    impls = [i for i in manager.hook.genesis_register_backends.get_hookimpls() if i.plugin is plugin]
+    impls = [
+        i for i in manager.hook.genesis_register_backends.get_hookimpls() if i.plugin is plugin
+    ]
     out = []
     for impl in impls:
         res = impl.function()
@@ -112,9 +124,11 @@ def _unknown_device_message(device_type: str, registry: Registry) -> str:
     failed = [r for r in registry.records if r.status != "loaded"]
     known = sorted(registry.backends)
     if not known:
-        msg = (f"no genesis backend is installed, so device {device_type!r} is unavailable. "
-               "Install one, e.g. `pip install genesis-backend-cpu` (numpy, device 'cpu') or "
-               "`pip install genesis-backend-triton` (device 'cuda').")
+        msg = (
+            f"no genesis backend is installed, so device {device_type!r} is unavailable. "
+            "Install one, e.g. `pip install genesis-backend-cpu` (numpy, device 'cpu') or "
+            "`pip install genesis-backend-triton` (device 'cuda')."
+        )
     else:
         msg = f"unknown device type {device_type!r}; registered device types: {known}."
         if device_type == "cuda":
@@ -136,8 +150,10 @@ def report(file=None) -> str:
     """
     if not registry.loaded:
         registry.load_entry_points()
-    lines = [f"genesis backends (entry-point group {hookspecs.ENTRY_POINT_GROUP!r}, "
-             f"{ENV_VAR}={os.environ.get(ENV_VAR)!r}):"]
+    lines = [
+        f"genesis backends (entry-point group {hookspecs.ENTRY_POINT_GROUP!r}, "
+        f"{ENV_VAR}={os.environ.get(ENV_VAR)!r}):"
+    ]
     if not registry.records and not registry.backends:
         lines.append("  (none discovered) -- install e.g. genesis-backend-cpu")
     for r in registry.records:

@@ -42,7 +42,9 @@ def _array_from_numpy(array: np.ndarray, extra: dict[str, object]) -> np.ndarray
 
 def _fspath(path: str | os.PathLike[str]) -> str:
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {path!r} of type {type(path).__qualname__}")
+        raise TypeError(
+            f"path must be a str or os.PathLike, got {path!r} of type {type(path).__qualname__}"
+        )
     return os.fspath(path)
 
 
@@ -129,7 +131,9 @@ def load_tree(
     arrays, metadata = _safetensors.read(source, mmap=mmap, verify=verify)
     if TREE_KEY not in metadata:
         if any(key.startswith("genesis.") for key in metadata):
-            raise CheckpointError(f"{source}: the {TREE_KEY!r} metadata entry is missing; the file is corrupted")
+            raise CheckpointError(
+                f"{source}: the {TREE_KEY!r} metadata entry is missing; the file is corrupted"
+            )
         return {key: from_numpy(array, {}) for key, array in arrays.items()}
     if metadata.get(FORMAT_KEY) != FORMAT_VERSION:
         raise CheckpointError(

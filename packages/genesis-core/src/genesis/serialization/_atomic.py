@@ -41,9 +41,13 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[int], None]) -> 
             f"cannot save to {os.fspath(path)!r}: folder {directory!r} does not exist"
         )
     if os.path.isdir(target):
-        raise IsADirectoryError(f"cannot save to {os.fspath(path)!r}: it is a folder, expected a file path")
+        raise IsADirectoryError(
+            f"cannot save to {os.fspath(path)!r}: it is a folder, expected a file path"
+        )
     remove_stale_temps(directory, name)
-    temp = os.path.join(directory, f".{name}.genesis-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    temp = os.path.join(
+        directory, f".{name}.genesis-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    )
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         try:

@@ -63,11 +63,15 @@ def storable(array: np.ndarray, where: str) -> tuple[str, np.ndarray]:
     name = _NAMES.get(dtype)
     if name is None:
         supported = ", ".join(str(d) for d in DTYPES.values())
-        raise TypeError(f"cannot save {where}: array dtype {array.dtype} is not supported; expected one of {supported}")
+        raise TypeError(
+            f"cannot save {where}: array dtype {array.dtype} is not supported; expected one of {supported}"
+        )
     return name, np.asarray(array, dtype=dtype, order="C")
 
 
-def write(fd: int, tensors: Iterable[tuple[str, str, np.ndarray]], metadata: Mapping[str, str]) -> None:
+def write(
+    fd: int, tensors: Iterable[tuple[str, str, np.ndarray]], metadata: Mapping[str, str]
+) -> None:
     """Write a checksummed safetensors file to the open descriptor ``fd``.
 
     ``tensors`` holds (key, safetensors dtype name, C-contiguous array) triples as
@@ -75,19 +79,31 @@ def write(fd: int, tensors: Iterable[tuple[str, str, np.ndarray]], metadata: Map
     the checksum key.
     """
     ordered = sorted(tensors, key=lambda item: -item[2].dtype.itemsize)
-    entries: dict[str, object] = {"__metadata__": {**metadata, CHECKSUM_KEY: "crc32:" + _CHECKSUM_PLACEHOLDER.decode()}}
+    entries: dict[str, object] = {
+        "__metadata__": {**metadata, CHECKSUM_KEY: "crc32:" + _CHECKSUM_PLACEHOLDER.decode()}
+    }
     offset = 0
     for key, dtype_name, array in ordered:
-        entries[key] = {"dtype": dtype_name, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        entries[key] = {
+            "dtype": dtype_name,
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
         offset += array.nbytes
-    text = json.dumps(entries, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    text = json.dumps(entries, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode(
+        "ascii"
+    )
     header = text + b" " * (-(8 + len(text)) % 8)
     head = struct.pack("<Q", len(header)) + header
     with _RunningCrc32() as crc:
         _write_all(fd, memoryview(head), crc)
         for _, _, array in ordered:
             _write_all(fd, memoryview(array.reshape(-1).view(np.uint8)), crc)
-    os.pwrite(fd, f"{crc.value:08x}".encode("ascii"), 8 + header.index(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD))
+    os.pwrite(
+        fd,
+        f"{crc.value:08x}".encode("ascii"),
+        8 + header.index(_CHECKSUM_FIELD) + len(_CHECKSUM_FIELD),
+    )
 
 
 def _write_all(fd: int, data: memoryview, crc: _RunningCrc32) -> None:
@@ -126,7 +142,9 @@ class _RunningCrc32:
 class _Entry:
     __slots__ = ("begin", "dtype", "end", "key", "shape")
 
-    def __init__(self, key: str, dtype: np.dtype, shape: tuple[int, ...], begin: int, end: int) -> None:
+    def __init__(
+        self, key: str, dtype: np.dtype, shape: tuple[int, ...], begin: int, end: int
+    ) -> None:
         self.key, self.dtype, self.shape, self.begin, self.end = key, dtype, shape, begin, end
 
 
@@ -143,10 +161,18 @@ def read(path: str, *, mmap: bool, verify: bool) -> tuple[dict[str, np.ndarray],
         size = os.fstat(file.fileno()).st_size
         head = _read_exactly(file, min(size, 8))
         if size < 8:
-            _refuse(path, head, f"the file is {size} bytes long, shorter than the 8-byte safetensors header length")
+            _refuse(
+                path,
+                head,
+                f"the file is {size} bytes long, shorter than the 8-byte safetensors header length",
+            )
         (header_length,) = struct.unpack("<Q", head)
         if header_length > size - 8:
-            _refuse(path, head, f"its header length field says {header_length} bytes but only {size - 8} follow")
+            _refuse(
+                path,
+                head,
+                f"its header length field says {header_length} bytes but only {size - 8} follow",
+            )
         header = _read_exactly(file, header_length)
         try:
             metadata, entries = _parse_header(path, head, header)
@@ -168,7 +194,9 @@ def read(path: str, *, mmap: bool, verify: bool) -> tuple[dict[str, np.ndarray],
         )
     for entry in entries:
         if entry.dtype == np.bool_ and arrays[entry.key].view(np.uint8).max(initial=0) > 1:
-            raise CheckpointError(f"{path}: bool tensor {entry.key!r} holds bytes other than 0 and 1")
+            raise CheckpointError(
+                f"{path}: bool tensor {entry.key!r} holds bytes other than 0 and 1"
+            )
     return {entry.key: arrays[entry.key] for entry in entries}, metadata
 
 
@@ -194,7 +222,9 @@ def _refuse(path: str, head: bytes, problem: str) -> NoReturn:
             "checkpoint. Genesis checkpoints are not pickle and loading pickles is refused, because "
             "unpickling can run arbitrary code"
         )
-    raise CheckpointError(f"{path}: not a Genesis checkpoint (safetensors file) or truncated: {problem}")
+    raise CheckpointError(
+        f"{path}: not a Genesis checkpoint (safetensors file) or truncated: {problem}"
+    )
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -214,14 +244,24 @@ def _parse_header(path: str, head: bytes, header: bytes) -> tuple[dict[str, str]
     if not header.startswith(b"{"):
         _refuse(path, head, "its JSON header does not start with '{'")
     try:
-        parsed = json.loads(header.decode("utf-8"), object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+        parsed = json.loads(
+            header.decode("utf-8"), object_pairs_hook=_unique_pairs, parse_constant=_reject_constant
+        )
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise CheckpointError(f"{path}: the safetensors header is not valid JSON: {error}") from None
+        raise CheckpointError(
+            f"{path}: the safetensors header is not valid JSON: {error}"
+        ) from None
     if not isinstance(parsed, dict):
-        raise CheckpointError(f"{path}: the safetensors header is JSON {type(parsed).__name__}, expected an object")
+        raise CheckpointError(
+            f"{path}: the safetensors header is JSON {type(parsed).__name__}, expected an object"
+        )
     metadata = parsed.pop("__metadata__", {})
-    if not isinstance(metadata, dict) or not all(isinstance(value, str) for value in metadata.values()):
-        raise CheckpointError(f"{path}: '__metadata__' must map strings to strings, got {metadata!r:.200}")
+    if not isinstance(metadata, dict) or not all(
+        isinstance(value, str) for value in metadata.values()
+    ):
+        raise CheckpointError(
+            f"{path}: '__metadata__' must map strings to strings, got {metadata!r:.200}"
+        )
     entries = [_parse_entry(path, key, info) for key, info in parsed.items()]
     return metadata, entries
 
@@ -238,12 +278,18 @@ def _parse_entry(path: str, key: str, info: object) -> _Entry:
     shape, offsets = info["shape"], info["data_offsets"]
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
         raise bad(f"shape must be a list of non-negative integers, got {shape!r:.200}")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int and n >= 0 for n in offsets)):
+    if not (
+        isinstance(offsets, list)
+        and len(offsets) == 2
+        and all(type(n) is int and n >= 0 for n in offsets)
+    ):
         raise bad(f"data_offsets must be two non-negative integers, got {offsets!r:.200}")
     begin, end = offsets
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if end < begin or end - begin != nbytes:
-        raise bad(f"data_offsets {offsets} span {end - begin} bytes but dtype {info['dtype']} shape {shape} needs {nbytes}")
+        raise bad(
+            f"data_offsets {offsets} span {end - begin} bytes but dtype {info['dtype']} shape {shape} needs {nbytes}"
+        )
     return _Entry(key, dtype, tuple(shape), begin, end)
 
 
@@ -266,7 +312,9 @@ def _check_layout(path: str, entries: list[_Entry], data_length: int) -> None:
             f"{path}: the file is truncated: its tensors need {position} data bytes but only {data_length} are present"
         )
     if position < data_length:
-        raise CheckpointError(f"{path}: {data_length - position} unexpected bytes follow the last tensor")
+        raise CheckpointError(
+            f"{path}: {data_length - position} unexpected bytes follow the last tensor"
+        )
 
 
 def _checksum_position(header: bytes) -> int | None:
@@ -298,7 +346,9 @@ def _header_crc(path: str, head: bytes, header: bytes, metadata: dict[str, str])
     return _crc_with_placeholder(head, header, at)
 
 
-def _raise_if_corrupted(path: str, file: BinaryIO, head: bytes, header: bytes, problem: CheckpointError) -> None:
+def _raise_if_corrupted(
+    path: str, file: BinaryIO, head: bytes, header: bytes, problem: CheckpointError
+) -> None:
     """Report a malformed file that carries a checksum its bytes do not match as corrupted."""
     at = _checksum_position(header)
     if at is None:
@@ -314,7 +364,9 @@ def _raise_if_corrupted(path: str, file: BinaryIO, head: bytes, header: bytes, p
         ) from None
 
 
-def _load(path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
+def _load(
+    path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: bool
+) -> tuple[dict[str, np.ndarray], int]:
     arrays = {}
     with _RunningCrc32(crc) as running:
         for entry in sorted(entries, key=lambda e: e.begin):
@@ -326,7 +378,9 @@ def _load(path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: boo
                 while filled < len(chunk):
                     count = file.readinto(chunk[filled:])
                     if not count:
-                        raise CheckpointError(f"{path}: the file got shorter while it was being read")
+                        raise CheckpointError(
+                            f"{path}: the file got shorter while it was being read"
+                        )
                     filled += count
                 if check:
                     running.update(chunk)
@@ -334,14 +388,18 @@ def _load(path: str, file: BinaryIO, entries: list[_Entry], crc: int, check: boo
     return arrays, running.value
 
 
-def _map(path: str, data_start: int, entries: list[_Entry], crc: int, check: bool) -> tuple[dict[str, np.ndarray], int]:
+def _map(
+    path: str, data_start: int, entries: list[_Entry], crc: int, check: bool
+) -> tuple[dict[str, np.ndarray], int]:
     mapped = np.memmap(path, dtype=np.uint8, mode="c")
     if check:
         data = memoryview(mapped[data_start:])
         for start in range(0, len(data), _CHUNK_BYTES):
             crc = zlib.crc32(data[start : start + _CHUNK_BYTES], crc)
     arrays = {
-        entry.key: np.asarray(mapped[data_start + entry.begin : data_start + entry.end]).view(entry.dtype).reshape(entry.shape)
+        entry.key: np.asarray(mapped[data_start + entry.begin : data_start + entry.end])
+        .view(entry.dtype)
+        .reshape(entry.shape)
         for entry in entries
     }
     return arrays, crc

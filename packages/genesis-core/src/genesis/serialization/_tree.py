@@ -67,7 +67,9 @@ def _encode_float(value: float) -> object:
     if not math.isnan(value):
         return {"$float": "inf" if value > 0 else "-inf"}
     bits = struct.pack("<d", value)
-    return {"$float": "nan" if bits == _CANONICAL_NAN else f"nan:{struct.unpack('<Q', bits)[0]:016x}"}
+    return {
+        "$float": "nan" if bits == _CANONICAL_NAN else f"nan:{struct.unpack('<Q', bits)[0]:016x}"
+    }
 
 
 def _decode_float(text: object) -> float:
@@ -77,7 +79,9 @@ def _decode_float(text: object) -> float:
         value = struct.unpack("<d", struct.pack("<Q", int(text[4:], 16)))[0]
         if math.isnan(value):
             return value
-    raise ValueError(f"$float must be 'inf', '-inf', 'nan' or 'nan:<16 hex digits of a NaN>', got {text!r}")
+    raise ValueError(
+        f"$float must be 'inf', '-inf', 'nan' or 'nan:<16 hex digits of a NaN>', got {text!r}"
+    )
 
 
 class Flattener:
@@ -104,7 +108,9 @@ class Flattener:
             return _encode_float(float(obj))
         if isinstance(obj, (dict, list, tuple)):
             if id(obj) in self._open:
-                raise ValueError(f"cannot save {describe(path)}: it contains itself (a reference cycle)")
+                raise ValueError(
+                    f"cannot save {describe(path)}: it contains itself (a reference cycle)"
+                )
             self._open.add(id(obj))
             try:
                 return self._container(obj, path)
@@ -125,7 +131,12 @@ class Flattener:
                     )
             if all(isinstance(key, str) and not key.startswith("$") for key in obj):
                 return {str(key): self.encode(value, (*path, key)) for key, value in obj.items()}
-            return {"$dict": [[_plain_key(key), self.encode(value, (*path, key))] for key, value in obj.items()]}
+            return {
+                "$dict": [
+                    [_plain_key(key), self.encode(value, (*path, key))]
+                    for key, value in obj.items()
+                ]
+            }
         items = [self.encode(value, (*path, index)) for index, value in enumerate(obj)]
         return {"$tuple": items} if isinstance(obj, tuple) else items
 
@@ -135,14 +146,22 @@ class Flattener:
             return node
         where = describe(path)
         result = self._to_numpy(obj)
-        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], np.ndarray)):
-            raise TypeError(f"cannot save {where}: to_numpy must return (numpy.ndarray, dict), got {type(result).__qualname__}")
+        if not (
+            isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], np.ndarray)
+        ):
+            raise TypeError(
+                f"cannot save {where}: to_numpy must return (numpy.ndarray, dict), got {type(result).__qualname__}"
+            )
         array, extra = result
         if not isinstance(extra, Mapping) or not all(isinstance(key, str) for key in extra):
-            raise TypeError(f"cannot save {where}: to_numpy's extra must be a dict with str keys, got {extra!r:.200}")
+            raise TypeError(
+                f"cannot save {where}: to_numpy's extra must be a dict with str keys, got {extra!r:.200}"
+            )
         key = storage_key(path)
         dtype_name, array = storable(array, where)
-        encoded_extra = Flattener(_never, self._to_numpy).encode(dict(extra), (*path, "<to_numpy extra>"))
+        encoded_extra = Flattener(_never, self._to_numpy).encode(
+            dict(extra), (*path, "<to_numpy extra>")
+        )
         node = {"$tensor": {"key": key, "extra": encoded_extra}}
         self.tensors.append((key, dtype_name, array))
         self._stored[id(obj)] = node
@@ -159,7 +178,9 @@ def _plain_key(key: str | int) -> str | int | bool:
     return int(key) if isinstance(key, int) else str(key)
 
 
-def flatten(obj: object, is_tensor: IsTensor, to_numpy: ToNumpy) -> tuple[str, list[tuple[str, str, np.ndarray]]]:
+def flatten(
+    obj: object, is_tensor: IsTensor, to_numpy: ToNumpy
+) -> tuple[str, list[tuple[str, str, np.ndarray]]]:
     """The JSON skeleton text of ``obj`` and its tensors as (storage key, dtype name, array)."""
     flattener = Flattener(is_tensor, to_numpy)
     skeleton = flattener.encode(obj)
@@ -191,7 +212,9 @@ class Unflattener:
         if not tags:
             return {key: self.decode(value, (*path, key)) for key, value in node.items()}
         if len(node) != 1:
-            raise TreeFormatError(f"at {describe(path)}: a tagged object must have one key, got {list(node)!r:.200}")
+            raise TreeFormatError(
+                f"at {describe(path)}: a tagged object must have one key, got {list(node)!r:.200}"
+            )
         tag, value = tags[0], node[tags[0]]
         try:
             if tag == "$tuple" and isinstance(value, list):
@@ -206,13 +229,17 @@ class Unflattener:
             raise
         except ValueError as error:
             raise TreeFormatError(f"at {describe(path)}: {error}") from None
-        raise TreeFormatError(f"at {describe(path)}: unknown or malformed tag {tag!r} with value {value!r:.100}")
+        raise TreeFormatError(
+            f"at {describe(path)}: unknown or malformed tag {tag!r} with value {value!r:.100}"
+        )
 
     def _dict(self, pairs: list[object], path: tuple[object, ...]) -> dict[object, object]:
         result = {}
         for pair in pairs:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
-                raise TreeFormatError(f"at {describe(path)}: $dict entries must be [str|int|bool key, value], got {pair!r:.100}")
+                raise TreeFormatError(
+                    f"at {describe(path)}: $dict entries must be [str|int|bool key, value], got {pair!r:.100}"
+                )
             result[pair[0]] = self.decode(pair[1], (*path, pair[0]))
         return result
 
@@ -220,10 +247,14 @@ class Unflattener:
         if key in self._built:
             return self._built[key]
         if not isinstance(key, str) or key not in self._arrays:
-            raise TreeFormatError(f"at {describe(path)}: tensor key {key!r:.100} is not in the file")
+            raise TreeFormatError(
+                f"at {describe(path)}: tensor key {key!r:.100} is not in the file"
+            )
         decoded_extra = Unflattener({}, self._from_numpy).decode(extra, (*path, "<extra>"))
         if not isinstance(decoded_extra, dict):
-            raise TreeFormatError(f"at {describe(path)}: tensor extra must be an object, got {extra!r:.100}")
+            raise TreeFormatError(
+                f"at {describe(path)}: tensor extra must be an object, got {extra!r:.100}"
+            )
         built = self._from_numpy(self._arrays[key], decoded_extra)
         self._built[key] = built
         return built

@@ -16,12 +16,30 @@ declares but gets wrong fails.
 from __future__ import annotations
 
 from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_cases, build_int_cases
-from genesis.testing._suite import (ConformanceSkip, check_backward, check_dtype_roundtrip,
-                                    check_forward, check_fused, check_random, composite_only)
+from genesis.testing._suite import (
+    ConformanceSkip,
+    check_backward,
+    check_dtype_roundtrip,
+    check_forward,
+    check_fused,
+    check_random,
+    composite_only,
+)
 
-__all__ = ["Arg", "ConformanceSkip", "OpCase", "build_cases", "build_int_cases",
-           "check_backward", "check_dtype_roundtrip", "check_forward", "check_fused",
-           "check_random", "composite_only", "conformance_suite"]
+__all__ = [
+    "Arg",
+    "ConformanceSkip",
+    "OpCase",
+    "build_cases",
+    "build_int_cases",
+    "check_backward",
+    "check_dtype_roundtrip",
+    "check_forward",
+    "check_fused",
+    "check_random",
+    "composite_only",
+    "conformance_suite",
+]
 
 ALL_DTYPES = FLOATS + INTS + ("bool",)
 
@@ -39,8 +57,9 @@ def conformance_suite(device: str, *, cases: list | None = None) -> type:
         except ConformanceSkip as why:
             pytest.skip(str(why))
 
-    forward_params = [pytest.param(c, d, id=f"{c.name}-{d}") for c in float_cases + int_cases
-                      for d in c.dtypes]
+    forward_params = [
+        pytest.param(c, d, id=f"{c.name}-{d}") for c in float_cases + int_cases for d in c.dtypes
+    ]
     by_name = {c.name: c for c in float_cases}
 
     class ConformanceSuite:
@@ -48,8 +67,10 @@ def conformance_suite(device: str, *, cases: list | None = None) -> type:
         def test_forward(self, case, dtype):
             run(check_forward, case, dtype)
 
-        @pytest.mark.parametrize("name", [c.name for c in float_cases
-                                          if any(a.shape and len(a.shape) >= 2 for a in c.args)])
+        @pytest.mark.parametrize(
+            "name",
+            [c.name for c in float_cases if any(a.shape and len(a.shape) >= 2 for a in c.args)],
+        )
         def test_forward_strided(self, name):
             run(check_forward, by_name[name], "float32", False)
 

@@ -9,8 +9,8 @@ references need no derivative formulas of their own.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class OpCase:
 
 def _f():
     import genesis.nn.functional as F
+
     return F
 
 
@@ -93,103 +94,211 @@ R, P, U, NZ = "real", "positive", "unit", "nonzero"
 
 def _unary(name, ref, domain=R, **kw):
     import genesis
+
     return OpCase(name, getattr(genesis, name), ref, (Arg(B, domain),), **kw)
 
 
 def _binary(name, ref, shapes=(S, S), domains=(R, R), **kw):
     import genesis
-    return OpCase(name, getattr(genesis, name), ref, tuple(Arg(s, d) for s, d in zip(shapes, domains)),
-                  **kw)
+
+    return OpCase(
+        name, getattr(genesis, name), ref, tuple(Arg(s, d) for s, d in zip(shapes, domains)), **kw
+    )
 
 
 def build_cases() -> list:
     """Every case the kit runs (primitives first, then composites)."""
     import genesis as g
+
     cases = [
-        _unary("neg", np.negative), _unary("abs", np.abs, NZ), _unary("exp", np.exp),
-        _unary("log", np.log, P), _unary("sqrt", np.sqrt, P),
-        _unary("rsqrt", lambda x: 1 / np.sqrt(x), P), _unary("sin", np.sin),
-        _unary("cos", np.cos), _unary("tanh", np.tanh),
-        _unary("sigmoid", lambda x: 1 / (1 + np.exp(-x))), _unary("relu", lambda x: np.maximum(x, 0), NZ),
+        _unary("neg", np.negative),
+        _unary("abs", np.abs, NZ),
+        _unary("exp", np.exp),
+        _unary("log", np.log, P),
+        _unary("sqrt", np.sqrt, P),
+        _unary("rsqrt", lambda x: 1 / np.sqrt(x), P),
+        _unary("sin", np.sin),
+        _unary("cos", np.cos),
+        _unary("tanh", np.tanh),
+        _unary("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
+        _unary("relu", lambda x: np.maximum(x, 0), NZ),
         _unary("erf", _erf),
-        _binary("add", np.add), _binary("sub", np.subtract), _binary("mul", np.multiply),
+        _binary("add", np.add),
+        _binary("sub", np.subtract),
+        _binary("mul", np.multiply),
         _binary("div", np.divide, domains=(R, NZ)),
         _binary("pow", np.power, domains=(P, R)),
-        _binary("maximum", np.maximum), _binary("minimum", np.minimum),
+        _binary("maximum", np.maximum),
+        _binary("minimum", np.minimum),
         OpCase("add_broadcast", lambda a, b: a + b, np.add, (Arg((2, 1, 4)), Arg((3, 1)))),
         OpCase("mul_scalar", lambda a: a * 2.5 - 1.0, lambda a: a * 2.5 - 1.0, (Arg(S),)),
         OpCase("rdiv_scalar", lambda a: 2.0 / a, lambda a: 2.0 / a, (Arg(S, NZ),)),
-        OpCase("clamp", lambda a: g.clamp(a, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5),
-               (Arg(B),)),
-        OpCase("where", lambda c, a, b: g.where(c, a, b), lambda c, a, b: np.where(c, a, b),
-               (Arg(S, "bool"), Arg(S), Arg((4,)))),
+        OpCase(
+            "clamp", lambda a: g.clamp(a, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), (Arg(B),)
+        ),
+        OpCase(
+            "where",
+            lambda c, a, b: g.where(c, a, b),
+            lambda c, a, b: np.where(c, a, b),
+            (Arg(S, "bool"), Arg(S), Arg((4,))),
+        ),
         OpCase("gt", lambda a, b: a > b, np.greater, (Arg(S), Arg(S)), grad=False),
         OpCase("eq_self", lambda a: a == a, lambda a: a == a, (Arg(S),), grad=False),
         OpCase("sum_all", lambda a: a.sum(), np.sum, (Arg(B),)),
-        OpCase("sum_dims", lambda a: a.sum((0, 2), keepdim=True),
-               lambda a: a.sum((0, 2), keepdims=True), (Arg(B),)),
+        OpCase(
+            "sum_dims",
+            lambda a: a.sum((0, 2), keepdim=True),
+            lambda a: a.sum((0, 2), keepdims=True),
+            (Arg(B),),
+        ),
         OpCase("mean_dim", lambda a: a.mean(1), lambda a: a.mean(1), (Arg(B),)),
         OpCase("prod_dim", lambda a: a.prod(1), lambda a: a.prod(1), (Arg(B, NZ),)),
         OpCase("amax_dim", lambda a: a.amax(-1), lambda a: a.max(-1), (Arg(B),)),
         OpCase("max_dim_values", lambda a: a.max(1).values, lambda a: a.max(1), (Arg(B),)),
         OpCase("min_all", lambda a: a.min(), np.min, (Arg(B),)),
         OpCase("argmax", lambda a: a.argmax(1), lambda a: a.argmax(1), (Arg(B),), grad=False),
-        OpCase("argmin_all", lambda a: a.argmin(), lambda a: np.argmin(a), (Arg(B),),
-               grad=False),
+        OpCase("argmin_all", lambda a: a.argmin(), lambda a: np.argmin(a), (Arg(B),), grad=False),
         OpCase("var", lambda a: a.var(1), lambda a: a.var(1, ddof=1), (Arg(B),)),
         OpCase("std_all", lambda a: a.std(), lambda a: a.std(ddof=1), (Arg(B),)),
-        OpCase("logsumexp", lambda a: a.logsumexp(-1),
-               lambda a: np.log(np.exp(a).sum(-1)), (Arg(B),)),
+        OpCase(
+            "logsumexp", lambda a: a.logsumexp(-1), lambda a: np.log(np.exp(a).sum(-1)), (Arg(B),)
+        ),
         OpCase("matmul", lambda a, b: a @ b, np.matmul, (Arg((3, 5)), Arg((5, 4)))),
         OpCase("matmul_batched", lambda a, b: a @ b, np.matmul, (Arg((2, 3, 5)), Arg((5, 2)))),
         OpCase("matmul_vec", lambda a, b: a @ b, np.matmul, (Arg((3, 5)), Arg((5,)))),
-        OpCase("transpose_contiguous", lambda a: a.transpose(0, 2).contiguous() * 1,
-               lambda a: a.transpose(2, 1, 0), (Arg(B),)),
+        OpCase(
+            "transpose_contiguous",
+            lambda a: a.transpose(0, 2).contiguous() * 1,
+            lambda a: a.transpose(2, 1, 0),
+            (Arg(B),),
+        ),
         OpCase("slice_step", lambda a: a[:, ::2, 1:], lambda a: a[:, ::2, 1:], (Arg(B),)),
-        OpCase("index_tensor", lambda a, i: a[i], lambda a, i: a[i],
-               (Arg((5, 3)), Arg((4,), "index", 5))),
+        OpCase(
+            "index_tensor",
+            lambda a, i: a[i],
+            lambda a, i: a[i],
+            (Arg((5, 3)), Arg((4,), "index", 5)),
+        ),
         OpCase("mask_select", lambda a: a[a > 0], lambda a: a[a > 0], (Arg(B),)),
-        OpCase("expand_mul", lambda a, b: a.expand(3, 4) * b, lambda a, b: a * b,
-               (Arg((1, 4)), Arg(S))),
-        OpCase("cat", lambda a, b: g.cat([a, b], 1), lambda a, b: np.concatenate([a, b], 1),
-               (Arg(S), Arg((3, 2)))),
-        OpCase("stack", lambda a, b: g.stack([a, b], 0), lambda a, b: np.stack([a, b]),
-               (Arg(S), Arg(S))),
-        OpCase("gather", lambda a, i: a.gather(1, i), lambda a, i: _gather(a, i, 1),
-               (Arg((3, 5)), Arg((3, 4), "index", 5))),
-        OpCase("scatter_add", lambda a, i, s: a.scatter_add(1, i, s),
-               lambda a, i, s: _scatter_add(a, i, s, 1),
-               (Arg((3, 5)), Arg((3, 4), "index", 5), Arg((3, 4)))),
-        OpCase("index_select", lambda a, i: a.index_select(0, i), lambda a, i: a[i],
-               (Arg((5, 3)), Arg((4,), "index", 5))),
-        OpCase("masked_fill", lambda a, m: a.masked_fill(m, 0.5), lambda a, m: np.where(m, 0.5, a),
-               (Arg(S), Arg(S, "bool"))),
-        OpCase("cast_roundtrip", lambda a: a.to(g.float64).to(a.dtype) * 1,
-               lambda a: a, (Arg(S),)),
+        OpCase(
+            "expand_mul", lambda a, b: a.expand(3, 4) * b, lambda a, b: a * b, (Arg((1, 4)), Arg(S))
+        ),
+        OpCase(
+            "cat",
+            lambda a, b: g.cat([a, b], 1),
+            lambda a, b: np.concatenate([a, b], 1),
+            (Arg(S), Arg((3, 2))),
+        ),
+        OpCase(
+            "stack",
+            lambda a, b: g.stack([a, b], 0),
+            lambda a, b: np.stack([a, b]),
+            (Arg(S), Arg(S)),
+        ),
+        OpCase(
+            "gather",
+            lambda a, i: a.gather(1, i),
+            lambda a, i: _gather(a, i, 1),
+            (Arg((3, 5)), Arg((3, 4), "index", 5)),
+        ),
+        OpCase(
+            "scatter_add",
+            lambda a, i, s: a.scatter_add(1, i, s),
+            lambda a, i, s: _scatter_add(a, i, s, 1),
+            (Arg((3, 5)), Arg((3, 4), "index", 5), Arg((3, 4))),
+        ),
+        OpCase(
+            "index_select",
+            lambda a, i: a.index_select(0, i),
+            lambda a, i: a[i],
+            (Arg((5, 3)), Arg((4,), "index", 5)),
+        ),
+        OpCase(
+            "masked_fill",
+            lambda a, m: a.masked_fill(m, 0.5),
+            lambda a, m: np.where(m, 0.5, a),
+            (Arg(S), Arg(S, "bool")),
+        ),
+        OpCase("cast_roundtrip", lambda a: a.to(g.float64).to(a.dtype) * 1, lambda a: a, (Arg(S),)),
     ]
     cases += [
-        OpCase("softmax", lambda a: _f().softmax(a, -1), _softmax, (Arg(B),), kind="composite",
-               fused="softmax"),
-        OpCase("log_softmax", lambda a: _f().log_softmax(a, 1), lambda a: _log_softmax(a, 1),
-               (Arg(B),), kind="composite", fused="log_softmax"),
-        OpCase("cross_entropy", lambda a, t: _f().cross_entropy(a, t), _cross_entropy,
-               (Arg((4, 5)), Arg((4,), "index", 5)), kind="composite", fused="cross_entropy"),
-        OpCase("layer_norm", lambda a, w, b: _f().layer_norm(a, (4,), w, b), _layer_norm,
-               (Arg(B), Arg((4,)), Arg((4,))), kind="composite", fused="layer_norm"),
-        OpCase("rms_norm", lambda a, w: _f().rms_norm(a, (4,), w, 1e-6),
-               lambda a, w: a / np.sqrt((a * a).mean(-1, keepdims=True) + 1e-6) * w,
-               (Arg(B), Arg((4,))), kind="composite", fused="rms_norm"),
-        OpCase("gelu", lambda a: _f().gelu(a), lambda a: 0.5 * a * (1 + _erf(a / math.sqrt(2))),
-               (Arg(B),), kind="composite", fused="gelu"),
-        OpCase("gelu_tanh", lambda a: _f().gelu(a, approximate="tanh"),
-               lambda a: 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3))),
-               (Arg(B),), kind="composite"),
-        OpCase("silu", lambda a: _f().silu(a), lambda a: a / (1 + np.exp(-a)), (Arg(B),),
-               kind="composite", fused="silu"),
-        OpCase("linear", lambda x, w, b: _f().linear(x, w, b), lambda x, w, b: x @ w.T + b,
-               (Arg((3, 5)), Arg((4, 5)), Arg((4,))), kind="composite"),
-        OpCase("mse_loss", lambda a, b: _f().mse_loss(a, b), lambda a, b: ((a - b) ** 2).mean(),
-               (Arg(S), Arg(S)), kind="composite"),
+        OpCase(
+            "softmax",
+            lambda a: _f().softmax(a, -1),
+            _softmax,
+            (Arg(B),),
+            kind="composite",
+            fused="softmax",
+        ),
+        OpCase(
+            "log_softmax",
+            lambda a: _f().log_softmax(a, 1),
+            lambda a: _log_softmax(a, 1),
+            (Arg(B),),
+            kind="composite",
+            fused="log_softmax",
+        ),
+        OpCase(
+            "cross_entropy",
+            lambda a, t: _f().cross_entropy(a, t),
+            _cross_entropy,
+            (Arg((4, 5)), Arg((4,), "index", 5)),
+            kind="composite",
+            fused="cross_entropy",
+        ),
+        OpCase(
+            "layer_norm",
+            lambda a, w, b: _f().layer_norm(a, (4,), w, b),
+            _layer_norm,
+            (Arg(B), Arg((4,)), Arg((4,))),
+            kind="composite",
+            fused="layer_norm",
+        ),
+        OpCase(
+            "rms_norm",
+            lambda a, w: _f().rms_norm(a, (4,), w, 1e-6),
+            lambda a, w: a / np.sqrt((a * a).mean(-1, keepdims=True) + 1e-6) * w,
+            (Arg(B), Arg((4,))),
+            kind="composite",
+            fused="rms_norm",
+        ),
+        OpCase(
+            "gelu",
+            lambda a: _f().gelu(a),
+            lambda a: 0.5 * a * (1 + _erf(a / math.sqrt(2))),
+            (Arg(B),),
+            kind="composite",
+            fused="gelu",
+        ),
+        OpCase(
+            "gelu_tanh",
+            lambda a: _f().gelu(a, approximate="tanh"),
+            lambda a: 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3))),
+            (Arg(B),),
+            kind="composite",
+        ),
+        OpCase(
+            "silu",
+            lambda a: _f().silu(a),
+            lambda a: a / (1 + np.exp(-a)),
+            (Arg(B),),
+            kind="composite",
+            fused="silu",
+        ),
+        OpCase(
+            "linear",
+            lambda x, w, b: _f().linear(x, w, b),
+            lambda x, w, b: x @ w.T + b,
+            (Arg((3, 5)), Arg((4, 5)), Arg((4,))),
+            kind="composite",
+        ),
+        OpCase(
+            "mse_loss",
+            lambda a, b: _f().mse_loss(a, b),
+            lambda a, b: ((a - b) ** 2).mean(),
+            (Arg(S), Arg(S)),
+            kind="composite",
+        ),
     ]
     return cases
 
@@ -197,15 +306,41 @@ def build_cases() -> list:
 def build_int_cases() -> list:
     """Integer/bool forward checks (no gradients)."""
     import genesis as g
+
     return [
-        OpCase("int_add_mul", lambda a, b: a * b + a, lambda a, b: a * b + a, (Arg(S), Arg(S)),
-               grad=False, dtypes=INTS),
-        OpCase("int_sum", lambda a: a.sum(1), lambda a: a.sum(1), (Arg(B),), grad=False,
-               dtypes=INTS),
-        OpCase("int_max_argmax", lambda a: a.amax(0) + a.argmax(0).to(a.dtype),
-               lambda a: a.max(0) + a.argmax(0), (Arg(B),), grad=False, dtypes=INTS),
-        OpCase("int_compare_where", lambda a, b: g.where(a > b, a, b), np.maximum,
-               (Arg(S), Arg(S)), grad=False, dtypes=INTS),
-        OpCase("int_matmul", lambda a, b: a @ b, np.matmul, (Arg((3, 5)), Arg((5, 2))),
-               grad=False, dtypes=("int32", "int64")),
+        OpCase(
+            "int_add_mul",
+            lambda a, b: a * b + a,
+            lambda a, b: a * b + a,
+            (Arg(S), Arg(S)),
+            grad=False,
+            dtypes=INTS,
+        ),
+        OpCase(
+            "int_sum", lambda a: a.sum(1), lambda a: a.sum(1), (Arg(B),), grad=False, dtypes=INTS
+        ),
+        OpCase(
+            "int_max_argmax",
+            lambda a: a.amax(0) + a.argmax(0).to(a.dtype),
+            lambda a: a.max(0) + a.argmax(0),
+            (Arg(B),),
+            grad=False,
+            dtypes=INTS,
+        ),
+        OpCase(
+            "int_compare_where",
+            lambda a, b: g.where(a > b, a, b),
+            np.maximum,
+            (Arg(S), Arg(S)),
+            grad=False,
+            dtypes=INTS,
+        ),
+        OpCase(
+            "int_matmul",
+            lambda a, b: a @ b,
+            np.matmul,
+            (Arg((3, 5)), Arg((5, 2))),
+            grad=False,
+            dtypes=("int32", "int64"),
+        ),
     ]

@@ -13,8 +13,12 @@ from genesis._tensor import numpy_dtype
 from genesis.testing._cases import FLOATS, Arg, OpCase
 
 # (rtol, atol) per dtype for forward values
-FORWARD_TOL = {"float64": (1e-9, 1e-10), "float32": (2e-5, 2e-5), "float16": (1e-2, 1e-2),
-               "bfloat16": (4e-2, 4e-2)}
+FORWARD_TOL = {
+    "float64": (1e-9, 1e-10),
+    "float32": (2e-5, 2e-5),
+    "float16": (1e-2, 1e-2),
+    "bfloat16": (4e-2, 4e-2),
+}
 
 
 class ConformanceSkip(Exception):
@@ -46,7 +50,7 @@ def make_inputs(case: OpCase, dtype: str, rng: np.random.Generator) -> list:
             out.append(rng.integers(0, a.high, a.shape).astype(np.int64))
         elif a.domain == "bool":
             out.append(rng.random(a.shape) < 0.5)
-        elif not dtype in FLOATS:
+        elif dtype not in FLOATS:
             out.append(rng.integers(0, 10, a.shape).astype(np.float64))
         else:
             v = rng.uniform(-2, 2, a.shape)
@@ -64,8 +68,14 @@ def _round_to(values: np.ndarray, dtype: str) -> np.ndarray:
     return values.astype(numpy_dtype(genesis._dtype.dtype_from_name(dtype))).astype(np.float64)
 
 
-def to_device(values: np.ndarray, arg: Arg, dtype: str, device: str, contiguous: bool,
-              requires_grad: bool = False):
+def to_device(
+    values: np.ndarray,
+    arg: Arg,
+    dtype: str,
+    device: str,
+    contiguous: bool,
+    requires_grad: bool = False,
+):
     """Put host values on ``device``; non-contiguous layout = a transposed view of a copy."""
     if arg.domain == "index":
         t_dtype = genesis.int64
@@ -77,16 +87,19 @@ def to_device(values: np.ndarray, arg: Arg, dtype: str, device: str, contiguous:
     if contiguous or host.ndim < 2:
         t = genesis.tensor(host, dtype=t_dtype, device=device)
     else:
-        t = genesis.tensor(np.ascontiguousarray(host.swapaxes(-1, -2)), dtype=t_dtype,
-                           device=device).transpose(-1, -2)
+        t = genesis.tensor(
+            np.ascontiguousarray(host.swapaxes(-1, -2)), dtype=t_dtype, device=device
+        ).transpose(-1, -2)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
 def _reference_inputs(case: OpCase, values: list, dtype: str) -> list:
-    return [v if a.domain in ("index", "bool") else _round_to(v, dtype)
-            for a, v in zip(case.args, values)]
+    return [
+        v if a.domain in ("index", "bool") else _round_to(v, dtype)
+        for a, v in zip(case.args, values)
+    ]
 
 
 def _host(t) -> np.ndarray:
@@ -108,11 +121,17 @@ def check_forward(device: str, case: OpCase, dtype: str, contiguous: bool = True
     if dtype in FLOATS:
         rtol, atol = FORWARD_TOL[dtype]
         scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
-        np.testing.assert_allclose(got.astype(np.float64), expected, rtol=rtol,
-                                   atol=atol * scale, err_msg=f"{case.name} [{dtype}]")
+        np.testing.assert_allclose(
+            got.astype(np.float64),
+            expected,
+            rtol=rtol,
+            atol=atol * scale,
+            err_msg=f"{case.name} [{dtype}]",
+        )
     else:
-        np.testing.assert_array_equal(got.astype(np.float64), expected.astype(np.float64),
-                                      err_msg=f"{case.name} [{dtype}]")
+        np.testing.assert_array_equal(
+            got.astype(np.float64), expected.astype(np.float64), err_msg=f"{case.name} [{dtype}]"
+        )
 
 
 def _numeric_grads(case: OpCase, values: list, weight: np.ndarray, eps: float = 1e-6) -> list:
@@ -141,8 +160,10 @@ def check_backward(device: str, case: OpCase, contiguous: bool = True) -> None:
     dtype = "float64" if "float64" in dtypes else "float32"
     require_dtype(device, dtype)
     values = make_inputs(case, dtype, _rng(case.name, "grad"))
-    inputs = [to_device(v, a, dtype, device, contiguous, requires_grad=a.differentiable)
-              for a, v in zip(case.args, values)]
+    inputs = [
+        to_device(v, a, dtype, device, contiguous, requires_grad=a.differentiable)
+        for a, v in zip(case.args, values)
+    ]
     out = case.fn(*inputs)
     weight = _rng(case.name, "w").standard_normal(out.shape)
     (out * genesis.tensor(weight, dtype=out.dtype, device=device)).sum().backward()
@@ -153,9 +174,13 @@ def check_backward(device: str, case: OpCase, contiguous: bool = True) -> None:
             continue
         assert t.grad is not None, f"{case.name}: input {i} got no gradient"
         assert t.grad.shape == t.shape, f"{case.name}: grad shape {t.grad.shape} != {t.shape}"
-        np.testing.assert_allclose(_host(t.grad).astype(np.float64), expected, rtol=tol,
-                                   atol=tol * max(1.0, float(np.max(np.abs(expected)))),
-                                   err_msg=f"{case.name}: gradient of input {i}")
+        np.testing.assert_allclose(
+            _host(t.grad).astype(np.float64),
+            expected,
+            rtol=tol,
+            atol=tol * max(1.0, float(np.max(np.abs(expected)))),
+            err_msg=f"{case.name}: gradient of input {i}",
+        )
 
 
 @contextlib.contextmanager
@@ -176,12 +201,16 @@ def check_fused(device: str, case: OpCase) -> None:
         raise ConformanceSkip(f"{case.name} has no fused variant")
     if case.fused not in _backend(device).capabilities.fused:
         raise ConformanceSkip(f"backend {device!r} provides no fused kernel {case.fused!r}")
-    dtype = "float32" if "float32" in declared_dtypes(device) else sorted(declared_dtypes(device))[0]
+    dtype = (
+        "float32" if "float32" in declared_dtypes(device) else sorted(declared_dtypes(device))[0]
+    )
     values = make_inputs(case, dtype, _rng(case.name, "fused"))
 
     def run():
-        inputs = [to_device(v, a, dtype, device, True, requires_grad=a.differentiable)
-                  for a, v in zip(case.args, values)]
+        inputs = [
+            to_device(v, a, dtype, device, True, requires_grad=a.differentiable)
+            for a, v in zip(case.args, values)
+        ]
         out = case.fn(*inputs)
         out.sum().backward()
         return _host(out), [_host(t.grad) if t.grad is not None else None for t in inputs]
@@ -189,12 +218,14 @@ def check_fused(device: str, case: OpCase) -> None:
     fused_out, fused_grads = run()
     with composite_only(device):
         ref_out, ref_grads = run()
-    np.testing.assert_allclose(fused_out, ref_out, rtol=1e-4, atol=1e-5,
-                               err_msg=f"fused {case.fused} forward")
+    np.testing.assert_allclose(
+        fused_out, ref_out, rtol=1e-4, atol=1e-5, err_msg=f"fused {case.fused} forward"
+    )
     for i, (a, b) in enumerate(zip(fused_grads, ref_grads)):
         if b is not None:
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5,
-                                       err_msg=f"fused {case.fused} gradient of input {i}")
+            np.testing.assert_allclose(
+                a, b, rtol=1e-4, atol=1e-5, err_msg=f"fused {case.fused} gradient of input {i}"
+            )
 
 
 def check_dtype_roundtrip(device: str, dtype: str) -> None:
@@ -202,9 +233,13 @@ def check_dtype_roundtrip(device: str, dtype: str) -> None:
     require_dtype(device, dtype)
     npd = numpy_dtype(genesis._dtype.dtype_from_name(dtype))
     rng = _rng("roundtrip", dtype)
-    host = (rng.random((3, 5)) < 0.5) if dtype == "bool" else \
-        rng.integers(0, 100, (3, 5)).astype(npd) if not dtype in FLOATS else \
-        rng.standard_normal((3, 5)).astype(npd)
+    host = (
+        (rng.random((3, 5)) < 0.5)
+        if dtype == "bool"
+        else rng.integers(0, 100, (3, 5)).astype(npd)
+        if dtype not in FLOATS
+        else rng.standard_normal((3, 5)).astype(npd)
+    )
     t = genesis.tensor(host, device=device)
     assert t.dtype.name == dtype
     np.testing.assert_array_equal(t.numpy(), host)

@@ -68,7 +68,9 @@ class LRScheduler:
     ) -> None:
         groups = param_groups(optimizer)
         if len(schedules) != len(groups):
-            raise ValueError(f"expected {len(groups)} schedules, one per param group, got {len(schedules)}")
+            raise ValueError(
+                f"expected {len(groups)} schedules, one per param group, got {len(schedules)}"
+            )
         self.optimizer = optimizer
         self.verbose = verbose
         self._schedules = list(schedules)
@@ -240,10 +242,14 @@ def _plain(value: Any) -> Any:
 def _check_type(scheduler: Any, state_dict: dict[str, Any]) -> None:
     saved = state_dict.get("type", type(scheduler).__name__)
     if saved != type(scheduler).__name__:
-        raise ValueError(f"state_dict is for a {saved}, cannot load it into a {type(scheduler).__name__}")
+        raise ValueError(
+            f"state_dict is for a {saved}, cannot load it into a {type(scheduler).__name__}"
+        )
 
 
-def _restore(index: int, current: Schedule, data: dict[str, Any] | None, policy: str, step: float) -> Schedule:
+def _restore(
+    index: int, current: Schedule, data: dict[str, Any] | None, policy: str, step: float
+) -> Schedule:
     """The schedule to use for one group after loading ``data`` under ``policy``."""
     if data is None:
         return current

@@ -28,12 +28,16 @@ class _Composite(LRScheduler):
 
     def _check(self, optimizer: Any, schedulers: Sequence[LRScheduler]) -> None:
         if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} needs at least one scheduler in schedulers, got 0")
+            raise ValueError(
+                f"{type(self).__name__} needs at least one scheduler in schedulers, got 0"
+            )
         for i, s in enumerate(schedulers):
             if not isinstance(s, LRScheduler):
                 raise TypeError(f"schedulers[{i}] must be an LRScheduler, got {type(s).__name__}")
             if s.optimizer is not optimizer:
-                raise ValueError(f"schedulers[{i}] ({type(s).__name__}) drives another optimizer than {type(self).__name__}")
+                raise ValueError(
+                    f"schedulers[{i}] ({type(s).__name__}) drives another optimizer than {type(self).__name__}"
+                )
 
     def _start(self, optimizer: Any, last_epoch: int, verbose: bool) -> None:
         self.optimizer = optimizer
@@ -72,7 +76,9 @@ class _Composite(LRScheduler):
             return [self._lrs(t) for t in range(num_steps)]
         if metrics is None or len(metrics) < num_steps - 1:
             got = None if metrics is None else len(metrics)
-            raise ValueError(f"metrics must hold num_steps - 1 = {num_steps - 1} values for a scheduler with ReduceLROnPlateau, got {got}")
+            raise ValueError(
+                f"metrics must hold num_steps - 1 = {num_steps - 1} values for a scheduler with ReduceLROnPlateau, got {got}"
+            )
         saved = [(s, s._snapshot()) for s in self._tree()]
         try:
             for s in self._tree():
@@ -110,7 +116,9 @@ class _Composite(LRScheduler):
         _check_type(self, state_dict)
         saved = state_dict["schedulers"]
         if len(saved) != len(self._schedulers):
-            raise ValueError(f"state_dict has {len(saved)} schedulers, this {type(self).__name__} has {len(self._schedulers)}")
+            raise ValueError(
+                f"state_dict has {len(saved)} schedulers, this {type(self).__name__} has {len(self._schedulers)}"
+            )
         self._load_own(state_dict, horizon)
         for s, sd in zip(self._schedulers, saved):
             s.load_state_dict(sd, horizon=horizon)
@@ -208,7 +216,9 @@ class ChainedScheduler(_Composite):
     optional (taken from the first scheduler), as in PyTorch.
     """
 
-    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Any | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self, schedulers: Sequence[LRScheduler], optimizer: Any | None = None, verbose: bool = False
+    ) -> None:
         if len(schedulers) < 1:
             raise ValueError("ChainedScheduler needs at least one scheduler in schedulers, got 0")
         optimizer = optimizer if optimizer is not None else schedulers[0].optimizer

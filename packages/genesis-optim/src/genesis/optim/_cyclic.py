@@ -66,7 +66,8 @@ class CyclicLR(LRScheduler):
             group["initial_lr"] = b
         max_lrs = per_group("max_lr", max_lr, n)
         schedules = [
-            Cyclic(m, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode) for m in max_lrs
+            Cyclic(m, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
+            for m in max_lrs
         ]
         self.cycle_momentum = cycle_momentum
         self.base_momentums = per_group("base_momentum", base_momentum, n)
@@ -123,9 +124,15 @@ class OneCycleLR(LRScheduler):
         n = len(groups)
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
-                raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch; got none")
-            total_steps = check_int("epochs", epochs, 1) * check_int("steps_per_epoch", steps_per_epoch, 1)
-        schedule = OneCycle(total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
+                raise ValueError(
+                    "OneCycleLR needs total_steps, or epochs and steps_per_epoch; got none"
+                )
+            total_steps = check_int("epochs", epochs, 1) * check_int(
+                "steps_per_epoch", steps_per_epoch, 1
+            )
+        schedule = OneCycle(
+            total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase
+        )
         self.total_steps = total_steps
         max_lrs = per_group("max_lr", max_lr, n)
         for i, m in enumerate(max_lrs):

@@ -53,7 +53,9 @@ class ReduceLROnPlateau(LRScheduler):
         self.patience = check_int("patience", patience)
         self.threshold = check_number("threshold", threshold, low=0.0)
         self.cooldown = check_int("cooldown", cooldown)
-        self.min_lrs = [check_number("min_lr", m, low=0.0) for m in per_group("min_lr", min_lr, len(groups))]
+        self.min_lrs = [
+            check_number("min_lr", m, low=0.0) for m in per_group("min_lr", min_lr, len(groups))
+        ]
         self.eps = check_number("eps", eps, low=0.0)
         self.verbose = verbose
         self.base_lrs = [g.get("initial_lr", g["lr"]) for g in groups]
@@ -99,7 +101,9 @@ class ReduceLROnPlateau(LRScheduler):
             if old - new > self.eps:
                 self.scales[i] *= new / old
                 if self.verbose:
-                    print(f"Epoch {self.last_epoch}: reducing learning rate of group {i} to {new:.4e}.")
+                    print(
+                        f"Epoch {self.last_epoch}: reducing learning rate of group {i} to {new:.4e}."
+                    )
                 old = new
             out.append(old)
         return out
@@ -150,7 +154,10 @@ class ReduceLROnPlateau(LRScheduler):
         self._observe(metrics, self._transform(lrs_in, step))
 
     def _snapshot(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, list) else v for k, v in ((k, getattr(self, k)) for k in _MUTABLE)}
+        return {
+            k: list(v) if isinstance(v, list) else v
+            for k, v in ((k, getattr(self, k)) for k in _MUTABLE)
+        }
 
     def horizon(self) -> list[dict[str, Any]]:
         return [{} for _ in self.base_lrs]
@@ -182,8 +189,18 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any], horizon: str = "error") -> None:
         """Restore ``state_dict()`` and write its last LRs into the optimizer."""
         _check_type(self, state_dict)
-        for key in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps",
-                    "num_bad_epochs", "cooldown_counter", "last_epoch"):
+        for key in (
+            "mode",
+            "factor",
+            "patience",
+            "threshold",
+            "threshold_mode",
+            "cooldown",
+            "eps",
+            "num_bad_epochs",
+            "cooldown_counter",
+            "last_epoch",
+        ):
             setattr(self, key, state_dict[key])
         self.min_lrs = list(state_dict["min_lrs"])
         self.base_lrs = list(state_dict.get("base_lrs", self.base_lrs))

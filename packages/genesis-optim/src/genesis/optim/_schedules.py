@@ -177,7 +177,9 @@ class MultiStepDecay(FactorSchedule):
         for m in self.milestones:
             check_int("milestones", m)
         if list(self.milestones) != sorted(self.milestones):
-            raise ValueError(f"milestones must be sorted increasingly, got {list(self.milestones)!r}")
+            raise ValueError(
+                f"milestones must be sorted increasingly, got {list(self.milestones)!r}"
+            )
         check_number("gamma", self.gamma)
 
     @property
@@ -268,7 +270,9 @@ class CosineWarmRestarts(Schedule):
 
     def lr(self, base_lr: float, step: float) -> float:
         t_cur, t_i = self.position(step)
-        return self.eta_min + (base_lr - self.eta_min) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
+        return (
+            self.eta_min + (base_lr - self.eta_min) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
+        )
 
 
 @dataclass(frozen=True)
@@ -451,7 +455,11 @@ class Cyclic(Schedule):
         cycle = math.floor(1 + step / total)
         x = 1.0 + step / total - cycle
         fraction = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
-        mode = self.scale_mode if self.scale_fn is not None else ("iterations" if self.mode == "exp_range" else "cycle")
+        mode = (
+            self.scale_mode
+            if self.scale_fn is not None
+            else ("iterations" if self.mode == "exp_range" else "cycle")
+        )
         return fraction * self._scale(cycle if mode == "cycle" else step)
 
     def lr(self, base_lr: float, step: float) -> float:

@@ -81,5 +81,7 @@ def check_positive_lrs(optimizer: Any) -> list[float]:
     lrs = []
     for i, group in enumerate(param_groups(optimizer)):
         key = "initial_lr" if "initial_lr" in group else "lr"
-        lrs.append(check_number(f"param_groups[{i}][{key!r}]", group.get(key), low=0.0, low_open=True))
+        lrs.append(
+            check_number(f"param_groups[{i}][{key!r}]", group.get(key), low=0.0, low_open=True)
+        )
     return lrs

@@ -81,7 +81,9 @@ class CosineWithWarmup(FactorSchedule):
     def __call__(self, step: float) -> float:
         if step < self.num_warmup_steps:
             return _warmup(step, self.num_warmup_steps)
-        progress = (step - self.num_warmup_steps) / max(1.0, self.num_training_steps - self.num_warmup_steps)
+        progress = (step - self.num_warmup_steps) / max(
+            1.0, self.num_training_steps - self.num_warmup_steps
+        )
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(self.num_cycles) * 2.0 * progress)))
 
 
@@ -102,10 +104,14 @@ class CosineHardRestartsWithWarmup(FactorSchedule):
     def __call__(self, step: float) -> float:
         if step < self.num_warmup_steps:
             return _warmup(step, self.num_warmup_steps)
-        progress = (step - self.num_warmup_steps) / max(1.0, self.num_training_steps - self.num_warmup_steps)
+        progress = (step - self.num_warmup_steps) / max(
+            1.0, self.num_training_steps - self.num_warmup_steps
+        )
         if progress >= 1.0:
             return 0.0
-        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(self.num_cycles) * progress) % 1.0))))
+        return max(
+            0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(self.num_cycles) * progress) % 1.0)))
+        )
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,9 @@ class PolynomialDecayWithWarmup(FactorSchedule):
         check_number("lr_end", self.lr_end, low=0.0)
         check_number("power", self.power)
         if not self.lr_init > self.lr_end:
-            raise ValueError(f"lr_end must be smaller than the initial lr ({self.lr_init}), got {self.lr_end}")
+            raise ValueError(
+                f"lr_end must be smaller than the initial lr ({self.lr_init}), got {self.lr_end}"
+            )
 
     def __call__(self, step: float) -> float:
         if step < self.num_warmup_steps:
@@ -294,7 +302,11 @@ class CosineRestarts(FactorSchedule):
             return step / self.num_warmup_steps
         t = step - self.num_warmup_steps
         if self.cycle_mult == 1:
-            k, start, length = int(t // self.cycle_steps), (t // self.cycle_steps) * self.cycle_steps, self.cycle_steps
+            k, start, length = (
+                int(t // self.cycle_steps),
+                (t // self.cycle_steps) * self.cycle_steps,
+                self.cycle_steps,
+            )
         else:
             k, start, length = 0, 0, self.cycle_steps
             while t >= start + length:

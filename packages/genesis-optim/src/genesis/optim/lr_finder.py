@@ -98,7 +98,10 @@ def _steepest(lrs: list[float], smoothed: list[float]) -> float | None:
     if len(points) < 3:
         return None
     slopes = [
-        ((points[i + 1][1] - points[i - 1][1]) / math.log(points[i + 1][0] / points[i - 1][0]), points[i][0])
+        (
+            (points[i + 1][1] - points[i - 1][1]) / math.log(points[i + 1][0] / points[i - 1][0]),
+            points[i][0],
+        )
         for i in range(1, len(points) - 1)
     ]
     return min(slopes)[1]

@@ -58,11 +58,15 @@ __all__ = [
 Factor = Callable[[int], float]
 
 
-def _as_schedules(name: str, fns: Factor | Sequence[Factor], optimizer: Any) -> list[FactorSchedule]:
+def _as_schedules(
+    name: str, fns: Factor | Sequence[Factor], optimizer: Any
+) -> list[FactorSchedule]:
     n = len(param_groups(optimizer))
     if isinstance(fns, (list, tuple)):
         if len(fns) != n:
-            raise ValueError(f"{name} must be one callable or a list of {n} (one per param group), got {len(fns)}")
+            raise ValueError(
+                f"{name} must be one callable or a list of {n} (one per param group), got {len(fns)}"
+            )
         items = list(fns)
     else:
         items = [fns] * n
@@ -93,7 +97,9 @@ class LambdaLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        super().__init__(optimizer, _as_schedules("lr_lambda", lr_lambda, optimizer), last_epoch, verbose)
+        super().__init__(
+            optimizer, _as_schedules("lr_lambda", lr_lambda, optimizer), last_epoch, verbose
+        )
 
     @property
     def lr_lambdas(self) -> list[Any]:
@@ -149,7 +155,14 @@ class MultiplicativeLR(LRScheduler):
 class StepLR(LRScheduler):
     """``lr = base_lr * gamma ** (step // step_size)``."""
 
-    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        optimizer: Any,
+        step_size: int,
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+        verbose: bool = False,
+    ) -> None:
         n = len(param_groups(optimizer))
         super().__init__(optimizer, [StepDecay(step_size, gamma)] * n, last_epoch, verbose)
 
@@ -158,7 +171,12 @@ class MultiStepLR(LRScheduler):
     """``lr = base_lr * gamma ** (number of milestones <= step)``."""
 
     def __init__(
-        self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1, verbose: bool = False
+        self,
+        optimizer: Any,
+        milestones: Sequence[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+        verbose: bool = False,
     ) -> None:
         n = len(param_groups(optimizer))
         schedule = MultiStepDecay(tuple(sorted(milestones)), gamma)
@@ -169,7 +187,12 @@ class ConstantLR(LRScheduler):
     """``lr = base_lr * factor`` for ``step < total_iters``, then ``base_lr``."""
 
     def __init__(
-        self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1, verbose: bool = False
+        self,
+        optimizer: Any,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+        verbose: bool = False,
     ) -> None:
         n = len(param_groups(optimizer))
         super().__init__(optimizer, [ConstantUntil(factor, total_iters)] * n, last_epoch, verbose)
@@ -191,13 +214,17 @@ class LinearLR(LRScheduler):
         verbose: bool = False,
     ) -> None:
         n = len(param_groups(optimizer))
-        super().__init__(optimizer, [Linear(start_factor, end_factor, total_iters)] * n, last_epoch, verbose)
+        super().__init__(
+            optimizer, [Linear(start_factor, end_factor, total_iters)] * n, last_epoch, verbose
+        )
 
 
 class ExponentialLR(LRScheduler):
     """``lr = base_lr * gamma ** step``."""
 
-    def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1, verbose: bool = False) -> None:
+    def __init__(
+        self, optimizer: Any, gamma: float, last_epoch: int = -1, verbose: bool = False
+    ) -> None:
         n = len(param_groups(optimizer))
         super().__init__(optimizer, [Exponential(gamma)] * n, last_epoch, verbose)
 
@@ -206,7 +233,12 @@ class PolynomialLR(LRScheduler):
     """``lr = base_lr * (1 - min(step, total_iters) / total_iters) ** power``; 0 from ``total_iters``."""
 
     def __init__(
-        self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1, verbose: bool = False
+        self,
+        optimizer: Any,
+        total_iters: int = 5,
+        power: float = 1.0,
+        last_epoch: int = -1,
+        verbose: bool = False,
     ) -> None:
         n = len(param_groups(optimizer))
         super().__init__(optimizer, [Polynomial(total_iters, power)] * n, last_epoch, verbose)
@@ -220,7 +252,12 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(
-        self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1, verbose: bool = False
+        self,
+        optimizer: Any,
+        T_max: int,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+        verbose: bool = False,
     ) -> None:
         n = len(param_groups(optimizer))
         super().__init__(optimizer, [CosineAnnealing(T_max, eta_min)] * n, last_epoch, verbose)
@@ -243,7 +280,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         verbose: bool = False,
     ) -> None:
         n = len(param_groups(optimizer))
-        super().__init__(optimizer, [CosineWarmRestarts(T_0, T_mult, eta_min)] * n, last_epoch, verbose)
+        super().__init__(
+            optimizer, [CosineWarmRestarts(T_0, T_mult, eta_min)] * n, last_epoch, verbose
+        )
 
     def step(self, epoch: float | None = None, metrics: float | None = None) -> None:
         if epoch is not None and epoch < 0:

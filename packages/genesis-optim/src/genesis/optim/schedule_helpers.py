@@ -58,7 +58,9 @@ def get_constant_schedule(optimizer: Any, last_epoch: int = -1) -> LambdaLR:
     return _lambda_lr(optimizer, Constant(1.0), last_epoch)
 
 
-def get_constant_schedule_with_warmup(optimizer: Any, num_warmup_steps: int, last_epoch: int = -1) -> LambdaLR:
+def get_constant_schedule_with_warmup(
+    optimizer: Any, num_warmup_steps: int, last_epoch: int = -1
+) -> LambdaLR:
     """``step / max(1, w)`` for ``step < w``, then 1. Step 0: 0; from step ``w``: ``base_lr``."""
     return _lambda_lr(optimizer, ConstantWithWarmup(num_warmup_steps), last_epoch)
 
@@ -84,7 +86,9 @@ def get_cosine_schedule_with_warmup(
 
     Step 0: 0; step ``w``: ``base_lr``; step ``T``: 0 for the default ``num_cycles=0.5``.
     """
-    return _lambda_lr(optimizer, CosineWithWarmup(num_warmup_steps, num_training_steps, num_cycles), last_epoch)
+    return _lambda_lr(
+        optimizer, CosineWithWarmup(num_warmup_steps, num_training_steps, num_cycles), last_epoch
+    )
 
 
 def get_cosine_with_hard_restarts_schedule_with_warmup(
@@ -119,7 +123,10 @@ def get_polynomial_decay_schedule_with_warmup(
     """
     lrs = check_positive_lrs(optimizer)
     inits = [g.get("initial_lr", lr) for g, lr in zip(optimizer.param_groups, lrs)]
-    schedules = [PolynomialDecayWithWarmup(num_warmup_steps, num_training_steps, lr, lr_end, power) for lr in inits]
+    schedules = [
+        PolynomialDecayWithWarmup(num_warmup_steps, num_training_steps, lr, lr_end, power)
+        for lr in inits
+    ]
     return _lambda_lr(optimizer, schedules, last_epoch)
 
 
@@ -155,9 +162,14 @@ def get_wsd_schedule(
     (with a warning, as in transformers). Step 0: ``min_lr_ratio``; step ``w``: 1; end: ``min_lr_ratio``.
     """
     if num_training_steps is None and num_stable_steps is None:
-        raise ValueError("get_wsd_schedule needs num_training_steps or num_stable_steps; got neither")
+        raise ValueError(
+            "get_wsd_schedule needs num_training_steps or num_stable_steps; got neither"
+        )
     if num_training_steps is not None and num_stable_steps is not None:
-        warnings.warn("Both num_training_steps and num_stable_steps are given; num_stable_steps is used.", stacklevel=2)
+        warnings.warn(
+            "Both num_training_steps and num_stable_steps are given; num_stable_steps is used.",
+            stacklevel=2,
+        )
     if num_stable_steps is None:
         check_int("num_training_steps", num_training_steps)
         num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
@@ -167,12 +179,20 @@ def get_wsd_schedule(
                 f"({num_warmup_steps + num_decay_steps}), got {num_training_steps}"
             )
     schedule = WarmupStableDecay(
-        num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles
+        num_warmup_steps,
+        num_stable_steps,
+        num_decay_steps,
+        warmup_type,
+        decay_type,
+        min_lr_ratio,
+        num_cycles,
     )
     return _lambda_lr(optimizer, schedule, last_epoch)
 
 
-def get_transformer_schedule(optimizer: Any, d_model: int, warmup_steps: int, last_epoch: int = -1) -> LambdaLR:
+def get_transformer_schedule(
+    optimizer: Any, d_model: int, warmup_steps: int, last_epoch: int = -1
+) -> LambdaLR:
     """The Noam schedule of "Attention Is All You Need":
     ``d_model ** -0.5 * min(step ** -0.5, step * warmup_steps ** -1.5)``.
 
@@ -184,7 +204,11 @@ def get_transformer_schedule(optimizer: Any, d_model: int, warmup_steps: int, la
 
 
 def get_step_decay_schedule(
-    optimizer: Any, step_size: int, gamma: float = 0.1, num_warmup_steps: int = 0, last_epoch: int = -1
+    optimizer: Any,
+    step_size: int,
+    gamma: float = 0.1,
+    num_warmup_steps: int = 0,
+    last_epoch: int = -1,
 ) -> LambdaLR:
     """Warmup ``step / w``, then ``gamma ** ((step - w) // step_size)``.
 

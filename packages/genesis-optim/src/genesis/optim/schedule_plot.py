@@ -106,6 +106,8 @@ def format_schedule(
     return "\n".join(lines)
 
 
-def plot_schedule_text(scheduler: Any, num_steps: int, file: IO[str] | None = None, **kwargs: Any) -> None:
+def plot_schedule_text(
+    scheduler: Any, num_steps: int, file: IO[str] | None = None, **kwargs: Any
+) -> None:
     """Print ``format_schedule(scheduler, num_steps, **kwargs)`` (to ``file`` or stdout)."""
     print(format_schedule(scheduler, num_steps, **kwargs), file=file)

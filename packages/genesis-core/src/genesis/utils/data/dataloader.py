@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -19,6 +18,7 @@ def default_collate(batch: list):
     tensors, tuples/lists/dicts are collated per field, strings stay a list."""
     from genesis._ops.creation import tensor
     from genesis._ops.shape import stack
+
     if not batch:
         raise ValueError("default_collate: empty batch")
     elem = batch[0]
@@ -32,6 +32,7 @@ def default_collate(batch: list):
         return tensor(batch)
     if isinstance(elem, float):
         from genesis import _dtype as dt
+
         return tensor(batch, dtype=dt.float64)
     if isinstance(elem, (str, bytes)):
         return list(batch)
@@ -43,8 +44,10 @@ def default_collate(batch: list):
         if any(len(b) != len(elem) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(f)) for f in zip(*batch)]  # tuples too, as PyTorch
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(elem).__name__}")
+    raise TypeError(
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+        f"dicts or lists; found {type(elem).__name__}"
+    )
 
 
 class DataLoader:
@@ -58,19 +61,32 @@ class DataLoader:
         generator: the random stream for shuffling (default: Genesis's global stream).
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 sampler=None, batch_sampler=None, num_workers: int = 0,
-                 collate_fn: Callable | None = None, drop_last: bool = False,
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool = False,
+        sampler=None,
+        batch_sampler=None,
+        num_workers: int = 0,
+        collate_fn: Callable | None = None,
+        drop_last: bool = False,
+        generator: Generator | None = None,
+    ) -> None:
         if num_workers != 0:
-            raise ValueError(f"DataLoader: num_workers={num_workers}; Genesis loads in the main "
-                             "process only (num_workers=0)")
+            raise ValueError(
+                f"DataLoader: num_workers={num_workers}; Genesis loads in the main "
+                "process only (num_workers=0)"
+            )
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
-                                          or drop_last):
-            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
-                             "shuffle, sampler, and drop_last")
+        if batch_sampler is not None and (
+            batch_size != 1 or shuffle or sampler is not None or drop_last
+        ):
+            raise ValueError(
+                "batch_sampler option is mutually exclusive with batch_size, "
+                "shuffle, sampler, and drop_last"
+            )
         self.dataset = dataset
         self.batch_size = batch_size if batch_sampler is None else None
         self.drop_last = drop_last
@@ -93,6 +109,7 @@ class DataLoader:
         for indices in self.batch_sampler:
             if self._fast:  # one gather per tensor instead of per-sample indexing + stack
                 from genesis._ops.creation import tensor
+
                 idx = tensor(indices)
                 yield tuple(t[idx] for t in self.dataset.tensors)
             else:

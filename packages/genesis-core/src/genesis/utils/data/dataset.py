@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from genesis._tensor import Tensor
 from genesis.random import Generator
@@ -29,9 +29,11 @@ class TensorDataset(Dataset):
         n = tensors[0].shape[0] if tensors[0].ndim else None
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor) or not t.ndim or t.shape[0] != n:
-                raise ValueError(f"TensorDataset: tensors[{i}] has shape "
-                                 f"{getattr(t, 'shape', type(t).__name__)}; every tensor must "
-                                 f"have the same first dimension ({n})")
+                raise ValueError(
+                    f"TensorDataset: tensors[{i}] has shape "
+                    f"{getattr(t, 'shape', type(t).__name__)}; every tensor must "
+                    f"have the same first dimension ({n})"
+                )
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -82,11 +84,13 @@ class ConcatDataset(Dataset):
         return self.datasets[d][index - start]
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float],
-                 generator: Generator | None = None) -> list[Subset]:
+def random_split(
+    dataset: Dataset, lengths: Sequence[int | float], generator: Generator | None = None
+) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths (or fractions summing
     to 1, remainders distributed round-robin as PyTorch does)."""
     from genesis._ops.creation import randperm
+
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1):
@@ -97,11 +101,13 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
             counts[i % len(counts)] += 1
         lengths = counts
     if any(not isinstance(x, int) or x < 0 for x in lengths) or sum(lengths) != n:
-        raise ValueError(f"random_split: lengths={lengths} must be non-negative ints summing to "
-                         f"the dataset length {n} (or fractions summing to 1)")
+        raise ValueError(
+            f"random_split: lengths={lengths} must be non-negative ints summing to "
+            f"the dataset length {n} (or fractions summing to 1)"
+        )
     perm = randperm(n, generator=generator).tolist()
     out, start = [], 0
     for length in lengths:
-        out.append(Subset(dataset, perm[start:start + length]))
+        out.append(Subset(dataset, perm[start : start + length]))
         start += length
     return out
