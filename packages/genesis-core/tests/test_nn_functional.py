@@ -45,11 +45,10 @@ def test_unary_ops_match_torch(name, dtype, layout):
     compare(UNARY[name], [(3, 4, 5)], dtype=dtype, layout=layout, low=-3, high=3, **TOL)
 
 
-@pytest.mark.parametrize("name", sorted(UNARY))
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1)])
+@pytest.mark.parametrize("name,shape", [(n, s) for n in sorted(UNARY)
+                                        for s in [(1, 1), (1, 7), (6, 1)]
+                                        if not (n == "pad_crop" and s[-1] < 2)])  # crop needs 2
 def test_unary_ops_edge_shapes(name, shape):
-    if name == "pad_crop" and shape[-1] < 2:
-        pytest.skip("cropping needs 2 columns")
     compare(UNARY[name], [shape], dtype="float64")
 
 
