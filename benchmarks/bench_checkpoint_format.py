@@ -89,14 +89,16 @@ def main() -> None:
             ),
         ]
         print(
-            f"checkpoint: {megabytes:.1f} MB, median of {args.repeats} runs; torch {torch.__version__}"
+            f"checkpoint: {megabytes:.1f} MB, median of {args.repeats} runs; "
+            f"torch {torch.__version__}"
         )
         print(f"  {'':22s} {'genesis MB/s':>13s} {'torch MB/s':>11s} {'ratio':>6s}")
         for name, genesis_run, torch_run in rows:
             genesis_speed = megabytes / median_seconds(genesis_run, args.repeats)
             torch_speed = megabytes / median_seconds(torch_run, args.repeats)
             print(
-                f"  {name:22s} {genesis_speed:13.0f} {torch_speed:11.0f} {genesis_speed / torch_speed:6.2f}"
+                f"  {name:22s} {genesis_speed:13.0f} {torch_speed:11.0f} "
+                f"{genesis_speed / torch_speed:6.2f}"
             )
     checksum_table(args.mb, args.repeats)
 

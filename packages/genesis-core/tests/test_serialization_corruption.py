@@ -65,7 +65,8 @@ def regions(raw: bytes) -> dict[str, range]:
 
 
 def test_every_single_byte_change_is_detected(checkpoint):
-    """Any change is refused; outside the length field and the checksum entry itself, as corruption."""
+    """Any change is refused; outside the length field and the checksum entry itself,
+    as corruption."""
     raw = checkpoint.read_bytes()
     spans = regions(raw)
     assert all(len(span) for span in spans.values())

@@ -250,7 +250,8 @@ def test_chained_matches_torch():
 
 
 def test_resume_with_last_epoch_matches_torch():
-    """Resuming (closed-form torch schedulers): groups hold 'initial_lr' and the LR of step 6 (as a loaded optimizer state does)."""
+    """Resuming (closed-form torch schedulers): groups hold 'initial_lr' and the LR of step 6
+    (as a loaded optimizer state does)."""
 
     def both(cls_t, cls_g, **kw):
         def resumed(cls):

@@ -84,8 +84,8 @@ def save_tree(
     for key, value in extra_metadata.items():
         if not (isinstance(key, str) and isinstance(value, str)) or key.startswith("genesis."):
             raise ValueError(
-                f"metadata entry {key!r}: {value!r} is invalid; expected str keys not starting with 'genesis.' "
-                "and str values"
+                f"metadata entry {key!r}: {value!r} is invalid; "
+                "expected str keys not starting with 'genesis.' and str values"
             )
     text, tensors = _tree.flatten(obj, is_tensor, to_numpy)
     file_metadata = {**extra_metadata, FORMAT_KEY: FORMAT_VERSION, TREE_KEY: text}

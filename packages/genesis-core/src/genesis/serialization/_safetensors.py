@@ -64,7 +64,8 @@ def storable(array: np.ndarray, where: str) -> tuple[str, np.ndarray]:
     if name is None:
         supported = ", ".join(str(d) for d in DTYPES.values())
         raise TypeError(
-            f"cannot save {where}: array dtype {array.dtype} is not supported; expected one of {supported}"
+            f"cannot save {where}: array dtype {array.dtype} is not supported; "
+            f"expected one of {supported}"
         )
     return name, np.asarray(array, dtype=dtype, order="C")
 
@@ -189,8 +190,8 @@ def read(path: str, *, mmap: bool, verify: bool) -> tuple[dict[str, np.ndarray],
             arrays, crc = _load(path, file, entries, crc, check)
     if check and f"crc32:{crc:08x}" != metadata[CHECKSUM_KEY]:
         raise CheckpointIntegrityError(
-            f"{path}: content checksum mismatch (stored {metadata[CHECKSUM_KEY]}, computed crc32:{crc:08x}); "
-            "the file is corrupted"
+            f"{path}: content checksum mismatch (stored {metadata[CHECKSUM_KEY]}, "
+            f"computed crc32:{crc:08x}); the file is corrupted"
         )
     for entry in entries:
         if entry.dtype == np.bool_ and arrays[entry.key].view(np.uint8).max(initial=0) > 1:
@@ -213,14 +214,15 @@ def _read_exactly(file: BinaryIO, count: int) -> bytes:
 def _refuse(path: str, head: bytes, problem: str) -> NoReturn:
     if head[:1] == b"\x80" and head[1:2] in (b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"):
         raise CheckpointError(
-            f"{path}: this is a pickle file, not a Genesis checkpoint. Genesis checkpoints are not pickle "
-            "and loading pickles is refused, because unpickling can run arbitrary code"
+            f"{path}: this is a pickle file, not a Genesis checkpoint. "
+            "Genesis checkpoints are not pickle and loading pickles is refused, "
+            "because unpickling can run arbitrary code"
         )
     if head[:4] == b"PK\x03\x04":
         raise CheckpointError(
-            f"{path}: this is a zip archive (as written by torch.save, which holds a pickle), not a Genesis "
-            "checkpoint. Genesis checkpoints are not pickle and loading pickles is refused, because "
-            "unpickling can run arbitrary code"
+            f"{path}: this is a zip archive (as written by torch.save, which holds a pickle), "
+            "not a Genesis checkpoint. Genesis checkpoints are not pickle and loading pickles "
+            "is refused, because unpickling can run arbitrary code"
         )
     raise CheckpointError(
         f"{path}: not a Genesis checkpoint (safetensors file) or truncated: {problem}"
@@ -288,7 +290,8 @@ def _parse_entry(path: str, key: str, info: object) -> _Entry:
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if end < begin or end - begin != nbytes:
         raise bad(
-            f"data_offsets {offsets} span {end - begin} bytes but dtype {info['dtype']} shape {shape} needs {nbytes}"
+            f"data_offsets {offsets} span {end - begin} bytes but dtype {info['dtype']} "
+            f"shape {shape} needs {nbytes}"
         )
     return _Entry(key, dtype, tuple(shape), begin, end)
 
@@ -299,17 +302,19 @@ def _check_layout(path: str, entries: list[_Entry], data_length: int) -> None:
     for entry in sorted(entries, key=lambda e: (e.begin, e.end)):
         if entry.begin < position:
             raise CheckpointError(
-                f"{path}: tensor {entry.key!r} data_offsets [{entry.begin}, {entry.end}] overlap tensor "
-                f"{previous.key!r} [{previous.begin}, {previous.end}]"
+                f"{path}: tensor {entry.key!r} data_offsets [{entry.begin}, {entry.end}] "
+                f"overlap tensor {previous.key!r} [{previous.begin}, {previous.end}]"
             )
         if entry.begin > position:
             raise CheckpointError(
-                f"{path}: tensor {entry.key!r} starts at data offset {entry.begin}, leaving a gap after offset {position}"
+                f"{path}: tensor {entry.key!r} starts at data offset {entry.begin}, "
+                f"leaving a gap after offset {position}"
             )
         position, previous = entry.end, entry
     if position > data_length:
         raise CheckpointError(
-            f"{path}: the file is truncated: its tensors need {position} data bytes but only {data_length} are present"
+            f"{path}: the file is truncated: its tensors need {position} data bytes "
+            f"but only {data_length} are present"
         )
     if position < data_length:
         raise CheckpointError(
@@ -340,8 +345,9 @@ def _header_crc(path: str, head: bytes, header: bytes, metadata: dict[str, str])
     at = _checksum_position(header)
     if stored is None or at is None or stored != "crc32:" + header[at : at + 8].decode("ascii"):
         raise CheckpointIntegrityError(
-            f"{path}: the {CHECKSUM_KEY!r} metadata entry is missing or malformed (got {stored!r}, expected "
-            "'crc32:' and 8 hex digits); the file is corrupted or was modified by another tool"
+            f"{path}: the {CHECKSUM_KEY!r} metadata entry is missing or malformed "
+            f"(got {stored!r}, expected 'crc32:' and 8 hex digits); "
+            "the file is corrupted or was modified by another tool"
         )
     return _crc_with_placeholder(head, header, at)
 

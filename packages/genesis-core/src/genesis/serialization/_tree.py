@@ -117,7 +117,8 @@ class Flattener:
             finally:
                 self._open.discard(id(obj))
         raise TypeError(
-            f"cannot save {describe(path)}: unsupported type {type(obj).__module__}.{type(obj).__qualname__}; "
+            f"cannot save {describe(path)}: unsupported type "
+            f"{type(obj).__module__}.{type(obj).__qualname__}; "
             "expected a tensor, dict, list, tuple, str, int, float, bool or None"
         )
 
@@ -150,12 +151,14 @@ class Flattener:
             isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], np.ndarray)
         ):
             raise TypeError(
-                f"cannot save {where}: to_numpy must return (numpy.ndarray, dict), got {type(result).__qualname__}"
+                f"cannot save {where}: to_numpy must return (numpy.ndarray, dict), "
+                f"got {type(result).__qualname__}"
             )
         array, extra = result
         if not isinstance(extra, Mapping) or not all(isinstance(key, str) for key in extra):
             raise TypeError(
-                f"cannot save {where}: to_numpy's extra must be a dict with str keys, got {extra!r:.200}"
+                f"cannot save {where}: to_numpy's extra must be a dict with str keys, "
+                f"got {extra!r:.200}"
             )
         key = storage_key(path)
         dtype_name, array = storable(array, where)
@@ -238,7 +241,8 @@ class Unflattener:
         for pair in pairs:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
                 raise TreeFormatError(
-                    f"at {describe(path)}: $dict entries must be [str|int|bool key, value], got {pair!r:.100}"
+                    f"at {describe(path)}: $dict entries must be [str|int|bool key, value], "
+                    f"got {pair!r:.100}"
                 )
             result[pair[0]] = self.decode(pair[1], (*path, pair[0]))
         return result

@@ -21,7 +21,7 @@ FORWARD_TOL = {
 }
 
 
-class ConformanceSkip(Exception):
+class ConformanceSkip(Exception):  # noqa: N818 -- public API name, exported by genesis.testing
     """The backend does not declare what a case needs; the message says what."""
 
 

@@ -158,7 +158,8 @@ class LRScheduler:
         if lost:
             names = sorted({_describe(self._schedules[i]) for i in lost})
             warnings.warn(
-                f"{type(self).__name__}: the schedule of param group(s) {lost} ({', '.join(names)}) "
+                f"{type(self).__name__}: the schedule of param group(s) {lost} "
+                f"({', '.join(names)}) "
                 "is a plain function and is not saved in state_dict; construct the scheduler "
                 "with the same function before load_state_dict",
                 UserWarning,

@@ -36,7 +36,8 @@ class _Composite(LRScheduler):
                 raise TypeError(f"schedulers[{i}] must be an LRScheduler, got {type(s).__name__}")
             if s.optimizer is not optimizer:
                 raise ValueError(
-                    f"schedulers[{i}] ({type(s).__name__}) drives another optimizer than {type(self).__name__}"
+                    f"schedulers[{i}] ({type(s).__name__}) drives another optimizer "
+                    f"than {type(self).__name__}"
                 )
 
     def _start(self, optimizer: Any, last_epoch: int, verbose: bool) -> None:
@@ -77,7 +78,8 @@ class _Composite(LRScheduler):
         if metrics is None or len(metrics) < num_steps - 1:
             got = None if metrics is None else len(metrics)
             raise ValueError(
-                f"metrics must hold num_steps - 1 = {num_steps - 1} values for a scheduler with ReduceLROnPlateau, got {got}"
+                f"metrics must hold num_steps - 1 = {num_steps - 1} values "
+                f"for a scheduler with ReduceLROnPlateau, got {got}"
             )
         saved = [(s, s._snapshot()) for s in self._tree()]
         try:
@@ -117,7 +119,8 @@ class _Composite(LRScheduler):
         saved = state_dict["schedulers"]
         if len(saved) != len(self._schedulers):
             raise ValueError(
-                f"state_dict has {len(saved)} schedulers, this {type(self).__name__} has {len(self._schedulers)}"
+                f"state_dict has {len(saved)} schedulers, "
+                f"this {type(self).__name__} has {len(self._schedulers)}"
             )
         self._load_own(state_dict, horizon)
         for s, sd in zip(self._schedulers, saved):
@@ -150,7 +153,8 @@ class SequentialLR(_Composite):
         self._check(optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
-                f"milestones must have len(schedulers) - 1 = {len(schedulers) - 1} entries, got {len(milestones)}: {list(milestones)!r}"
+                f"milestones must have len(schedulers) - 1 = {len(schedulers) - 1} entries, "
+                f"got {len(milestones)}: {list(milestones)!r}"
             )
         for m in milestones:
             check_int("milestones", m)

@@ -102,7 +102,8 @@ class ReduceLROnPlateau(LRScheduler):
                 self.scales[i] *= new / old
                 if self.verbose:
                     print(
-                        f"Epoch {self.last_epoch}: reducing learning rate of group {i} to {new:.4e}."
+                        f"Epoch {self.last_epoch}: "
+                        f"reducing learning rate of group {i} to {new:.4e}."
                     )
                 old = new
             out.append(old)
@@ -149,7 +150,8 @@ class ReduceLROnPlateau(LRScheduler):
     def _advance(self, step: float, metrics: float | None, lrs_in: list[float]) -> None:
         if metrics is None:
             raise TypeError(
-                "a scheduler containing ReduceLROnPlateau needs step(metrics=...) while it is active"
+                "a scheduler containing ReduceLROnPlateau needs step(metrics=...) "
+                "while it is active"
             )
         self._observe(metrics, self._transform(lrs_in, step))
 
@@ -212,4 +214,7 @@ class ReduceLROnPlateau(LRScheduler):
             group["lr"] = lr
 
     def __repr__(self) -> str:
-        return f"ReduceLROnPlateau(best={self.best}, num_bad_epochs={self.num_bad_epochs}, lrs={self._last_lr})"
+        return (
+            f"ReduceLROnPlateau(best={self.best}, num_bad_epochs={self.num_bad_epochs}, "
+            f"lrs={self._last_lr})"
+        )

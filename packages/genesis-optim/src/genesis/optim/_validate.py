@@ -42,7 +42,9 @@ def check_number(
     if not ok:
         lo = "-inf" if low is None else f"{low}"
         hi = "inf" if high is None else f"{high}"
-        interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
+        interval = f"{left}{lo}, {hi}{right}"
         raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
     return float(value)
 

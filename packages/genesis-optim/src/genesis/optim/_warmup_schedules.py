@@ -66,7 +66,8 @@ class LinearWithWarmup(FactorSchedule):
 
 @dataclass(frozen=True)
 class CosineWithWarmup(FactorSchedule):
-    """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)``, ``p = (step - w) / max(1, T - w)``."""
+    """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)``,
+    ``p = (step - w) / max(1, T - w)``."""
 
     num_warmup_steps: int
     num_training_steps: int
@@ -116,7 +117,8 @@ class CosineHardRestartsWithWarmup(FactorSchedule):
 
 @dataclass(frozen=True)
 class PolynomialDecayWithWarmup(FactorSchedule):
-    """Warmup, then ``((lr_init - lr_end) * (1 - (step - w) / (T - w)) ** power + lr_end) / lr_init``.
+    """Warmup, then
+    ``((lr_init - lr_end) * (1 - (step - w) / (T - w)) ** power + lr_end) / lr_init``.
 
     ``lr_end / lr_init`` after ``T``. ``lr_init`` is the LR the factor is relative to.
     """
@@ -248,7 +250,8 @@ class Noam(FactorSchedule):
 
 @dataclass(frozen=True)
 class PolynomialDecay(FactorSchedule):
-    """Warmup ``step / w``, then ``end + (1 - end) * (1 - min(step - w, T - w) / (T - w)) ** power``.
+    """Warmup ``step / w``, then
+    ``end + (1 - end) * (1 - min(step - w, T - w) / (T - w)) ** power``.
 
     ``end`` is ``end_factor``; 0 at step 0 (1 if ``w == 0``), 1 at ``w``, ``end_factor`` from ``T``.
     """

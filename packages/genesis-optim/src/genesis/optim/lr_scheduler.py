@@ -65,7 +65,8 @@ def _as_schedules(
     if isinstance(fns, (list, tuple)):
         if len(fns) != n:
             raise ValueError(
-                f"{name} must be one callable or a list of {n} (one per param group), got {len(fns)}"
+                f"{name} must be one callable or a list of {n} (one per param group), "
+                f"got {len(fns)}"
             )
         items = list(fns)
     else:
@@ -230,7 +231,8 @@ class ExponentialLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """``lr = base_lr * (1 - min(step, total_iters) / total_iters) ** power``; 0 from ``total_iters``."""
+    """``lr = base_lr * (1 - min(step, total_iters) / total_iters) ** power``;
+    0 from ``total_iters``."""
 
     def __init__(
         self,

@@ -82,7 +82,8 @@ def get_cosine_schedule_with_warmup(
     num_cycles: float = 0.5,
     last_epoch: int = -1,
 ) -> LambdaLR:
-    """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)`` with ``p = (step - w) / max(1, T - w)``.
+    """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)``
+    with ``p = (step - w) / max(1, T - w)``.
 
     Step 0: 0; step ``w``: ``base_lr``; step ``T``: 0 for the default ``num_cycles=0.5``.
     """
@@ -98,7 +99,8 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     num_cycles: int = 1,
     last_epoch: int = -1,
 ) -> LambdaLR:
-    """Warmup, then ``num_cycles`` half cosines ``(1 + cos(pi ((num_cycles p) mod 1))) / 2``; 0 from ``T``.
+    """Warmup, then ``num_cycles`` half cosines ``(1 + cos(pi ((num_cycles p) mod 1))) / 2``;
+    0 from ``T``.
 
     Step 0: 0; step ``w``: ``base_lr``; step ``T``: 0.
     """
@@ -159,7 +161,8 @@ def get_wsd_schedule(
     ``min_lr_ratio`` over ``num_decay_steps`` (shapes in ``WarmupStableDecay``).
 
     ``num_stable_steps`` defaults to ``T - w - num_decay_steps``; if both are given it wins
-    (with a warning, as in transformers). Step 0: ``min_lr_ratio``; step ``w``: 1; end: ``min_lr_ratio``.
+    (with a warning, as in transformers). Step 0: ``min_lr_ratio``; step ``w``: 1;
+    end: ``min_lr_ratio``.
     """
     if num_training_steps is None and num_stable_steps is None:
         raise ValueError(
@@ -229,7 +232,8 @@ def get_polynomial_decay_schedule(
 ) -> LambdaLR:
     """Warmup, then ``end_factor + (1 - end_factor) * (1 - (step - w) / (T - w)) ** power``.
 
-    Step 0: 0 (``base_lr`` if ``w == 0``); step ``w``: ``base_lr``; from ``T``: ``end_factor * base_lr``.
+    Step 0: 0 (``base_lr`` if ``w == 0``); step ``w``: ``base_lr``;
+    from ``T``: ``end_factor * base_lr``.
     """
     schedule = PolynomialDecay(num_training_steps, power, end_factor, num_warmup_steps)
     return _lambda_lr(optimizer, schedule, last_epoch)
