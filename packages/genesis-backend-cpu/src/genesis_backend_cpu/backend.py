@@ -126,6 +126,12 @@ class CPUBackend:
     def from_numpy(self, array, index=0):
         return np.array(array, order="C", copy=True)
 
+    def adopt_numpy(self, array, index=0):
+        """Take a host array nobody else holds (a freshly loaded checkpoint) without a copy."""
+        if array.flags.c_contiguous and array.flags.writeable:
+            return array
+        return self.from_numpy(array, index)
+
     def to_numpy(self, x):
         return np.array(arr(x), copy=True)
 

@@ -41,7 +41,9 @@ def _from_numpy(map_location):
             where = where(extra.get("device", "cpu"))
         dev = _device(where)
         b = dev.backend
-        t = _make(b.from_numpy(np.ascontiguousarray(array), dev.index), array.shape, dtype, dev, b)
+        # the loader's arrays are private to this load: a backend may adopt them without a copy
+        storage = getattr(b, "adopt_numpy", b.from_numpy)(np.ascontiguousarray(array), dev.index)
+        t = _make(storage, array.shape, dtype, dev, b)
         if extra.get("requires_grad"):
             t.requires_grad = True
         return t

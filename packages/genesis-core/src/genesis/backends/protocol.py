@@ -131,6 +131,9 @@ class Backend(Protocol):
     def from_numpy(self, array: np.ndarray, index: int) -> Any:
         """A new contiguous storage holding a copy of a host array (already of the right dtype)."""
 
+    # optional: ``adopt_numpy(array, index)`` -- like ``from_numpy`` for a host array the core
+    # hands over (a freshly loaded checkpoint); a host-memory backend may keep it without a copy.
+
     def to_numpy(self, x: View) -> np.ndarray:
         """A host copy of view ``x`` (shape ``x.shape``, numpy dtype of ``x.dtype``)."""
 
