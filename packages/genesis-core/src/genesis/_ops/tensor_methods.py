@@ -50,13 +50,14 @@ class Clone(Function):
         return g
 
 
-def to(self: Tensor, *args, **kwargs) -> Tensor:
-    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; ``copy=True`` copies."""
+def parse_to_args(fn: str, args: tuple, kwargs: dict) -> tuple:
+    """``(device, dtype, copy)`` from PyTorch's ``to(device)``, ``to(dtype)``,
+    ``to(device, dtype)``, ``to(tensor)`` and keyword forms."""
     dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     if kwargs:
-        raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+        raise TypeError(f"{fn}: unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
         if isinstance(a, dt.DType):
             dtype = a
@@ -65,7 +66,13 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
         elif isinstance(a, (str, Device)):
             dev = a
         else:
-            raise TypeError(f"to(): expected a device, dtype or tensor argument, got {a!r}")
+            raise TypeError(f"{fn}: expected a device, dtype or tensor argument, got {a!r}")
+    return dev, dtype, copy
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; ``copy=True`` copies."""
+    dev, dtype, copy = parse_to_args("to()", args, kwargs)
     out = self
     if dev is not None:
         d = _device(dev)

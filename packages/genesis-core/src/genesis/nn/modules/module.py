@@ -310,21 +310,8 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Move and/or cast in place: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
         ``to(tensor)``. Dtype casts touch floating parameters and buffers only."""
-        from genesis._device import Device
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"Module.to(): unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, dt.DType):
-                dtype = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, Device)):
-                device = a
-            else:
-                raise TypeError(f"Module.to(): expected a device, dtype or tensor, got {a!r}")
+        from genesis._ops.tensor_methods import parse_to_args
+        device, dtype, _ = parse_to_args("Module.to()", args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"Module.to() only accepts floating point dtypes, but got "
                             f"desired dtype={dtype}")
