@@ -25,11 +25,31 @@ BLOCK = 1 << 16  # elements per pass: the working set stays in L2; few Python ca
 _local = threading.local()
 
 
-def _scratch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    s = getattr(_local, "s", None)
-    if s is None:
-        s = _local.s = tuple(np.empty(BLOCK, np.float32) for _ in range(3))
-    return s
+def scratch(count: int = 3) -> tuple:
+    """Per-thread float32 work arrays of :data:`BLOCK` elements (reused across calls)."""
+    s = getattr(_local, "s", ())
+    if len(s) < count:
+        s = _local.s = tuple(np.empty(BLOCK, np.float32) for _ in range(count))
+    return s[:count]
+
+
+def erf_block(src: np.ndarray, dst: np.ndarray, t: np.ndarray, x2: np.ndarray,
+              q: np.ndarray) -> np.ndarray:
+    """``dst = erf(src)`` for 1-D float32 chunks of equal length; t, x2, q are scratch."""
+    np.clip(src, -4.0, 4.0, out=t)
+    np.multiply(t, t, out=x2)
+    np.multiply(x2, _P[0], out=dst)
+    dst += _P[1]
+    for c in _P[2:]:
+        dst *= x2
+        dst += c
+    np.multiply(x2, _Q[0], out=q)
+    q += _Q[1]
+    for c in _Q[2:]:
+        q *= x2
+        q += c
+    dst *= t
+    return np.divide(dst, q, out=dst)
 
 
 def erf_float32(x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -37,25 +57,11 @@ def erf_float32(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     src = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
     direct = out.flags.c_contiguous
     dst = out.reshape(-1) if direct else np.empty(x.size, np.float32)
-    t_all, x2_all, q_all = _scratch()
+    t, x2, q = scratch(3)
     for start in range(0, src.size, BLOCK):
         stop = min(start + BLOCK, src.size)
         n = stop - start
-        t, x2, q, p = t_all[:n], x2_all[:n], q_all[:n], dst[start:stop]
-        np.clip(src[start:stop], -4.0, 4.0, out=t)
-        np.multiply(t, t, out=x2)
-        np.multiply(x2, _P[0], out=p)
-        p += _P[1]
-        for c in _P[2:]:
-            p *= x2
-            p += c
-        np.multiply(x2, _Q[0], out=q)
-        q += _Q[1]
-        for c in _Q[2:]:
-            q *= x2
-            q += c
-        p *= t
-        np.divide(p, q, out=p)
+        erf_block(src[start:stop], dst[start:stop], t[:n], x2[:n], q[:n])
     if not direct:
         out[...] = dst.reshape(out.shape)
     return out

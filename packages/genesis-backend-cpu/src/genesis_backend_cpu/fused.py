@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 
+from genesis_backend_cpu._activations import gelu, gelu_backward
 from genesis_backend_cpu._threads import THREADS, workers
 from genesis_backend_cpu._views import arr
 
@@ -144,4 +145,4 @@ def _split(jobs: list, total: int, k: int) -> list[list]:
     return parts
 
 
-KERNELS: dict = {"adamw_step": adamw_step}
+KERNELS: dict = {"adamw_step": adamw_step, "gelu": gelu, "gelu_backward": gelu_backward}
