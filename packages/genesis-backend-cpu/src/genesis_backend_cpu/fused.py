@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 from genesis_backend_cpu._activations import gelu, gelu_backward
+from genesis_backend_cpu._normalization import layer_norm, layer_norm_backward
 from genesis_backend_cpu._threads import THREADS, workers
 from genesis_backend_cpu._views import arr
 
@@ -145,4 +146,5 @@ def _split(jobs: list, total: int, k: int) -> list[list]:
     return parts
 
 
-KERNELS: dict = {"adamw_step": adamw_step, "gelu": gelu, "gelu_backward": gelu_backward}
+KERNELS: dict = {"adamw_step": adamw_step, "gelu": gelu, "gelu_backward": gelu_backward,
+                 "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward}
