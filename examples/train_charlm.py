@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     rng = np.random.default_rng(args.seed)
     history = {"loss": [], "val_loss": [], "lr": []}
-    step = 0
+    step, running = 0, None
     if args.resume is not None:
         state = genesis.load_checkpoint(args.resume)
         model.load_state_dict(state["model_state_dict"])
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
         scheduler.load_state_dict(state["scheduler_state_dict"])
         genesis.set_rng_state(state["rng_state"])
         rng.bit_generator.state = _rng_state_from(state["data_rng"])
-        history, step = state["history"], state["step"]
+        history, step, running = state["history"], state["step"], state["running_loss"]
         print(f"resumed from {args.resume} at step {step}")
 
     n_params = sum(p.numel() for p in model.parameters())
@@ -191,7 +191,6 @@ def main(argv: list[str] | None = None) -> dict:
     bar = tqdm(
         total=args.steps, initial=step, disable=args.no_progress, file=sys.stdout, desc="training"
     )
-    running = None
     while step < args.steps:
         model.train()
         x, y = batch(train, args.block, args.batch_size, rng)
@@ -229,6 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "rng_state": genesis.get_rng_state(),
                     "data_rng": _rng_state_to(rng),
                     "step": step,
+                    "running_loss": running,
                     "history": history,
                     "vocab": "".join(chars),
                 },

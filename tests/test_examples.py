@@ -43,3 +43,21 @@ def test_digits_resume_continues_exactly_and_skips_a_corrupt_checkpoint(tmp_path
 def test_digits_reaches_95_percent(tmp_path):
     history = load("train_digits").main(["--no-progress", "--run-dir", str(tmp_path)])
     assert history["test_accuracy"][-1] >= 0.95
+
+
+def test_charlm_trains_samples_and_resumes_exactly(tmp_path):
+    charlm = load("train_charlm")
+    common = ["--steps", "8", "--interval", "4", "--batch-size", "4", "--block", "16",
+              "--d-model", "32", "--heads", "2", "--warmup", "4", "--max-chars", "20000",
+              "--sample-chars", "20", "--no-progress"]
+    full = charlm.main(common + ["--run-dir", str(tmp_path / "full")])
+    assert len(full["loss"]) == 2 and full["loss"][-1] < full["loss"][0] + 1.0
+    assert full["sample"].startswith("def ") and len(full["sample"]) == 24
+
+    part = tmp_path / "part"
+    charlm.main(common[:1] + ["4"] + common[2:] + ["--run-dir", str(part)])
+    resumed = charlm.main(common + ["--run-dir", str(part), "--resume",
+                                    str(part / "last.safetensors")])
+    assert resumed["lr"] == full["lr"]
+    assert resumed["loss"] == full["loss"] and resumed["val_loss"] == full["val_loss"]
+    assert resumed["sample"] == full["sample"]
