@@ -104,6 +104,22 @@ REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minim
 ARG_REDUCE = {"argmax": np.argmax, "argmin": np.argmin}
 
 
+def _scatter_add_slices(d: np.ndarray, dim: int, idx: np.ndarray, s: np.ndarray) -> None:
+    """``d[idx[i]] += s[i]`` along ``dim`` for whole slices (an index broadcast over the other
+    dims): sort the indices once and sum runs with ``reduceat`` -- several times faster than
+    ``np.add.at`` element by element."""
+    if idx.size == 0:
+        return
+    rows = idx[tuple(slice(None) if k == dim else 0 for k in range(idx.ndim))]
+    src = np.moveaxis(s, dim, 0)
+    dst = np.moveaxis(d, dim, 0)
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+    sums = np.add.reduceat(src[order], starts, axis=0)
+    dst[sorted_rows[starts]] += sums.astype(dst.dtype, copy=False)
+
+
 class CPUBackend:
     """numpy kernels for every genesis primitive."""
 
@@ -215,6 +231,9 @@ class CPUBackend:
         d, idx, s = arr(dst), arr(index), arr(src)
         if not accumulate:
             np.put_along_axis(d, idx, s, axis=dim)
+            return
+        if idx.ndim > 1 and all(st == 0 for k, st in enumerate(idx.strides) if k != dim):
+            _scatter_add_slices(d, dim, idx, s)  # index_select/embedding backward
             return
         grid = list(np.indices(idx.shape, sparse=True))
         grid[dim] = idx
