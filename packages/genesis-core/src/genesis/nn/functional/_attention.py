@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from genesis import _dtype as dt
+from genesis._ops.creation import zeros
 from genesis._tensor import Tensor
 from genesis.nn.functional._activation import softmax
 from genesis.nn.functional._checks import check_tensor
@@ -47,25 +48,35 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         value = _repeat_heads(value, groups)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
+    # scale the (smaller) query rather than the L x S scores; masks are added as 0/-inf so
+    # the backward pass lets the gradient through instead of running a `where`
+    scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:
-        attn_mask = _causal_mask(L, S, query.device)
+        attn_mask = _causal_mask(L, S, query.device, scores.dtype)
+    elif attn_mask is not None and attn_mask.dtype is dt.bool_:
+        attn_mask = zeros(attn_mask.shape, dtype=scores.dtype, device=attn_mask.device
+                          ).masked_fill(attn_mask.logical_not(), float("-inf"))
     if attn_mask is not None:
-        if attn_mask.dtype is dt.bool_:
-            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            scores = scores + attn_mask
+        scores = scores + attn_mask
     weights = softmax(scores, -1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
 
 
-def _causal_mask(L: int, S: int, device) -> Tensor:
-    from genesis._ops.creation import arange
-    rows = arange(L, device=device).unsqueeze(1)
-    cols = arange(S, device=device).unsqueeze(0)
-    return cols <= rows
+_CAUSAL: dict = {}
+
+
+def _causal_mask(L: int, S: int, device, dtype) -> Tensor:
+    """0 where query i may see key j <= i, -inf above the diagonal (cached; never written)."""
+    key = (L, S, device, dtype)
+    mask = _CAUSAL.get(key)
+    if mask is None:
+        from genesis._ops.creation import arange
+        above = arange(S, device=device).unsqueeze(0) > arange(L, device=device).unsqueeze(1)
+        mask = _CAUSAL[key] = zeros((L, S), dtype=dtype, device=device).masked_fill(
+            above, float("-inf"))
+    return mask
 
 
 def _repeat_heads(t: Tensor, groups: int) -> Tensor:
