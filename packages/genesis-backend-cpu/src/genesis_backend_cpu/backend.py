@@ -225,7 +225,15 @@ class CPUBackend:
         return _store(np.matmul(x, y), np_dtype(dtype))
 
     def gather(self, x, dim, index):
-        return _store(np.take_along_axis(arr(x), arr(index), axis=dim), arr(x).dtype)
+        a, idx = arr(x), arr(index)
+        if idx.ndim > 1 and idx.size and all(st == 0 for k, st in enumerate(idx.strides)
+                                             if k != dim):
+            # whole slices (index_select, embedding): one np.take instead of an element gather
+            rows = idx[tuple(slice(None) if k == dim else 0 for k in range(idx.ndim))]
+            view = a[tuple(slice(None) if k == dim else slice(0, n)
+                           for k, n in enumerate(idx.shape))]
+            return _store(np.take(view, rows, axis=dim), a.dtype)
+        return _store(np.take_along_axis(a, idx, axis=dim), a.dtype)
 
     def scatter_(self, dst, dim, index, src, accumulate) -> None:
         d, idx, s = arr(dst), arr(index), arr(src)
