@@ -71,9 +71,10 @@ def record(group: str, name: str, g_ms: float, t_ms: float, work: float | None =
            "ratio": round(g_ms / t_ms, 3)}
     line = f"{group:14s} {name:44s} genesis {g_ms:9.3f} ms  torch {t_ms:9.3f} ms  ratio " \
            f"{g_ms / t_ms:6.2f}"
-    if work is not None:
-        row.update({"unit": unit, "genesis": round(work / g_ms / 1e9, 2),
-                    "torch": round(work / t_ms / 1e9, 2)})
+    if work is not None:  # work: FLOPs (unit TFLOP/s) or bytes moved (unit GB/s)
+        scale = 1e9 if unit == "TFLOP/s" else 1e6
+        row.update({"unit": unit, "genesis": round(work / g_ms / scale, 2),
+                    "torch": round(work / t_ms / scale, 2)})
         line += f"   {row['genesis']:8.2f} vs {row['torch']:8.2f} {unit}"
     ROWS.append(row)
     print(line, flush=True)
@@ -114,7 +115,7 @@ def bench_matmul(n: int) -> None:
         check(f"matmul {dt}", a @ b, ta @ tb, 2e-2 if dt != "float32" else 1e-4)
         reps = 3 if SMOKE else 20
         record("matmul", f"{n}x{n}x{n} {dt}", timed(lambda a=a, b=b: a @ b, reps),
-               timed(lambda ta=ta, tb=tb: ta @ tb, reps), 2 * n**3 / 1e3, "TFLOP/s")
+               timed(lambda ta=ta, tb=tb: ta @ tb, reps), 2 * n**3, "TFLOP/s")
 
 
 def bench_rows(m: int, n: int) -> None:
@@ -123,10 +124,10 @@ def bench_rows(m: int, n: int) -> None:
     tx = to_torch(x).to(DEV)
     check("softmax", gF.softmax(x, -1), torch.softmax(tx, -1), 1e-5)
     record("softmax", f"{m}x{n} float32 fwd", timed(lambda: gF.softmax(x, -1), reps),
-           timed(lambda: torch.softmax(tx, -1), reps), 2 * x.numel() * 4 / 1e3, "GB/s")
+           timed(lambda: torch.softmax(tx, -1), reps), 2 * x.numel() * 4, "GB/s")
     xb, txb = x.to(genesis.bfloat16), tx.to(torch.bfloat16)
     record("softmax", f"{m}x{n} bfloat16 fwd", timed(lambda: gF.softmax(xb, -1), reps),
-           timed(lambda: torch.softmax(txb, -1), reps), 2 * x.numel() * 2 / 1e3, "GB/s")
+           timed(lambda: torch.softmax(txb, -1), reps), 2 * x.numel() * 2, "GB/s")
 
     h = n // 4
     xl, txl = x[:, :h].contiguous(), tx[:, :h].contiguous()
@@ -137,7 +138,7 @@ def bench_rows(m: int, n: int) -> None:
     record("layer_norm", f"{m}x{h} float32 fwd",
            timed(lambda: gF.layer_norm(xl, (h,), w, b), reps),
            timed(lambda: torch.nn.functional.layer_norm(txl, (h,), tw, tb), reps),
-           2 * xl.numel() * 4 / 1e3, "GB/s")
+           2 * xl.numel() * 4, "GB/s")
     xr, wr, br = (v.detach().requires_grad_() for v in (xl, w, b))
     txr, twr, tbr = (v.detach().requires_grad_() for v in (txl, tw, tb))
     gy = genesis.randn(m, h, device="cuda")
@@ -163,7 +164,7 @@ def bench_rows(m: int, n: int) -> None:
         return loss, torch.autograd.grad(loss, txc, tones)[0]
 
     record("cross_entropy", f"{m}x{n} float32 fwd+bwd", timed(g_ce, reps), timed(t_ce, reps),
-           3 * x.numel() * 4 / 1e3, "GB/s")
+           3 * x.numel() * 4, "GB/s")
 
 
 def bench_elementwise(n: int) -> None:
@@ -172,16 +173,16 @@ def bench_elementwise(n: int) -> None:
     ta, tb = to_torch(a).to(DEV), to_torch(b).to(DEV)
     out, tout = genesis.empty(n, device="cuda"), torch.empty(n, device=DEV)
     record("elementwise", f"add {n} float32", timed(lambda: a + b, reps),
-           timed(lambda: ta + tb, reps), 3 * n * 4 / 1e3, "GB/s")
+           timed(lambda: ta + tb, reps), 3 * n * 4, "GB/s")
     record("elementwise", f"copy_ {n} float32 (driver memcpy)", timed(lambda: out.copy_(a), reps),
-           timed(lambda: tout.copy_(ta), reps), 2 * n * 4 / 1e3, "GB/s")
+           timed(lambda: tout.copy_(ta), reps), 2 * n * 4, "GB/s")
     at, tat = a.view(-1, 1024).t(), ta.view(-1, 1024).t()
     record("elementwise", f"strided copy {n} float32 (transpose)",
            timed(lambda: at.contiguous(), reps), timed(lambda: tat.contiguous(), reps),
-           2 * n * 4 / 1e3, "GB/s")
+           2 * n * 4, "GB/s")
     record("elementwise", f"cast {n} float32->bfloat16",
            timed(lambda: a.to(genesis.bfloat16), reps),
-           timed(lambda: ta.to(torch.bfloat16), reps), 6 * n / 1e3, "GB/s")
+           timed(lambda: ta.to(torch.bfloat16), reps), 6 * n, "GB/s")
 
 
 def bench_adamw(count: int, size: int) -> None:
@@ -197,7 +198,7 @@ def bench_adamw(count: int, size: int) -> None:
     topt.step()
     check("adamw", params[0].detach(), tparams[0], 1e-5)
     record("adamw", f"{count} x {size} float32 step", timed(opt.step, reps),
-           timed(topt.step, reps), 7 * count * size * 4 / 1e3, "GB/s")
+           timed(topt.step, reps), 7 * count * size * 4, "GB/s")
 
 
 def bench_mlp(batch: int, width: int, depth: int) -> None:
@@ -229,7 +230,7 @@ def bench_mlp(batch: int, width: int, depth: int) -> None:
 
     flops = 6 * batch * (depth * width * width + width * 10)
     record("mlp", f"train step b{batch} {depth}x{width} float32", timed(g_step, reps),
-           timed(t_step, reps), flops / 1e3, "TFLOP/s")
+           timed(t_step, reps), flops, "TFLOP/s")
 
 
 def main() -> None:

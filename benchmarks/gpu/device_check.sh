@@ -47,6 +47,9 @@ install() {
   python3 -c "import pycuda.driver as d; d.init(); print('pycuda ok,', d.Device(0).name())"
 }
 
+if [[ -d .whl/autotune ]]; then  # configs tuned by an earlier run on this kind of GPU
+  mkdir -p "$OUT/autotune" && cp -r .whl/autotune/. "$OUT/autotune/"
+fi
 start=$(date +%s)
 install > "$OUT/install.log" 2>&1 || { echo "install failed"; tail -40 "$OUT/install.log"; exit 1; }
 echo "installed in $(( $(date +%s) - start )) s"; tail -1 "$OUT/install.log"

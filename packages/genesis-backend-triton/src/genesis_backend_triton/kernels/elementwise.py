@@ -13,6 +13,7 @@ computation dtype ``CDT``. The store casts to the output's element type, so
 
 import triton
 import triton.language as tl
+from triton.language import core as tlc  # to_tensor: not re-exported by triton 3.6
 
 from genesis_backend_triton.kernels.opmath import binary_op, cast, unary_op
 
@@ -94,12 +95,12 @@ def binary_kernel(a, b, out, a_val, b_val, a_off, b_off, o_off, n, d1, d2, d3, d
     c0, c1, c2, c3, c4, c5 = coords(i, d1, d2, d3, d4, d5, NDIM)
     oo = offset(c0, c1, c2, c3, c4, c5, os0, os1, os2, os3, os4, os5, NDIM)
     if A_SCALAR:
-        va = tl.to_tensor(a_val).to(CDT)
+        va = tlc.to_tensor(a_val).to(CDT)
     else:
         va = tl.load(a + a_off + offset(c0, c1, c2, c3, c4, c5, as0, as1, as2, as3, as4, as5,
                                         NDIM), mask=mask)
     if B_SCALAR:
-        vb = tl.to_tensor(b_val).to(CDT)
+        vb = tlc.to_tensor(b_val).to(CDT)
     else:
         vb = tl.load(b + b_off + offset(c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
                                         NDIM), mask=mask)
@@ -118,12 +119,12 @@ def where_kernel(cond, a, b, out, a_val, b_val, c_off, a_off, b_off, n, d1, d2, 
     vc = tl.load(cond + c_off + offset(c0, c1, c2, c3, c4, c5, cs0, cs1, cs2, cs3, cs4, cs5,
                                        NDIM), mask=mask)
     if A_SCALAR:
-        va = tl.to_tensor(a_val).to(CDT)
+        va = tlc.to_tensor(a_val).to(CDT)
     else:
         va = tl.load(a + a_off + offset(c0, c1, c2, c3, c4, c5, as0, as1, as2, as3, as4, as5,
                                         NDIM), mask=mask)
     if B_SCALAR:
-        vb = tl.to_tensor(b_val).to(CDT)
+        vb = tlc.to_tensor(b_val).to(CDT)
     else:
         vb = tl.load(b + b_off + offset(c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
                                         NDIM), mask=mask)
@@ -137,4 +138,4 @@ def fill_kernel(out, value, o_off, n, d1, d2, d3, d4, d5, os0, os1, os2, os3, os
     i, mask = linear_index(n, BLOCK, INDEX64)
     c0, c1, c2, c3, c4, c5 = coords(i, d1, d2, d3, d4, d5, NDIM)
     oo = offset(c0, c1, c2, c3, c4, c5, os0, os1, os2, os3, os4, os5, NDIM)
-    tl.store(out + o_off + oo, cast(tl.to_tensor(value), out.dtype.element_ty), mask=mask)
+    tl.store(out + o_off + oo, cast(tlc.to_tensor(value), out.dtype.element_ty), mask=mask)

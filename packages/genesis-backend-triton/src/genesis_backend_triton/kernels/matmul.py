@@ -70,6 +70,9 @@ _GPU_FP32_CONFIGS = [
 ]
 _DOT_TYPES = ("float32", "float16", "bfloat16")
 
+#: products m*n*k below this use a fixed tile instead of autotuning
+TUNE_ABOVE = 1 << 24
+
 #: float32 matmul precision: "ieee" (PyTorch's default) or "tf32" (allow_tf32=True).
 FLOAT32_PRECISION = {"value": "ieee"}
 
@@ -92,14 +95,18 @@ def launch_matmul(rt, a, b, out, batch: int, m: int, n: int, k: int, sab: int, s
         matmul_kernel[grid](*args, ACC=acc, USE_DOT=use_dot, PRECISION=precision,
                             UPCAST=rt.interpret and name == "bfloat16", **cfg)
 
+    small = {"BLOCK_M": _p2(m, 16, 64), "BLOCK_N": _p2(n, 16, 64), "BLOCK_K": _p2(k, 16, 32),
+             "GROUP_M": 8}
     if rt.interpret:
-        cfg = {"BLOCK_M": _p2(m, 16, 64), "BLOCK_N": _p2(n, 16, 64), "BLOCK_K": _p2(k, 16, 32),
-               "GROUP_M": 8}
-        configs = [cfg, dict(cfg, BLOCK_K=16)]
+        configs = [small, dict(small, BLOCK_K=16)]
+    elif m * n * k < TUNE_ABOVE:  # tuning costs a compile per config: not for tiny products
+        configs = [dict(small, num_warps=4, num_stages=3)] if use_dot else \
+            [{"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8, "GROUP_M": 8, "num_warps": 4}]
     elif not use_dot:
         configs = [{"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8, "GROUP_M": 8, "num_warps": 4}]
     else:
         configs = _GPU_FP32_CONFIGS if precision == "ieee" else _GPU_CONFIGS
     layout = (a.strides[-1] == 1, b.strides[-1] == 1, batch > 1)
-    key = (m, n, k, name, precision) + layout
+    key = (triton.next_power_of_2(m), triton.next_power_of_2(n), triton.next_power_of_2(k), name,
+           precision) + layout
     launch(rt.tuner.pick("matmul", key, configs, lambda: launch))

@@ -26,6 +26,7 @@ from typing import BinaryIO, NoReturn, Self
 import ml_dtypes
 import numpy as np
 
+from . import _crc
 from ._errors import CheckpointError, CheckpointIntegrityError
 
 CHECKSUM_KEY = "genesis.checksum"
@@ -398,10 +399,8 @@ def _map(
     path: str, data_start: int, entries: list[_Entry], crc: int, check: bool
 ) -> tuple[dict[str, np.ndarray], int]:
     mapped = np.memmap(path, dtype=np.uint8, mode="c")
-    if check:
-        data = memoryview(mapped[data_start:])
-        for start in range(0, len(data), _CHUNK_BYTES):
-            crc = zlib.crc32(data[start : start + _CHUNK_BYTES], crc)
+    if check:  # the pages are already in memory: hash them on all cores
+        crc = _crc.crc32(memoryview(mapped[data_start:]), crc)
     arrays = {
         entry.key: np.asarray(mapped[data_start + entry.begin : data_start + entry.end])
         .view(entry.dtype)
