@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ml_dtypes
 import numpy as np
+from genesis.backends.layout import contiguous_strides
 
 _NP_DTYPES: dict = {}
-_CONTIGUOUS: dict = {}
 
 
 def np_dtype(dtype) -> np.dtype:
@@ -15,17 +15,6 @@ def np_dtype(dtype) -> np.dtype:
         d = np.dtype(ml_dtypes.bfloat16) if dtype.name == "bfloat16" else np.dtype(dtype.name)
         _NP_DTYPES[dtype] = d
     return d
-
-
-def _contiguous(shape: tuple) -> tuple:
-    s = _CONTIGUOUS.get(shape)
-    if s is None:
-        acc, out = 1, []
-        for n in reversed(shape):
-            out.append(acc)
-            acc *= max(n, 1)
-        s = _CONTIGUOUS[shape] = tuple(reversed(out))
-    return s
 
 
 def arr(v) -> np.ndarray:
@@ -37,7 +26,7 @@ def arr(v) -> np.ndarray:
     h = getattr(v, "_cache", None)
     if h is not None and (h is s or h.base is s):
         return h
-    if v.offset == 0 and s.shape == v.shape and v.strides == _contiguous(v.shape):
+    if v.offset == 0 and s.shape == v.shape and v.strides == contiguous_strides(v.shape):
         h = s
     else:
         item = s.itemsize

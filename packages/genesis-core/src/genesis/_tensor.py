@@ -14,23 +14,11 @@ from genesis._device import Device
 from genesis._device import device as _device
 from genesis.autograd import engine
 from genesis.autograd.grad_mode import _State
+from genesis.backends.layout import contiguous_strides
 
 __all__ = ["Tensor"]
 
-_CONTIGUOUS: dict = {}
 _UNIT_SEEDS: dict = {}  # the implicit gradient 1 of scalar outputs, per (shape, dtype, device)
-
-
-def contiguous_strides(shape: tuple) -> tuple:
-    """Row-major strides (in elements) of ``shape``."""
-    s = _CONTIGUOUS.get(shape)
-    if s is None:
-        acc, out = 1, []
-        for n in reversed(shape):
-            out.append(acc)
-            acc *= max(n, 1)
-        s = _CONTIGUOUS[shape] = tuple(reversed(out))
-    return s
 
 
 def numel_of(shape: tuple) -> int:
