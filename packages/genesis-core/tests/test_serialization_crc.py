@@ -4,7 +4,6 @@ import os
 import zlib
 
 import pytest
-
 from genesis.serialization import _crc
 
 

@@ -45,6 +45,7 @@ def tensor(data, *, dtype: dt.DType | None = None, device: str | Device | None =
 
 
 def as_tensor(data, dtype: dt.DType | None = None, device: str | Device | None = None) -> Tensor:
+    """``data`` itself when it already is a tensor of that dtype and device, else a copy."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype) and \
             (device is None or data.device == _device(device)):
         return data
@@ -200,12 +201,14 @@ randn_like = _like("randn_like", randn)
 
 def full_like(input: Tensor, fill_value, *, dtype: dt.DType | None = None, device=None,
               requires_grad: bool = False) -> Tensor:
+    """A tensor like ``input`` (shape; dtype and device by default) filled with ``fill_value``."""
     return full(input.shape, fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, *, dtype: dt.DType | None = None, device=None,
                  requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high) with the shape of ``input``."""
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype,

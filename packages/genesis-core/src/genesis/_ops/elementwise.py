@@ -396,66 +396,82 @@ def pow(input, exponent):  # noqa: A001 (PyTorch's name)
 
 
 def maximum(input, other):
+    """Elementwise maximum of ``input`` and ``other`` (broadcast); ties share the gradient."""
     return Maximum.apply(input, other)
 
 
 def minimum(input, other):
+    """Elementwise minimum of ``input`` and ``other`` (broadcast); ties share the gradient."""
     return Minimum.apply(input, other)
 
 
 def neg(input):
+    """``-input``."""
     return Neg.apply(input)
 
 
 def abs(input):  # noqa: A001
+    """``|input|`` (gradient ``sign(input)``)."""
     return Abs.apply(input)
 
 
 def exp(input):
+    """``e ** input``."""
     return Exp.apply(input)
 
 
 def log(input):
+    """Natural logarithm."""
     return Log.apply(input)
 
 
 def sqrt(input):
+    """Square root."""
     return Sqrt.apply(input)
 
 
 def rsqrt(input):
+    """``1 / sqrt(input)``."""
     return Rsqrt.apply(input)
 
 
 def sin(input):
+    """Sine (radians)."""
     return Sin.apply(input)
 
 
 def cos(input):
+    """Cosine (radians)."""
     return Cos.apply(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent."""
     return Tanh.apply(input)
 
 
 def sigmoid(input):
+    """``1 / (1 + exp(-input))``."""
     return Sigmoid.apply(input)
 
 
 def relu(input):
+    """``max(input, 0)``."""
     return Relu.apply(input)
 
 
 def erf(input):
+    """The Gauss error function."""
     return Erf.apply(input)
 
 
 def sign(input):
+    """-1, 0 or 1 by the sign of each element (zero gradient)."""
     return Sign.apply(input)
 
 
 def square(input):
+    """``input * input``."""
     return Mul.apply(input, input)
 
 

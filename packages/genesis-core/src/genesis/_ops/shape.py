@@ -377,5 +377,6 @@ def chunk(input, chunks: int, dim: int = 0):
 
 
 def unbind(input, dim: int = 0):
+    """The slices along ``dim``, each without that dimension (views)."""
     d = _wrap_dim(dim, input.ndim)
     return tuple(squeeze(p, d) for p in split(input, 1, d))

@@ -15,6 +15,8 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
+    """Indices ``0 .. len(data_source) - 1`` in order."""
+
     def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
