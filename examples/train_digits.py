@@ -157,13 +157,13 @@ def main(argv: list[str] | None = None) -> dict:
         model.train()
         total, seen = 0.0, 0
         bar = tqdm(
-            loader,
+            total=len(loader),
             desc=f"epoch {epoch + 1}/{args.epochs}",
             leave=False,
             disable=args.no_progress,
             file=sys.stdout,
         )
-        for x, y in bar:
+        for x, y in loader:
             loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()
@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> dict:
             scheduler.step()
             total += loss.item() * len(y)
             seen += len(y)
-            bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr():.2e}")
+            bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr():.2e}",
+                            refresh=False)
+            bar.update(1)
+        bar.close()
         history["train_loss"].append(total / seen)
         history["test_accuracy"].append(evaluate(model, test))
         print(
