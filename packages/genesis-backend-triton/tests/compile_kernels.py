@@ -100,11 +100,12 @@ def cases():
         "dlogits": "*fp32"}, row
     yield "dropout", fused.dropout_kernel, {
         "x": "*fp16", "y": "*fp16", "keep": "*i1", "seed": "u64", "base": "i64"}, dict(BLOCK=1024)
-    yield "adamw", fused.adamw_kernel, {
-        "param": "*bf16", "grad": "*bf16", "exp_avg": "*fp32", "exp_avg_sq": "*fp32",
-        "max_sq": "*fp32"}, dict(AMSGRAD=True, MAXIMIZE=True, DECOUPLED=False, CT=tl.float32,
-                                 BLOCK=1024)
-
+    for aligned in (True, False):
+        yield f"adamw aligned={aligned}", fused.adamw_kernel, {
+            "table": "*i64", "steps": "*fp64"}, dict(
+            D0=tl.bfloat16, D1=tl.bfloat16, D2=tl.float32, D3=tl.float32, D4=tl.float32,
+            AMSGRAD=True, MAXIMIZE=True, DECOUPLED=False, PER_TENSOR_STEP=not aligned,
+            ALIGNED=aligned, CT=tl.float32, BLOCK=1024)
 
 if __name__ == "__main__":
     for case in cases():

@@ -5,6 +5,8 @@ blocks: that exercises the online (running max / rescaled sum) path that
 long LLM rows take on the GPU.
 """
 
+import math
+
 import genesis
 import genesis.nn.functional as F
 import numpy as np
@@ -254,3 +256,48 @@ def test_functional_ops_take_the_fused_path_and_agree_with_composites():
         composite = run()
     for a, b in zip(fused_out, composite):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, wd, amsgrad, decoupled):
+    """PyTorch's Adam/AdamW update in float64 numpy."""
+    p, g, m, v = (np.asarray(a, np.float64).copy() for a in (p, g, m, v))
+    if decoupled:
+        p *= 1 - lr * wd
+    else:
+        g = g + wd * p
+    m += (g - m) * (1 - b1)
+    v = v * b2 + (1 - b2) * g * g
+    vmax = np.maximum(vmax, v) if amsgrad else v
+    p -= lr / (1 - b1**step) * m / (np.sqrt(vmax) / math.sqrt(1 - b2**step) + eps)
+    return p, m, v, vmax
+
+
+def test_adamw_step_groups_dtypes_alignment_and_per_tensor_steps():
+    be = genesis.device("cuda").backend
+    base = genesis.tensor(RNG.standard_normal(40).astype(np.float32), device="cuda")
+    specs = [((6, 5), "float32", 3), ((7,), "bfloat16", 3), ((9,), "float32", 1)]
+    params = [cuda(RNG.standard_normal(s), getattr(genesis, d)) for s, d, _ in specs]
+    params.append(base[1:12])  # offset 1 element: not 16-byte aligned, its own group
+    untouched = base[0].item()
+    steps = [st for _, _, st in specs] + [5]
+    grads = [cuda(RNG.standard_normal(p.shape), p.dtype) for p in params]
+    ms = [cuda(RNG.standard_normal(p.shape) * 0.1) for p in params]
+    vs = [cuda(np.abs(RNG.standard_normal(p.shape)) * 0.1) for p in params]
+    vmax = [cuda(np.abs(RNG.standard_normal(p.shape)) * 0.2) for p in params]
+    before = [[t.numpy().astype(np.float64) for t in ts] for ts in (params, grads, ms, vs, vmax)]
+    hyper = dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-6, weight_decay=0.05)
+    for _ in range(2):  # the second call reuses the cached tables
+        kernels()["adamw_step"](params, grads, ms, vs, vmax, steps=steps, amsgrad=True,
+                                maximize=False, decoupled=False, **hyper)
+    assert len(be._adamw_tables) >= 3
+    for i, p in enumerate(params):
+        ref = [before[k][i] for k in range(5)]
+        for _ in range(2):
+            out = adam_reference(ref[0], ref[1], ref[2], ref[3], ref[4], steps[i],
+                                 hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"],
+                                 hyper["weight_decay"], True, False)
+            ref = [out[0], ref[1], out[1], out[2], out[3]]
+        tol = 2e-2 if p.dtype is genesis.bfloat16 else 1e-5
+        np.testing.assert_allclose(p.numpy().astype(np.float64), ref[0], rtol=tol, atol=tol)
+        np.testing.assert_allclose(vmax[i].numpy(), ref[4], rtol=tol, atol=tol)
+    assert base[0].item() == untouched

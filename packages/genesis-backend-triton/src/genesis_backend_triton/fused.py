@@ -18,16 +18,15 @@ views are genesis tensors or any object with storage/shape/strides/offset/dtype:
 * ``dropout(x, p, seed, offset) -> (y, mask)``: ``y = x * mask / (1 - p)``, mask bool; the
   Philox stream is the one ``random`` uses for ``(seed, offset)``.
 * ``adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2,
-  eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None``, in place (one launch per
-  parameter; ``NotImplemented``, touching nothing, for non-float dtypes).
+  eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None``, in place, one launch per
+  dtype group (:mod:`genesis_backend_triton.adamw`); ``NotImplemented``, touching nothing,
+  for non-float dtypes.
 
 Each wrapper makes its inputs contiguous rows (moving ``dim`` last when needed)
 and launches one kernel of :mod:`genesis_backend_triton.kernels.fused`.
 """
 
 from __future__ import annotations
-
-import math
 
 from genesis_backend_triton.layout import cdiv, is_contiguous, next_pow2, numel
 from genesis_backend_triton.memory import kernel_arg
@@ -289,59 +288,6 @@ def _dropout(be, x, p, seed, offset):
     return y.storage, keep.storage
 
 
-_ADAM_DTYPES = ("float32", "float64", "float16", "bfloat16")
-
-
-def _adamw_step(be, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2,
-                eps, weight_decay, steps, amsgrad, maximize, decoupled=True):
-    import triton.language as tl
-
-    from genesis_backend_triton.kernels.fused import adamw_kernel
-    groups = []
-    for i, p in enumerate(params):
-        group = [p, grads[i], exp_avgs[i], exp_avg_sqs[i]]
-        group.append(max_exp_avg_sqs[i] if amsgrad else exp_avg_sqs[i])
-        if any(v.dtype.name not in _ADAM_DTYPES for v in group):
-            return NotImplemented
-        groups.append(group)
-    for group, step in zip(groups, steps):
-        n = numel(group[0].shape)
-        if n == 0:
-            continue
-        step = float(step.item() if hasattr(step, "item") else step)
-        scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
-                   lr / (1.0 - beta1 ** step), math.sqrt(1.0 - beta2 ** step))
-        work = [v if is_contiguous(v) and v.offset == 0 else be.contiguous(v) for v in group]
-        flags = {"AMSGRAD": bool(amsgrad), "MAXIMIZE": bool(maximize),
-                 "DECOUPLED": bool(decoupled),
-                 "CT": tl.float64 if any(v.dtype.name == "float64" for v in group) else tl.float32}
-        cfg = _adamw_config(be, work, n, flags)
-        adamw_kernel[(cdiv(n, cfg["BLOCK"]),)](*[be.rt.ptr(v) for v in work], n, *scalars,
-                                                     **flags, **cfg)
-        for live, done in zip(group, work):
-            if live is not done and live is not group[1]:
-                be.copy_(live, done)
-    return None
-
-
-_ADAMW_CONFIGS = [{"BLOCK": 1024, "num_warps": 4}, {"BLOCK": 2048, "num_warps": 8},
-                  {"BLOCK": 4096, "num_warps": 8}, {"BLOCK": 512, "num_warps": 4}]
-
-
-def _adamw_config(be, work, n: int, flags: dict) -> dict:
-    """The tuned block for ``n`` elements, timed on scratch copies (the kernel is in place)."""
-    from genesis_backend_triton.kernels.fused import adamw_kernel
-    configs = _ADAMW_CONFIGS
-    if be.rt.interpret:
-        configs = [{"BLOCK": min(next_pow2(n), 1 << 14), "num_warps": 1}] + configs
-    key = (next_pow2(n), [v.dtype.name for v in work], flags["AMSGRAD"])
-
-    def launcher():
-        ptrs = [be.rt.ptr(be.contiguous(v)) for v in work]
-
-        def launch(cfg):
-            adamw_kernel[(cdiv(n, cfg["BLOCK"]),)](
-                *ptrs, n, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 1e-3, 1.0, **flags, **cfg)
-        return launch
-
-    return be.rt.tuner.pick("adamw_step", key, configs, launcher)
+def _adamw_step(be, *args, **kwargs):
+    from genesis_backend_triton.adamw import adamw_step
+    return adamw_step(be, *args, **kwargs)

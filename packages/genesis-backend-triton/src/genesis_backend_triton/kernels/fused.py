@@ -12,6 +12,8 @@ whenever the max grows.
 import triton
 import triton.language as tl
 
+from genesis_backend_triton.kernels.opmath import cast
+
 
 @triton.jit
 def _row(N, INDEX64: tl.constexpr):
@@ -233,32 +235,72 @@ def dropout_kernel(x, y, keep, n, p, scale, seed, base, BLOCK: tl.constexpr):
 
 
 @triton.jit
-def adamw_kernel(param, grad, exp_avg, exp_avg_sq, max_sq, n, lr, beta1, beta2, eps,
-                 weight_decay, step_size, bc2_sqrt, AMSGRAD: tl.constexpr,
-                 MAXIMIZE: tl.constexpr, DECOUPLED: tl.constexpr, CT: tl.constexpr,
-                 BLOCK: tl.constexpr):
-    """One Adam/AdamW step over ``n`` contiguous elements (PyTorch's formula), in place."""
-    i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    mask = i < n
-    p = tl.load(param + i, mask=mask).to(CT)
-    g = tl.load(grad + i, mask=mask).to(CT)
+def _adam_block(param, grad, exp_avg, exp_avg_sq, max_sq, i, n, lr, beta1, beta2, eps,
+                weight_decay, step_size, bc2_sqrt, MASKED: tl.constexpr, AMSGRAD: tl.constexpr,
+                MAXIMIZE: tl.constexpr, DECOUPLED: tl.constexpr, CT: tl.constexpr):
+    """The update of elements ``i`` (bounds-checked against ``n`` only when ``MASKED``:
+    full blocks load and store unmasked, which lets the compiler vectorise)."""
+    mask = i < n if MASKED else None
+    p = cast(tl.load(param + i, mask=mask), CT)
+    g = cast(tl.load(grad + i, mask=mask), CT)
     if MAXIMIZE:
         g = -g
     if DECOUPLED:
         p = p * (1.0 - lr * weight_decay)
     else:
         g = g + weight_decay * p
-    m = tl.load(exp_avg + i, mask=mask).to(CT)
-    v = tl.load(exp_avg_sq + i, mask=mask).to(CT)
+    m = cast(tl.load(exp_avg + i, mask=mask), CT)
+    v = cast(tl.load(exp_avg_sq + i, mask=mask), CT)
     m = m + (g - m) * (1.0 - beta1)
     v = v * beta2 + (1.0 - beta2) * g * g
     if AMSGRAD:
-        vmax = tl.maximum(tl.load(max_sq + i, mask=mask).to(CT), v)
-        tl.store(max_sq + i, vmax.to(max_sq.dtype.element_ty), mask=mask)
+        vmax = tl.maximum(cast(tl.load(max_sq + i, mask=mask), CT), v)
+        tl.store(max_sq + i, cast(vmax, max_sq.dtype.element_ty), mask=mask)
         denom = tl.sqrt(vmax) / bc2_sqrt + eps
     else:
         denom = tl.sqrt(v) / bc2_sqrt + eps
     p = p - step_size * m / denom
-    tl.store(param + i, p.to(param.dtype.element_ty), mask=mask)
-    tl.store(exp_avg + i, m.to(exp_avg.dtype.element_ty), mask=mask)
-    tl.store(exp_avg_sq + i, v.to(exp_avg_sq.dtype.element_ty), mask=mask)
+    tl.store(param + i, cast(p, param.dtype.element_ty), mask=mask)
+    tl.store(exp_avg + i, cast(m, exp_avg.dtype.element_ty), mask=mask)
+    tl.store(exp_avg_sq + i, cast(v, exp_avg_sq.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def adamw_kernel(table, steps, n_tensors, lr, beta1, beta2, eps, weight_decay, step_size,
+                 bc2_sqrt, D0: tl.constexpr, D1: tl.constexpr, D2: tl.constexpr,
+                 D3: tl.constexpr, D4: tl.constexpr, AMSGRAD: tl.constexpr,
+                 MAXIMIZE: tl.constexpr, DECOUPLED: tl.constexpr, PER_TENSOR_STEP: tl.constexpr,
+                 ALIGNED: tl.constexpr, CT: tl.constexpr, BLOCK: tl.constexpr):
+    """One Adam/AdamW step (PyTorch's formula) over many tensors in one launch, in place.
+
+    ``table`` (int64): five rows of ``n_tensors`` addresses (param, grad, exp_avg,
+    exp_avg_sq, max_exp_avg_sq; element types ``D0``..``D4``), one row of sizes, then
+    ``(tensor, first element)`` for each program. ``steps`` (float64) holds
+    ``(step_size, bc2_sqrt)`` per tensor when ``PER_TENSOR_STEP``.
+    """
+    b = tl.program_id(0)
+    t = tl.load(table + 6 * n_tensors + 2 * b)
+    start = tl.load(table + 6 * n_tensors + 2 * b + 1)
+    n = tl.load(table + 5 * n_tensors + t)
+    param = tl.load(table + t).to(tl.pointer_type(D0))
+    grad = tl.load(table + n_tensors + t).to(tl.pointer_type(D1))
+    exp_avg = tl.load(table + 2 * n_tensors + t).to(tl.pointer_type(D2))
+    exp_avg_sq = tl.load(table + 3 * n_tensors + t).to(tl.pointer_type(D3))
+    max_sq = tl.load(table + 4 * n_tensors + t).to(tl.pointer_type(D4))
+    if ALIGNED:  # every address 16-byte aligned: lets the compiler vectorise
+        param = tl.multiple_of(param, 16)
+        grad = tl.multiple_of(grad, 16)
+        exp_avg = tl.multiple_of(exp_avg, 16)
+        exp_avg_sq = tl.multiple_of(exp_avg_sq, 16)
+        max_sq = tl.multiple_of(max_sq, 16)
+        start = tl.multiple_of(start, BLOCK)
+    if PER_TENSOR_STEP:
+        step_size = cast(tl.load(steps + 2 * t), CT)
+        bc2_sqrt = cast(tl.load(steps + 2 * t + 1), CT)
+    i = start + tl.arange(0, BLOCK)
+    if start + BLOCK <= n:
+        _adam_block(param, grad, exp_avg, exp_avg_sq, max_sq, i, n, lr, beta1, beta2, eps,
+                    weight_decay, step_size, bc2_sqrt, False, AMSGRAD, MAXIMIZE, DECOUPLED, CT)
+    else:
+        _adam_block(param, grad, exp_avg, exp_avg_sq, max_sq, i, n, lr, beta1, beta2, eps,
+                    weight_decay, step_size, bc2_sqrt, True, AMSGRAD, MAXIMIZE, DECOUPLED, CT)

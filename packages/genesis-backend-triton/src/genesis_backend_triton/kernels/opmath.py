@@ -20,9 +20,10 @@ def upcast(x):
 
 @triton.jit
 def cast(x, dtype: tl.constexpr):
-    """``x.to(dtype)``; bfloat16 from anything but float32 goes through float32 (the
-    interpreter converts to bfloat16 only from float32)."""
-    if dtype == tl.bfloat16 and x.dtype != tl.float32:
+    """``x.to(dtype)``; conversions between bfloat16 and anything but float32 go through
+    float32 (the interpreter converts bfloat16 only to and from float32)."""
+    if (dtype == tl.bfloat16) != (x.dtype == tl.bfloat16) and dtype != tl.float32 and \
+            x.dtype != tl.float32:
         x = x.to(tl.float32)
     return x.to(dtype)
 
