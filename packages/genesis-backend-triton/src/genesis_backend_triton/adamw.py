@@ -129,7 +129,7 @@ def _config(be, work: list, consts: dict, hyper: dict) -> dict:
             table, programs = _table(be, [addresses], [n], cfg["BLOCK"])
             adamw_kernel[(programs,)](table, table, 1, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 1e-3, 1.0,
                                       PER_TENSOR_STEP=False, **consts, **cfg)
-            return scratch  # keep the copies alive while the kernel may run
+            return scratch  # the closure owns the copies: the table's addresses stay ours
         return launch
 
     return be.rt.tuner.pick("adamw_step", key, configs, launcher)
