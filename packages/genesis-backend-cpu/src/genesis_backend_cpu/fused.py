@@ -77,13 +77,25 @@ def _adam_block(p, g, m, v, vmax, a, b, c, *, lr, beta1, beta2, eps, weight_deca
     p += a
 
 
-def _run_blocks(jobs, tensors, hyper) -> None:
+def _run_blocks(block, jobs, tensors, hyper) -> None:
     for i, start, stop in jobs:
         arrays, consts = tensors[i]
         p = arrays[0]
         a, b, c = _scratch(p.dtype, stop - start)
         views = [x[start:stop] if x is not None else None for x in arrays]
-        _adam_block(*views, a, b, c, **consts, **hyper)
+        block(*views, a, b, c, **consts, **hyper)
+
+
+def _launch(block, jobs, tensors, total: int, hyper) -> None:
+    """Run ``block`` over all jobs: on this thread for small steps, else on all threads."""
+    if total < SERIAL_BELOW or THREADS == 1:
+        _run_blocks(block, jobs, tensors, hyper)
+        return
+    parts = _split(jobs, total, THREADS)
+    futures = [workers().submit(_run_blocks, block, part, tensors, hyper) for part in parts[1:]]
+    _run_blocks(block, parts[0], tensors, hyper)
+    for f in futures:
+        f.result()
 
 
 def adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr: float,
@@ -121,15 +133,62 @@ def adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr: flo
         work = np.result_type(*[x for x in arrays if x is not None])
         a, b, c = (np.empty(arrays[0].shape, work) for _ in range(3))
         _adam_block(*arrays, a, b, c, **consts, **hyper)
-    if total < SERIAL_BELOW or THREADS == 1:
-        _run_blocks(jobs, tensors, hyper)
-        return None
-    parts = _split(jobs, total, THREADS)
-    pool = workers()
-    futures = [pool.submit(_run_blocks, part, tensors, hyper) for part in parts[1:]]
-    _run_blocks(parts[0], tensors, hyper)
-    for f in futures:
-        f.result()
+    _launch(_adam_block, jobs, tensors, total, hyper)
+    return None
+
+
+def _sgd_block(p, g, buf, a, b, c, *, first, lr, weight_decay, momentum, dampening, nesterov,
+               maximize) -> None:
+    """One SGD step on equal-shaped arrays in PyTorch's order of operations; a, c: scratch."""
+    if maximize:
+        g = np.negative(g, out=c)
+    if weight_decay != 0:                          # g = g.add(p, alpha=weight_decay)
+        np.multiply(p, weight_decay, out=a)
+        g = np.add(g, a, out=c)
+    if momentum != 0:
+        if first:                                  # buf = g.clone()
+            np.copyto(buf, g)
+        else:                                      # buf.mul_(momentum).add_(g, 1 - dampening)
+            buf *= momentum
+            if dampening == 0:  # g * 1.0 is g exactly: one pass less
+                buf += g
+            else:
+                np.multiply(g, 1 - dampening, out=a)
+                buf += a
+        if nesterov:                               # g = g.add(buf, alpha=momentum)
+            np.multiply(buf, momentum, out=a)
+            g = np.add(g, a, out=c)
+        else:
+            g = buf
+    np.multiply(g, -lr, out=a)                     # p.add_(g, alpha=-lr)
+    p += a
+
+
+def sgd_step(params, grads, momentum_buffers, *, first, lr: float, weight_decay: float,
+             momentum: float, dampening: float, nesterov: bool, maximize: bool):
+    """One SGD step in place over lists of views, without temporaries (see ``Capabilities``).
+
+    ``momentum_buffers[i]`` is a view of the buffer (unused when ``momentum == 0``);
+    ``first[i]`` says it is uninitialised and takes the gradient. Returns
+    ``NotImplemented`` (touching nothing) unless all arrays are contiguous float32/float64
+    of one dtype per parameter.
+    """
+    hyper = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum,
+             "dampening": dampening, "nesterov": nesterov, "maximize": maximize}
+    tensors, jobs, total = [], [], 0
+    for i in range(len(params)):
+        views = [params[i], grads[i]] + ([momentum_buffers[i]] if momentum != 0 else [])
+        arrays = [arr(x) for x in views]
+        dtype = arrays[0].dtype
+        if dtype not in _FLOATS or any(x.dtype != dtype or not x.flags.c_contiguous
+                                       for x in arrays):
+            return NotImplemented
+        flat = [x.reshape(-1) for x in arrays] + ([] if momentum != 0 else [None])
+        tensors.append((flat, {"first": bool(first[i])}))
+        size = flat[0].size
+        jobs.extend((len(tensors) - 1, s, min(s + BLOCK, size)) for s in range(0, size, BLOCK))
+        total += size
+    _launch(_sgd_block, jobs, tensors, total, hyper)
     return None
 
 
@@ -146,5 +205,6 @@ def _split(jobs: list, total: int, k: int) -> list[list]:
     return parts
 
 
-KERNELS: dict = {"adamw_step": adamw_step, "gelu": gelu, "gelu_backward": gelu_backward,
+KERNELS: dict = {"adamw_step": adamw_step, "sgd_step": sgd_step, "gelu": gelu,
+                 "gelu_backward": gelu_backward,
                  "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward}

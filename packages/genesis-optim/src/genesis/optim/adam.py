@@ -8,7 +8,7 @@ from typing import Any
 import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["Adam", "AdamW"]
 
@@ -139,15 +139,4 @@ class AdamW(Adam):
 
 def _fused_kernel(params: list[Tensor], fused: bool | None) -> Callable | None:
     """The backend's ``adamw_step`` kernel if all ``params`` share one device that has it."""
-    if fused is False:
-        return None
-    device = params[0].device
-    kernel = device.backend.capabilities.fused.get(FUSED_KERNEL)
-    if kernel is not None and all(p.device is device or p.device == device for p in params):
-        return kernel
-    if fused:
-        raise RuntimeError(f"fused=True needs the {FUSED_KERNEL!r} kernel of one backend for "
-                           f"all parameters of a group; device {device} "
-                           + ("has it but the group spans several devices" if kernel else
-                              "does not provide it"))
-    return None
+    return fused_kernel(params, FUSED_KERNEL, fused)

@@ -321,3 +321,22 @@ def _load_value(key: str, value: Any, param: Tensor, dtype_policy: str | DType) 
             dtype = dtype_policy
     out = value.detach().to(param.device, dtype)
     return out.clone() if out is value or out.storage is value.storage else out
+
+
+def fused_kernel(params: list[Tensor], name: str, fused: bool | None = None) -> Callable | None:
+    """The backend's fused kernel ``name`` if all ``params`` share one device that declares it.
+
+    ``fused=False`` never uses one; ``fused=True`` raises when there is none.
+    """
+    if fused is False or not params:
+        return None
+    device = params[0].device
+    kernel = device.backend.capabilities.fused.get(name)
+    if kernel is not None and all(p.device is device or p.device == device for p in params):
+        return kernel
+    if fused:
+        raise RuntimeError(f"fused=True needs the {name!r} kernel of one backend for "
+                           f"all parameters of a group; device {device} "
+                           + ("has it but the group spans several devices" if kernel else
+                              "does not provide it"))
+    return None

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["SGD"]
+
+FUSED_KERNEL = "sgd_step"
 
 
 class SGD(Optimizer):
@@ -64,9 +67,30 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 \
             else []
+        if self._fused_step(group, params, buffers):
+            return
         F.sgd(params, [p.grad for p in params], buffers, lr=group["lr"],
               weight_decay=group["weight_decay"], momentum=momentum,
               dampening=group["dampening"], nesterov=group["nesterov"],
               maximize=group["maximize"])
         for p, buf in zip(params, buffers):
             self.state[p]["momentum_buffer"] = buf
+
+    def _fused_step(self, group: dict[str, Any], params: list[Tensor], buffers: list) -> bool:
+        """The backend's ``sgd_step`` kernel (no temporaries, all cores), when it has one."""
+        kernel = fused_kernel(params, FUSED_KERNEL)
+        if kernel is None:
+            return False
+        momentum = group["momentum"]
+        # momentum buffers (unused without momentum): new ones start as a copy of the gradient
+        ready = [genesis.zeros_like(p) if b is None else b for p, b in zip(params, buffers)]
+        first = [b is None for b in buffers] if momentum != 0 else [False] * len(params)
+        done = kernel(params, [p.grad for p in params], ready, first=first,
+                      lr=group["lr"], weight_decay=group["weight_decay"], momentum=momentum,
+                      dampening=group["dampening"], nesterov=group["nesterov"],
+                      maximize=group["maximize"])
+        if done is NotImplemented:
+            return False
+        for p, buf in zip(params, ready):
+            self.state[p]["momentum_buffer"] = buf
+        return True
