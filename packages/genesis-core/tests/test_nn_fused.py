@@ -87,11 +87,53 @@ def _silu_backward(g, x):
     return _arr(g) * s * (1 + a * (1 - s))
 
 
+def _cross_entropy(x, t, ignore_index):
+    a, t = _arr(x), _arr(t)
+    m = a.max(1, keepdims=True)
+    lse = (m + np.log(np.exp(a - m).sum(1, keepdims=True)))[:, 0]
+    keep = t != ignore_index
+    picked = a[np.arange(len(t)), np.where(keep, t, 0)]
+    return np.where(keep, lse - picked, 0.0).astype(a.dtype), lse
+
+
+def _cross_entropy_backward(g, x, t, lse, ignore_index):
+    a, t, lse, g = _arr(x), _arr(t), _arr(lse), _arr(g)
+    p = np.exp(a - lse[:, None])
+    keep = t != ignore_index
+    p[np.arange(len(t)), np.where(keep, t, 0)] -= keep
+    return (p * (g * keep)[:, None]).astype(a.dtype)
+
+
+def _rms_norm(x, w, eps):
+    a = _arr(x)
+    rstd = 1 / np.sqrt((a * a).mean(-1, keepdims=True) + eps)
+    y = a * rstd * (_arr(w) if w is not None else 1.0)
+    return y.astype(a.dtype), rstd
+
+
+def _rms_norm_backward(g, x, w, rstd):
+    g, a, rstd = _arr(g), _arr(x), _arr(rstd)
+    xhat = a * rstd
+    gw = g * _arr(w) if w is not None else g
+    dx = rstd * (gw - xhat * (gw * xhat).mean(-1, keepdims=True))
+    dw = (g * xhat).sum(tuple(range(a.ndim - 1))) if w is not None else None
+    return dx, dw
+
+
+def _dropout(x, p, seed, offset):
+    a = _arr(x)
+    mask = np.random.default_rng([seed, offset]).random(a.shape) >= p
+    return (a * mask / (1 - p)).astype(a.dtype), mask
+
+
 KERNELS = {"gelu": _gelu, "gelu_backward": _gelu_backward, "silu": _silu,
            "silu_backward": _silu_backward,
            "softmax": _softmax, "log_softmax": _log_softmax,
            "softmax_backward": _softmax_backward, "log_softmax_backward": _log_softmax_backward,
-           "layer_norm": _layer_norm, "layer_norm_backward": _layer_norm_backward}
+           "layer_norm": _layer_norm, "layer_norm_backward": _layer_norm_backward,
+           "cross_entropy": _cross_entropy, "cross_entropy_backward": _cross_entropy_backward,
+           "rms_norm": _rms_norm, "rms_norm_backward": _rms_norm_backward,
+           "dropout": _dropout}
 
 
 @pytest.fixture
@@ -110,6 +152,10 @@ CASES = {
     "softmax": lambda x, w, b: F.softmax(x, 1),
     "log_softmax": lambda x, w, b: F.log_softmax(x, -1),
     "cross_entropy": lambda x, w, b: F.cross_entropy(x, genesis.tensor([0, 2, 1, 3, 0])),
+    "cross_entropy_ignore": lambda x, w, b: F.cross_entropy(x, genesis.tensor([0, -100, 1, 3, 0])),
+    "cross_entropy_sum": lambda x, w, b: F.cross_entropy(x, genesis.tensor([0, 2, 1, 3, 0]),
+                                                         reduction="sum"),
+    "rms_norm": lambda x, w, b: F.rms_norm(x, (4,), w, 1e-6),
     "layer_norm": lambda x, w, b: F.layer_norm(x, (4,), w, b),
     "gelu": lambda x, w, b: F.gelu(x),
     "gelu_tanh": lambda x, w, b: F.gelu(x, approximate="tanh"),
@@ -143,3 +189,14 @@ def test_fused_and_composite_paths_agree(name, fused_cpu):
             assert b is None
         else:
             np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_fused_dropout_is_used_and_its_mask_drives_the_gradient(fused_cpu):
+    x = genesis.randn(6, 7, requires_grad=True)
+    y = F.dropout(x, 0.3)
+    assert "dropout" in fused_cpu
+    mask = y.detach().numpy() != 0
+    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() * mask / 0.7, rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), mask / 0.7, rtol=1e-6)
+    assert 0 < mask.mean() < 1

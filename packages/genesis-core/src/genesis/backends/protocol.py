@@ -83,6 +83,10 @@ class Capabilities:
         selects AdamW's weight decay. May return ``NotImplemented`` *before touching
         anything* for inputs it does not handle (e.g. a dtype): the caller then runs
         the composite path.
+        ``"sgd_step"(params, grads, momentum_buffers, *, first, lr, weight_decay, momentum,
+        dampening, nesterov, maximize) -> None``: one SGD step in place (PyTorch's formula,
+        see ``genesis.optim.SGD``); ``first[i]`` marks a new momentum buffer, which takes
+        the gradient. May return ``NotImplemented`` before touching anything.
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+from genesis import _dtype as dt
 from genesis._ops.creation import _random
-from genesis._ops.elementwise import binary_raw
-from genesis._tensor import Tensor
+from genesis._ops.elementwise import binary_raw, where
+from genesis._tensor import Tensor, _make
+from genesis.autograd.function import Function
 from genesis.nn.functional._checks import apply_inplace, check_probability, check_tensor
+from genesis.random import default_generator
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -20,6 +23,25 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return apply_inplace(input, lambda x: x * 0.0) if inplace else input * 0.0
+    kernel = input._backend.capabilities.fused.get("dropout")
+    if kernel is not None and not inplace:
+        return Dropout.apply(input, p, kernel)
     mask = _random("bernoulli", input.shape, 1.0 - p, 0.0, input.dtype, input.device, None)
     binary_raw("mul", mask, 1.0 / (1.0 - p), out=mask)
     return apply_inplace(input, lambda x: x * mask) if inplace else input * mask
+
+
+class Dropout(Function):
+    """Dropout through the backend's fused kernel: ``y = x * mask / (1 - p)`` with the mask
+    drawn from the default generator's (seed, offset) stream; backward ``g * mask / (1 - p)``."""
+
+    def forward(self, x, p, kernel):
+        gen = default_generator
+        y, mask = kernel(x, p, gen.initial_seed(), gen.next_offset(x.numel()))
+        b = x._backend
+        self.mask = _make(mask, x.shape, dt.bool_, x.device, b)
+        self.scale = 1.0 / (1.0 - p)
+        return _make(y, x.shape, x.dtype, x.device, b)
+
+    def backward(self, g):
+        return where(self.mask, g * self.scale, 0.0), None, None

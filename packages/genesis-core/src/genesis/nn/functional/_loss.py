@@ -8,7 +8,7 @@ from __future__ import annotations
 from genesis import _dtype as dt
 from genesis._ops.creation import full
 from genesis._ops.elementwise import where
-from genesis._tensor import Tensor
+from genesis._tensor import Tensor, _make
 from genesis.autograd.function import Function
 from genesis.autograd.grad_mode import _State
 from genesis.nn.functional._activation import log_softmax, log_softmax_raw, softmax
@@ -74,6 +74,10 @@ class CrossEntropy(Function):
     def forward(self, x, target, weight, ignored, ignore_index, reduction, smoothing):
         m, c = x.shape
         self.x, self.weight, self.reduction, self.smoothing = x, weight, reduction, smoothing
+        self.fused = weight is None and not smoothing and \
+            x._backend.capabilities.fused.get("cross_entropy")
+        if self.fused:
+            return self._fused_forward(x, target, ignored, ignore_index, reduction)
         self.logp = logp = log_softmax_raw(x, 1)
         self.index = target.reshape(m, 1)
         if ignored:
@@ -101,7 +105,40 @@ class CrossEntropy(Function):
         self.denom = wt.sum() if wt is not None else m
         return total / self.denom
 
+    def _fused_forward(self, x, target, ignored, ignore_index, reduction):
+        """The backend's ``cross_entropy`` kernel: per-row losses (0 where ignored) + opaque lse;
+        the reduction stays here."""
+        b = x._backend
+        loss_s, lse_s = self.fused(x, target, ignore_index)
+        m = x.shape[0]
+        self.target, self.ignore_index = target, ignore_index
+        self.lse = _make(lse_s, (m,), x.dtype, x.device, b)
+        loss = _make(loss_s, (m,), x.dtype, x.device, b)
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        self.denom = (target != ignore_index).sum().item() if ignored else m
+        return loss.sum() / self.denom if self.denom else loss.sum() * float("nan")
+
+    def _fused_backward(self, g):
+        x, m = self.x, self.x.shape[0]
+        kernel = x._backend.capabilities.fused.get("cross_entropy_backward")
+        if kernel is None:
+            return None
+        if self.reduction == "mean":
+            g = g / self.denom
+        rows = g.expand(m) if g.ndim == 0 else g
+        dx = kernel(rows.contiguous(), x, self.target, self.lse, self.ignore_index)
+        return _make(dx, x.shape, x.dtype, x.device, x._backend)
+
     def backward(self, g):
+        if self.fused:
+            if not _State.enabled:
+                dx = self._fused_backward(g)
+                if dx is not None:
+                    return dx, None, None, None, None, None, None
+            self._composite_state()
         m, c = self.x.shape
         e, weight, wt = self.smoothing, self.weight, self.wt
         p = softmax(self.x, 1) if _State.enabled else self.logp.exp()
@@ -123,6 +160,18 @@ class CrossEntropy(Function):
             grad = grad - valid * per_class
         g = g.unsqueeze(1) if g.ndim == 1 else g
         return grad * g, None, None, None, None, None, None
+
+    def _composite_state(self) -> None:
+        """What the composite backward reads, for a forward that ran the fused kernel
+        (double backward, or a backend without the backward kernel)."""
+        x, m = self.x, self.x.shape[0]
+        self.logp = log_softmax_raw(x.detach(), 1)
+        self.index = self.target.reshape(m, 1)
+        ignored = (self.target == self.ignore_index).any().item()
+        self.valid = (self.target != self.ignore_index).to(x.dtype) if ignored else None
+        if ignored:
+            self.index = where(self.index == self.ignore_index, 0, self.index)
+        self.wt = self.valid
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -111,8 +111,44 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     axes = _normalized_axes("rms_norm", input, normalized_shape)
     if eps is None:
         eps = FINFO_EPS[input.dtype.name]
+    kernel = len(axes) == 1 and input._backend.capabilities.fused.get("rms_norm")
+    if kernel:
+        return RMSNorm.apply(input, weight, eps, kernel)
     out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
     return out * weight if weight is not None else out
+
+
+class RMSNorm(Function):
+    """RMSNorm over the last dim through the backend's fused kernels.
+
+    Backward: ``dx = rstd * (gw - xhat * mean(gw * xhat))`` with ``gw = g * w``, ``xhat =
+    x * rstd``; ``dw = sum(g * xhat)`` over the leading dims.
+    """
+
+    def forward(self, x, weight, eps, kernel):
+        self.x, self.weight, self.eps = x, weight, eps
+        y, rstd = kernel(x, weight, eps)
+        b = x._backend
+        self.rstd = _make(rstd, x.shape[:-1] + (1,), x.dtype, x.device, b)
+        return _make(y, x.shape, x.dtype, x.device, b)
+
+    def backward(self, g):
+        x, weight = self.x, self.weight
+        need_x, need_w = self.needs_input_grad[:2]
+        kernel = x._backend.capabilities.fused.get("rms_norm_backward")
+        if kernel is not None and not _State.enabled:
+            dx, dw = kernel(g, x, weight, self.rstd)
+            b = x._backend
+            return (_make(dx, x.shape, x.dtype, x.device, b) if need_x else None,
+                    _make(dw, x.shape[-1:], x.dtype, x.device, b) if need_w and dw is not None
+                    else None, None, None)
+        rstd = ((x * x).mean(-1, keepdim=True) + self.eps).rsqrt()  # differentiable recompute
+        xhat = x * rstd
+        gw = g * weight if weight is not None else g
+        gx = rstd * (gw - xhat * (gw * xhat).mean(-1, keepdim=True)) if need_x else None
+        lead = tuple(range(x.ndim - 1))
+        gwt = ((g * xhat).sum(lead) if lead else g * xhat) if need_w else None
+        return gx, gwt, None, None
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
