@@ -163,7 +163,7 @@ class CPUBackend:
         kernel = _KERNELS[op]
         if out is not None:
             o = arr(out)
-            if not parallel_rows(kernel, (a,), o):
+            if o.size < PARALLEL_MIN or not parallel_rows(kernel, (a,), o):
                 kernel(a, out=o)
             return None
         npd = np_dtype(dtype)
@@ -178,18 +178,18 @@ class CPUBackend:
             return _store(UNARY[op](a), npd)
 
     def binary(self, op, a, b, dtype, out=None):
-        x, y = _operand(a), _operand(b)
-        kernel = _KERNELS[op]
+        x = a if type(a) in _SCALARS else arr(a)
+        y = b if type(b) in _SCALARS else arr(b)
         if out is not None:
             o = arr(out)
-            if not parallel_rows(kernel, (x, y), o):
-                kernel(x, y, out=o)
+            if o.size < PARALLEL_MIN or not parallel_rows(_KERNELS[op], (x, y), o):
+                _KERNELS[op](x, y, out=o)
             return None
         npd = np_dtype(dtype)
         ref = x if isinstance(x, np.ndarray) else y
         if ref.size >= PARALLEL_MIN:
             o = np.empty(ref.shape, npd)
-            if parallel_rows(kernel, (x, y), o):
+            if parallel_rows(_KERNELS[op], (x, y), o):
                 return o
         if op in _MAY_WARN:
             with np.errstate(all="ignore"):

@@ -7,6 +7,8 @@ ops (``genesis._ops``) are built on them and attach themselves as methods.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from genesis import _dtype as dt
@@ -207,6 +209,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
             self._retains_grad = True
+            self._ctx.retained = weakref.ref(self)  # the engine hands this node's grad here
 
     @property
     def retains_grad(self) -> bool:

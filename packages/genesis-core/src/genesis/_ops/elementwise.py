@@ -155,6 +155,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves = (0, 1)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return binary_raw("mul", a, b)
@@ -165,6 +167,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves = (0, 1)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return binary_raw("div", a, b)
@@ -177,6 +181,8 @@ class Div(Function):
 
 
 class Pow(Function):
+    saves = (0, 1, 'out')
+
     def forward(self, a, b):
         self.a, self.b = a, b
         self.out = binary_raw("pow", a, b)
@@ -196,6 +202,8 @@ class Pow(Function):
 
 
 class Maximum(Function):
+    saves = (0, 1)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return binary_raw("maximum", a, b)
@@ -205,6 +213,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    saves = (0, 1)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return binary_raw("minimum", a, b)
@@ -238,6 +248,7 @@ class Neg(Unary):
 
 
 class Abs(Unary):
+    saves = (0,)
     op = "abs"
 
     def backward(self, g):
@@ -245,6 +256,7 @@ class Abs(Unary):
 
 
 class Exp(Unary):
+    saves = ('out',)
     op = "exp"
 
     def backward(self, g):
@@ -252,6 +264,7 @@ class Exp(Unary):
 
 
 class Log(Unary):
+    saves = (0,)
     op = "log"
 
     def backward(self, g):
@@ -259,6 +272,7 @@ class Log(Unary):
 
 
 class Sqrt(Unary):
+    saves = ('out',)
     op = "sqrt"
 
     def backward(self, g):
@@ -266,6 +280,7 @@ class Sqrt(Unary):
 
 
 class Rsqrt(Unary):
+    saves = ('out',)
     op = "rsqrt"
 
     def backward(self, g):
@@ -273,6 +288,7 @@ class Rsqrt(Unary):
 
 
 class Sin(Unary):
+    saves = (0,)
     op = "sin"
 
     def backward(self, g):
@@ -280,6 +296,7 @@ class Sin(Unary):
 
 
 class Cos(Unary):
+    saves = (0,)
     op = "cos"
 
     def backward(self, g):
@@ -287,6 +304,7 @@ class Cos(Unary):
 
 
 class Tanh(Unary):
+    saves = ('out',)
     op = "tanh"
 
     def backward(self, g):
@@ -294,6 +312,7 @@ class Tanh(Unary):
 
 
 class Sigmoid(Unary):
+    saves = ('out',)
     op = "sigmoid"
 
     def backward(self, g):
@@ -301,6 +320,7 @@ class Sigmoid(Unary):
 
 
 class Relu(Unary):
+    saves = ('out',)
     op = "relu"
 
     def backward(self, g):
@@ -308,6 +328,7 @@ class Relu(Unary):
 
 
 class Erf(Unary):
+    saves = (0,)
     op = "erf"
 
     def backward(self, g):
@@ -322,6 +343,8 @@ class Sign(Unary):
 
 
 class Where(Function):
+    saves = (0,)
+
     def forward(self, cond, a, b):
         self.cond = cond
         return where_raw(cond, a, b)
@@ -333,6 +356,8 @@ class Where(Function):
 
 
 class Clamp(Function):
+    saves = (0, 1, 2)
+
     def forward(self, x, lo, hi):
         self.x, self.lo, self.hi = x, lo, hi
         out = x

@@ -285,6 +285,8 @@ def _narrow_to(x: Tensor, shape: tuple, skip: int) -> Tensor:
 
 
 class Gather(Function):
+    saves = (2,)
+
     def forward(self, x, dim, index):
         self.shape, self.dim, self.index = x.shape, dim, index
         src = _narrow_to(x, index.shape, dim)
@@ -299,6 +301,7 @@ class Gather(Function):
 
 class Scatter(Function):
     """Out-of-place ``scatter``/``scatter_add``."""
+    saves = (2,)
 
     def forward(self, x, dim, index, src, accumulate):
         self.dim, self.index, self.accumulate = dim, index, accumulate

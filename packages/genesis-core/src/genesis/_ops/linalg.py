@@ -9,6 +9,7 @@ from genesis.autograd.function import Function
 
 class Matmul(Function):
     """``(..., n, k) @ (..., k, m)``; batch dims broadcast, summed back by the engine."""
+    saves = (0, 1)
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -76,6 +76,8 @@ class Mean(Function):
 
 
 class Prod(Function):
+    saves = (0, 'out')
+
     def forward(self, x, axes, keepdim, dtype):
         self.x, self.axes, self.keepdim = x, axes, keepdim
         self.out = reduce_raw("prod", x, axes, keepdim, dtype)
@@ -94,6 +96,7 @@ class Prod(Function):
 
 class Extreme(Function):
     """``amax``/``amin`` (and full ``max()``): ties share the gradient evenly, as in PyTorch."""
+    saves = (0, 'out')
 
     def forward(self, x, op, axes, keepdim):
         self.x, self.axes, self.keepdim = x, axes, keepdim
@@ -109,6 +112,7 @@ class Extreme(Function):
 
 class ExtremeAlongDim(Function):
     """``max(dim)``/``min(dim)`` values: the gradient goes to the returned index only."""
+    saves = (4,)
 
     def forward(self, x, op, dim, keepdim, indices):
         self.shape, self.dim, self.keepdim, self.indices = x.shape, dim, keepdim, indices

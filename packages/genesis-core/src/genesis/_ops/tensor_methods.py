@@ -15,7 +15,7 @@ from genesis._ops import reduction as R
 from genesis._ops import shape as S
 from genesis._ops.elementwise import binary_raw, unary_raw
 from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
-from genesis.autograd.function import Function
+from genesis.autograd.function import Function, Versions, mark_modified
 from genesis.autograd.grad_mode import _State
 
 # -- conversions -------------------------------------------------------------------------------
@@ -376,6 +376,21 @@ def _where_method(self, condition, other):
     return E.where(condition, self, other)
 
 
+def _writes(fn):
+    """An in-place method: after it, autograd knows the tensor's storage was written."""
+    def method(self, *args, **kwargs):
+        before = self._ctx
+        out = fn(self, *args, **kwargs)
+        mark_modified(self)
+        if self._ctx is not None and self._ctx is not before:
+            # a recorded in-place op gave the tensor a new node, whose saved values are the
+            # ones just written: it is consistent as of now
+            self._ctx.epoch = Versions.epoch
+        return out
+    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    return method
+
+
 def bind() -> None:
     """Attach methods and operators to :class:`Tensor` (called once at import)."""
     T = Tensor
@@ -554,10 +569,10 @@ def bind() -> None:
         "__invert__": _invert,
     }
     for name, fn in methods.items():
-        setattr(T, name, fn)
+        inplace = name.endswith("_") and not name.startswith("__") or name == "__setitem__"
+        setattr(T, name, _writes(fn) if inplace else fn)
     for op in ("add", "sub", "mul", "truediv"):
-        inplace = methods[{"truediv": "div"}.get(op, op) + "_"]
-        setattr(T, f"__i{op}__", inplace)
+        setattr(T, f"__i{op}__", getattr(T, {"truediv": "div"}.get(op, op) + "_"))
     T.T = property(lambda self: S.permute(self, tuple(reversed(range(self.ndim)))))
     T.mT = property(lambda self: S.transpose(self, -2, -1))
     T.__hash__ = lambda self: id(self)

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
+from genesis.autograd.function import Function, Versions
 from genesis.autograd.grad_mode import _State
 
 __all__ = ["run_backward"]
 
 
-_DONE = object()  # stack marker: all inputs of the tensor below it are ordered
+_DONE = object()  # stack marker: all inputs of the node below it are ordered
 
 
 def _topological_order(root) -> list:
-    """Tensors reachable from ``root`` that need gradients, inputs before users."""
+    """Graph nodes reachable from ``root`` (Functions, and leaf tensors at the edges),
+    inputs before users."""
     order, visited, stack = [], set(), [root]
     push = stack.append
     while stack:  # iterative: deep graphs (long RNN loops) must not hit the recursion limit
-        t = stack.pop()
-        if t is _DONE:
+        node = stack.pop()
+        if node is _DONE:
             order.append(stack.pop())
             continue
-        if id(t) in visited:
+        if id(node) in visited:
             continue
-        visited.add(id(t))
-        ctx = t._ctx
-        if ctx is None or ctx.inputs is None:
-            order.append(t)
+        visited.add(id(node))
+        if not isinstance(node, Function) or node.inputs is None:
+            order.append(node)
             continue
-        push(t)
+        push(node)
         push(_DONE)
-        for p, need in zip(ctx.inputs, ctx.needs_input_grad):
-            if need and id(p) not in visited:
-                push(p)
+        for edge in node.edges:
+            if edge is not None and id(edge) not in visited:
+                push(edge)
     return order
 
 
@@ -47,45 +48,67 @@ def _sum_to(grad, shape: tuple):
 
 def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) * grad into ``.grad`` of every leaf requiring grad."""
-    order = _topological_order(root)
-    grads = {id(root): grad}
+    start = root._ctx if root._ctx is not None else root
+    order = _topological_order(start)
+    grads = {id(start): grad}
     claimed = {id(grad.storage)}  # storages already owned by user-visible tensors
     prev_mode = _State.enabled
     _State.enabled = create_graph
     try:
-        for t in reversed(order):
-            g = grads.pop(id(t), None)
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
             if g is None:
                 continue
-            ctx = t._ctx
-            if ctx is None or t._retains_grad:
+            if not isinstance(node, Function):  # a leaf tensor
                 if id(g.storage) in claimed and not create_graph:
                     g = g.clone()
                 claimed.add(id(g.storage))
-                _accumulate(t, g, create_graph)
-                if ctx is None:
-                    continue
-            if ctx.inputs is None:
+                _accumulate(node, g, create_graph)
+                continue
+            if node.retained is not None:  # a non-leaf output that called retain_grad()
+                t = node.retained()
+                if t is not None and t._retains_grad and t._ctx is node:
+                    if id(g.storage) in claimed and not create_graph:
+                        g = g.clone()
+                    claimed.add(id(g.storage))
+                    _accumulate(t, g, create_graph)
+            if node.inputs is None:
                 raise RuntimeError(
                     "Trying to backward through the graph a second time (or directly access "
                     "saved tensors after they have already been freed). Specify "
                     "retain_graph=True if you need to backward through the graph a second time.")
-            parent_grads = ctx.backward(g)
+            if node.saves and Versions.epoch != node.epoch:
+                _check_saved(node)
+            parent_grads = node.backward(g)
             if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
-            for p, need, pg in zip(ctx.inputs, ctx.needs_input_grad, parent_grads):
-                if not need or pg is None:
+            for p, edge, pg in zip(node.inputs, node.edges, parent_grads):
+                if edge is None or pg is None:
                     continue
                 if pg.shape != p.shape:
                     pg = _sum_to(pg, p.shape)
                 if pg.dtype is not p.dtype:
                     pg = pg.to(p.dtype)
-                prev = grads.get(id(p))
-                grads[id(p)] = pg if prev is None else prev + pg
+                prev = grads.get(id(edge))
+                grads[id(edge)] = pg if prev is None else prev + pg
             if not retain_graph:
-                ctx.release()
+                node.release()
     finally:
         _State.enabled = prev_mode
+
+
+def _check_saved(node) -> None:
+    """PyTorch's error for a saved tensor written in place after the node was recorded."""
+    for which in node.saves:
+        t = getattr(node, "out", None) if which == "out" else node.inputs[which]
+        storage = getattr(t, "storage", None)
+        if storage is not None and Versions.written.get(id(storage), 0) > node.epoch:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{t.dtype.name} {list(t.shape)}], which is "
+                f"{'the output' if which == 'out' else f'input {which}'} of {node.name}, was "
+                "written after the graph recorded it. Use an out-of-place op (or .clone()) "
+                "before modifying it.")
 
 
 def _accumulate(t, g, create_graph: bool) -> None:

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from genesis.autograd.grad_mode import _State
 
-__all__ = ["Function"]
+__all__ = ["Function", "Versions", "mark_modified"]
+
+
+class Versions:
+    """In-place writes, as a global epoch and the epoch each storage was last written at.
+
+    Recording a node stores the current epoch; at backward, a saved tensor whose storage
+    was written at a later epoch has changed under the graph. Keyed by storage identity:
+    an id can only be reused after its storage died, by which time no node can hold it.
+    """
+
+    epoch = 0
+    written: dict = {}
+
+
+def mark_modified(tensor) -> None:
+    """Tell autograd ``tensor``'s storage was written in place (Genesis's in-place ops do
+    this themselves; call it after writing through a backend kernel directly)."""
+    Versions.epoch += 1
+    Versions.written[id(tensor.storage)] = Versions.epoch
 
 
 class Function:
@@ -20,17 +39,29 @@ class Function:
     """
 
     inputs: tuple | None
-    needs_input_grad: tuple
+    needs_input_grad: list
+    #: per input: the node its gradient flows to -- the producing Function, or the leaf tensor
+    #: itself; fixed at forward time, so rebinding a tensor later (an in-place op) does not
+    #: reroute this node's gradients
+    edges: list
+    #: weak reference to the output tensor when it called ``retain_grad()``
+    retained = None
+    #: what backward reads back: input positions and/or ``"out"`` (``self.out``); the
+    #: engine raises if one of them was modified in place after this node was recorded
+    saves: tuple = ()
 
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls.__new__(cls)
         out = ctx.forward(*args, **kwargs)
         if _State.enabled:
-            needs = tuple([getattr(a, "requires_grad", False) is True for a in args])
+            needs = [getattr(a, "requires_grad", False) is True for a in args]
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
+                # a Function is always truthy: `a._ctx or a` is the producer, else the leaf
+                ctx.edges = [(a._ctx or a) if n else None for a, n in zip(args, needs)]
+                ctx.epoch = Versions.epoch
                 out.requires_grad = True
                 out._ctx = ctx
         return out

@@ -24,7 +24,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         t.grad = None
         if t._ctx is not None:
-            t._retains_grad = True
+            t.retain_grad()
     try:
         keep = create_graph if retain_graph is None else retain_graph
         for i, (o, go) in enumerate(zip(outs, gos)):

@@ -159,6 +159,8 @@ class Optimizer:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._step_group(group, params)
+                    for p in params:  # a graph that saved these weights is now stale
+                        genesis.autograd.mark_modified(p)
         return loss
 
     def _step_group(self, group: dict[str, Any], params: list[Tensor]) -> None:

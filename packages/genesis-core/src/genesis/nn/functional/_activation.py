@@ -36,6 +36,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 class _Gelu(Function):
+    saves = (0,)
+
     def forward(self, x, approximate):
         self.x, self.approximate = x, approximate
         fused = x._backend.capabilities.fused.get("gelu")
@@ -72,6 +74,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 class _Silu(Function):
+    saves = (0,)
+
     def forward(self, x):
         self.x = x
         fused = x._backend.capabilities.fused.get("silu")
@@ -130,6 +134,7 @@ def log_softmax_raw(x: Tensor, dim: int) -> Tensor:
 
 class Softmax(Function):
     """``exp(x) / sum(exp(x), dim)``; backward ``y * (g - sum(g * y, dim))``."""
+    saves = ('out',)
 
     def forward(self, x, dim):
         self.dim = dim
@@ -151,6 +156,7 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """``x - logsumexp(x, dim)``; backward ``g - exp(y) * sum(g, dim)``."""
+    saves = ('out',)
 
     def forward(self, x, dim):
         self.dim = dim

@@ -16,6 +16,7 @@ class Linear(Function):
 
     Backward: ``dx = g @ W``, ``dW = g.T @ x``, ``db = g.sum(0)`` (batch dims flattened).
     """
+    saves = (0, 1)
 
     def forward(self, x, weight, bias):
         self.x, self.weight = x, weight

@@ -70,6 +70,7 @@ class CrossEntropy(Function):
     Backward ``g * (A * softmax - (1 - e) * w[t] * onehot - (e / C) * w)`` with
     ``A = (1 - e) * w[t] + (e / C) * sum(w)``.
     """
+    saves = (0, 1)
 
     def forward(self, x, target, weight, ignored, ignore_index, reduction, smoothing):
         m, c = x.shape
@@ -316,6 +317,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
 class BCEWithLogits(Function):
     """``(1 - t) * x + (1 + (pw - 1) * t) * softplus(-x)``, stable for any ``x``."""
+    saves = (0, 1)
 
     def forward(self, x, t, pos_weight):
         self.x, self.t, self.pos_weight = x, t, pos_weight

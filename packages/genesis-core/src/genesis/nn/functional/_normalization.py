@@ -37,6 +37,7 @@ class LayerNorm(Function):
     Backward: ``dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat))`` with ``gw = g * w``,
     ``dw = sum(g * xhat)``, ``db = sum(g)`` over the leading dims.
     """
+    saves = (0, 1)
 
     def forward(self, x, weight, bias, axes, eps):
         self.x, self.weight, self.axes, self.eps = x, weight, axes, eps
@@ -124,6 +125,7 @@ class RMSNorm(Function):
     Backward: ``dx = rstd * (gw - xhat * mean(gw * xhat))`` with ``gw = g * w``, ``xhat =
     x * rstd``; ``dw = sum(g * xhat)`` over the leading dims.
     """
+    saves = (0, 1)
 
     def forward(self, x, weight, eps, kernel):
         self.x, self.weight, self.eps = x, weight, eps

@@ -18,6 +18,7 @@ from genesis.nn.functional._checks import check_tensor
 
 class Embedding(Function):
     """Rows ``weight[idx]``; backward scatter-adds the gradient rows (none to ``padding_idx``)."""
+    saves = (1,)
 
     def forward(self, weight, idx, padding_idx):
         n, dim = idx.shape[0], weight.shape[1]
