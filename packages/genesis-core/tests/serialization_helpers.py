@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import struct
-import zlib
 
 import ml_dtypes
 import numpy as np
+import xxhash
 
 DTYPES = {
     "F64": np.dtype("<f8"),
@@ -46,29 +46,29 @@ def header_of(raw: bytes) -> tuple[int, dict]:
 def build_file(header: dict, data: bytes, *, checksum: bool = True) -> bytes:
     """A safetensors file from a header dict and data, checksummed the Genesis way if asked.
 
-    The checksum is the CRC-32 of the whole file with its 8 hex digits set to '0'.
+    The checksum is the XXH3-64 of the whole file with its 16 hex digits set to '0'.
     """
     header = dict(header)
     if checksum:
         header["__metadata__"] = {
             **header.get("__metadata__", {}),
-            "genesis.checksum": "crc32:00000000",
+            "genesis.checksum": "xxh3:" + "0" * 16,
         }
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-(8 + len(text)) % 8)
     raw = bytearray(struct.pack("<Q", len(text)) + text + data)
     if checksum:
-        match = re.search(rb'"genesis\.checksum":"crc32:(00000000)"', raw)
-        raw[match.start(1) : match.end(1)] = f"{zlib.crc32(raw):08x}".encode()
+        match = re.search(rb'"genesis\.checksum":"xxh3:(0{16})"', raw)
+        raw[match.start(1) : match.end(1)] = xxhash.xxh3_64_hexdigest(bytes(raw)).encode()
     return bytes(raw)
 
 
 def rechecksum(raw: bytes) -> bytes:
     """The file with its checksum recomputed after an edit."""
     raw = bytearray(raw)
-    match = re.search(rb'"genesis\.checksum":"crc32:([0-9a-f]{8})"', raw)
-    raw[match.start(1) : match.end(1)] = b"00000000"
-    raw[match.start(1) : match.end(1)] = f"{zlib.crc32(raw):08x}".encode()
+    match = re.search(rb'"genesis\.checksum":"xxh3:([0-9a-f]{16})"', raw)
+    raw[match.start(1) : match.end(1)] = b"0" * 16
+    raw[match.start(1) : match.end(1)] = xxhash.xxh3_64_hexdigest(bytes(raw)).encode()
     return bytes(raw)
 
 

@@ -53,10 +53,10 @@ def regions(raw: bytes) -> dict[str, range]:
     header = raw[8 : 8 + length]
     metadata_start = 8 + header.index(b'"__metadata__"')
     metadata_end = 8 + header.index(b"}", header.index(b'"genesis.checksum"')) + 1
-    field = b'"genesis.checksum":"crc32:'
+    field = b'"genesis.checksum":"xxh3:'
     return {
         "length": range(8),
-        "checksum_field": range(8 + header.index(field), 8 + header.index(field) + len(field) + 9),
+        "checksum_field": range(8 + header.index(field), 8 + header.index(field) + len(field) + 17),
         "header": range(8, 8 + length),
         "metadata": range(metadata_start, metadata_end),
         "padding": range(8 + len(header.rstrip(b" ")), 8 + length),

@@ -93,7 +93,7 @@ def test_file_parses_with_an_independent_safetensors_reader(tmp_path):
         assert bits(parsed[f"model_state_dict/{name}"]) == bits(array)
     assert metadata["genesis.format"] == "1"
     assert json.loads(metadata["genesis.tree"])["epoch"] == 3
-    assert metadata["genesis.checksum"].startswith("crc32:")
+    assert metadata["genesis.checksum"].startswith("xxh3:")
 
 
 def test_header_and_tensors_are_aligned_and_packed(tmp_path):

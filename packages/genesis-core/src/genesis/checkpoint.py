@@ -1,7 +1,7 @@
 """``genesis.save``/``load`` and ``save_checkpoint``/``load_checkpoint``: safe checkpoint files.
 
 A checkpoint is a safetensors file: every tensor of the tree under its path
-key, the rest of the tree as JSON metadata, and a CRC-32 of the whole file.
+key, the rest of the tree as JSON metadata, and an XXH3-64 hash of the whole file.
 Loading never runs code from the file; saving is atomic.
 """
 

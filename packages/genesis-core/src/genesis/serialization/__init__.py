@@ -3,7 +3,7 @@
 A checkpoint is a valid safetensors file, so other tools read its tensors
 (stored under their path in the tree, e.g. ``model_state_dict/fc.weight``);
 the rest of the tree (dicts, lists, tuples, numbers, strings, None) is JSON in
-the ``genesis.tree`` metadata entry. A CRC-32 over the whole file is checked on
+the ``genesis.tree`` metadata entry. An XXH3-64 hash of the whole file is checked on
 load. Saving replaces the file atomically. Loading never runs code from the
 file: there is no pickle anywhere.
 
@@ -112,7 +112,7 @@ def load_tree(
         mmap: memory-map the file instead of reading it. Arrays are then
             copy-on-write views of the mapping: writable, and writes never
             reach the file; a later save over ``path`` does not disturb them.
-        verify: check the file's CRC-32 (default). With ``mmap`` this reads the
+        verify: check the file's XXH3 hash (default). With ``mmap`` this reads the
             whole file once; ``verify=False`` skips that and reads lazily.
 
     Raises:
