@@ -382,7 +382,7 @@ def _writes(fn):
         before = self._ctx
         out = fn(self, *args, **kwargs)
         mark_modified(self)
-        if self._ctx is not None and self._ctx is not before:
+        if self._ctx is not None and self._ctx is not before and self._ctx.saves:
             # a recorded in-place op gave the tensor a new node, whose saved values are the
             # ones just written: it is consistent as of now
             self._ctx.epoch = Versions.epoch

@@ -61,7 +61,8 @@ class Function:
                 ctx.needs_input_grad = needs
                 # a Function is always truthy: `a._ctx or a` is the producer, else the leaf
                 ctx.edges = [(a._ctx or a) if n else None for a, n in zip(args, needs)]
-                ctx.epoch = Versions.epoch
+                if cls.saves:
+                    ctx.epoch = Versions.epoch
                 out.requires_grad = True
                 out._ctx = ctx
         return out
