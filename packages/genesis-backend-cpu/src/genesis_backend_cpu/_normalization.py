@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from genesis_backend_cpu._threads import THREADS, workers
+from genesis_backend_cpu._threads import row_spans, run_spans
 from genesis_backend_cpu._views import arr
-
-BLOCK_ELEMENTS = 1 << 16
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -22,23 +20,6 @@ def _rows(a: np.ndarray) -> np.ndarray:
     if m.dtype not in (np.float32, np.float64):
         m = m.astype(np.float32)
     return np.ascontiguousarray(m)
-
-
-def _spans(rows: int, cols: int) -> list[tuple[int, int]]:
-    step = max(1, BLOCK_ELEMENTS // max(cols, 1))
-    return [(i, min(i + step, rows)) for i in range(0, rows, step)]
-
-
-def _run(spans: list, body) -> list:
-    """Run ``body(a, b)`` over row spans, split across the threads; returns the results."""
-    if THREADS == 1 or len(spans) < 2:
-        return [body(a, b) for a, b in spans]
-    parts = [spans[i::THREADS] for i in range(THREADS)]
-    futures = [workers().submit(lambda p=p: [body(a, b) for a, b in p]) for p in parts[1:]]
-    results = [body(a, b) for a, b in parts[0]]
-    for f in futures:
-        results.extend(f.result())
-    return results
 
 
 def layer_norm(x, weight, bias, eps: float):
@@ -69,7 +50,7 @@ def layer_norm(x, weight, bias, eps: float):
         if b is not None:
             yb += b
 
-    _run(_spans(rows, cols), body)
+    run_spans(row_spans(rows, cols), body)
     dtype = a.dtype
     kept = a.shape[:-1] + (1,)
     return (y.reshape(a.shape).astype(dtype, copy=False), mean.reshape(kept).astype(dtype,
@@ -103,7 +84,7 @@ def layer_norm_backward(grad, x, weight, mean, rstd):
         db *= rs[r0:r1]
         return dw_part, db_part
 
-    parts = _run(_spans(rows, cols), body)
+    parts = run_spans(row_spans(rows, cols), body)
     dtype = a.dtype
     dw = np.add.reduce([p[0] for p in parts]).astype(dtype) if w is not None else None
     dbias = np.add.reduce([p[1] for p in parts]).astype(dtype)

@@ -54,3 +54,25 @@ def parallel_rows(fn, operands: tuple, out: np.ndarray) -> bool:
     for f in futures:
         f.result()
     return True
+
+
+ROW_BLOCK_ELEMENTS = 1 << 16
+
+
+def row_spans(rows: int, cols: int) -> list[tuple[int, int]]:
+    """Row ranges of about :data:`ROW_BLOCK_ELEMENTS` elements each (at least one row)."""
+    step = max(1, ROW_BLOCK_ELEMENTS // max(cols, 1))
+    return [(i, min(i + step, rows)) for i in range(0, rows, step)]
+
+
+def run_spans(spans: list, body) -> list:
+    """``body(r0, r1)`` for every span, the spans dealt round-robin to the threads; the results
+    in no particular order."""
+    if THREADS == 1 or len(spans) < 2:
+        return [body(a, b) for a, b in spans]
+    parts = [spans[i::THREADS] for i in range(THREADS)]
+    futures = [workers().submit(lambda p=p: [body(a, b) for a, b in p]) for p in parts[1:]]
+    results = [body(a, b) for a, b in parts[0]]
+    for f in futures:
+        results.extend(f.result())
+    return results
