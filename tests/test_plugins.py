@@ -112,3 +112,23 @@ def test_hookspec_names_are_checked():
 
     with pytest.raises(pluggy.PluginValidationError):
         genesis.backends.register_plugin(Misspelled(), "misspelled")
+
+
+def test_incomplete_backend_is_refused_naming_what_it_lacks():
+    import genesis
+    from genesis.backends import hookimpl
+
+    class Half:
+        name = "half-done"
+
+        def availability(self):
+            return True, ""
+
+    class Plugin:
+        @hookimpl
+        def genesis_register_backends(self):
+            return [Half()]
+
+    with pytest.raises(TypeError, match="lacks .*'matmul'"):
+        genesis.backends.register_plugin(Plugin(), "half-done")
+    assert "half-done" not in genesis.backends.list_devices()

@@ -16,7 +16,7 @@ from importlib import metadata
 import pluggy
 
 from genesis.backends import hookspecs
-from genesis.backends.protocol import Backend
+from genesis.backends.protocol import REQUIRED_MEMBERS, Backend
 
 ENV_VAR = "GENESIS_BACKENDS"
 
@@ -81,16 +81,16 @@ class Registry:
             results = _call_plugin(self.manager, plugin)
             found = []
             for backend in results:
-                missing = [
-                    m
-                    for m in ("name", "availability", "empty", "binary")
-                    if not hasattr(backend, m)
-                ]
+                missing = [m for m in REQUIRED_MEMBERS if not hasattr(backend, m)]
                 if missing:
                     raise TypeError(
                         f"plugin {name!r} returned {backend!r}, which lacks {missing} "
                         "of the genesis Backend protocol"
                     )
+                if backend.name in self.backends:
+                    warnings.warn(f"genesis: plugin {name!r} registers device {backend.name!r} "
+                                  "again; the new backend replaces the earlier one",
+                                  RuntimeWarning, stacklevel=3)
                 self.backends[backend.name] = backend
                 found.append(backend.name)
         except Exception:

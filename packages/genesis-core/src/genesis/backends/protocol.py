@@ -56,6 +56,10 @@ BINARY_OPS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne
 REDUCE_OPS = ("sum", "prod", "max", "min")
 ARG_REDUCE_OPS = ("argmax", "argmin")
 RANDOM_DISTRIBUTIONS = ("uniform", "normal", "randint", "bernoulli")
+#: what a registered backend object must have (checked when a plugin registers it)
+REQUIRED_MEMBERS = ("name", "capabilities", "availability", "device_count", "empty",
+                    "from_numpy", "to_numpy", "copy_", "fill_", "unary", "binary", "where",
+                    "reduce", "arg_reduce", "matmul", "gather", "scatter_", "random")
 
 
 class View(Protocol):
