@@ -32,6 +32,7 @@ class Parameter(Tensor):
         for name in _VIEW_FIELDS:
             setattr(self, name, getattr(data, name))
         self.grad = None
+        self._cache = None
         self._ctx = None
         self._retains_grad = False
         self.requires_grad = False
