@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
-from genesis._ops.creation import zeros
+from genesis._ops.creation import ones, zeros
 from genesis._ops.elementwise import where
 from genesis._ops.shape import reshape_raw
 from genesis._tensor import Tensor, _expand_raw, _make, _view
@@ -20,9 +20,10 @@ class Embedding(Function):
     """Rows ``weight[idx]``; backward scatter-adds the gradient rows (none to ``padding_idx``)."""
     saves = (1,)
 
-    def forward(self, weight, idx, padding_idx):
+    def forward(self, weight, idx, padding_idx, scale_grad_by_freq=False):
         n, dim = idx.shape[0], weight.shape[1]
         self.idx, self.padding_idx, self.num = idx, padding_idx, weight.shape[0]
+        self.scale_grad_by_freq = scale_grad_by_freq
         self.index = _expand_raw(_view(idx, (n, 1), (idx.strides[0], 0), idx.offset), (n, dim))
         return _make(weight._backend.gather(weight, 0, self.index), (n, dim), weight.dtype,
                      weight.device, weight._backend)
@@ -30,8 +31,12 @@ class Embedding(Function):
     def backward(self, g):
         if self.padding_idx is not None:
             g = where((self.idx == self.padding_idx).unsqueeze(1), 0.0, g)
+        if self.scale_grad_by_freq:  # each row's gradient divided by how often it was looked up
+            counts = zeros((self.num,), dtype=g.dtype, device=g.device).scatter_add(
+                0, self.idx, ones(self.idx.shape, dtype=g.dtype, device=g.device))
+            g = g / counts.gather(0, self.idx).unsqueeze(1)
         gw = zeros((self.num, g.shape[1]), dtype=g.dtype, device=g.device)
-        return gw.scatter_add(0, self.index, g), None, None
+        return gw.scatter_add(0, self.index, g), None, None, None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -40,7 +45,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     """Look up rows of ``weight`` (``(num_embeddings, dim)``) at the integer ``input``.
 
     ``padding_idx`` rows get no gradient; ``max_norm`` renormalises, in place, the rows
-    looked up whose ``norm_type``-norm exceeds it.
+    looked up whose ``norm_type``-norm exceeds it; ``scale_grad_by_freq`` divides each
+    row's gradient by its number of occurrences in ``input``. ``sparse=True`` (a sparse
+    gradient) is refused: Genesis tensors are dense.
     """
     check_tensor("embedding", "input", input)
     check_tensor("embedding", "weight", weight)
@@ -49,9 +56,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                            f"{input.dtype}")
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not "
-                                  "supported by Genesis")
+    if sparse:
+        raise ValueError("embedding: sparse=True asks for a sparse gradient tensor; Genesis "
+                         "tensors are dense, so pass sparse=False (the gradient is a dense "
+                         "(num_embeddings, dim) tensor)")
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
@@ -67,7 +75,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
     if max_norm is not None:
         _renorm_rows_(weight, np.unique(host), max_norm, norm_type)
-    out = Embedding.apply(weight, idx, padding_idx)
+    out = Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)
     return out.reshape(tuple(input.shape) + (weight.shape[1],))
 
 
