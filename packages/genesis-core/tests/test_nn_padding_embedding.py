@@ -1,10 +1,9 @@
 """pad in every mode and embedding's scale_grad_by_freq, against PyTorch (values and grads)."""
 
+import genesis
 import numpy as np
 import pytest
 import torch
-
-import genesis
 
 F = genesis.nn.functional
 CASES = [((2, 3, 5), (2, 1)), ((1, 2, 4, 5), (1, 2, 3, 1)), ((2, 3, 4), (0, 3)),

@@ -14,7 +14,6 @@ from genesis._ops.shape import cat
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
 
-
 MODES = ("constant", "reflect", "replicate", "circular")
 
 
