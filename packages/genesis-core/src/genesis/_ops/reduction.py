@@ -250,21 +250,21 @@ def logsumexp(input, dim, keepdim: bool = False):
     return out if keepdim else out.squeeze(axes) if axes else out
 
 
-def all(input, dim=None, keepdim: bool = False):  # noqa: A001
-    """True where every element (over ``dim``) is non-zero."""
+def _truth(op: str, input, dim, keepdim: bool, empty: bool):
+    """``all``/``any`` as a min/max over booleans; a bool result (uint8 in, uint8 out)."""
     b = input if input.dtype is dt.bool_ else input != 0
     if b.numel() == 0 and dim is None:
-        out = b.new_ones((), dtype=dt.bool_)
+        out = (b.new_ones if empty else b.new_zeros)((), dtype=dt.bool_)
     else:
-        out = reduce_raw("min", b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
+        out = reduce_raw(op, b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
     return out if input.dtype is not dt.uint8 else out.to(dt.uint8)  # torch keeps uint8
+
+
+def all(input, dim=None, keepdim: bool = False):  # noqa: A001
+    """True where every element (over ``dim``) is non-zero."""
+    return _truth("min", input, dim, keepdim, True)
 
 
 def any(input, dim=None, keepdim: bool = False):  # noqa: A001
     """True where some element (over ``dim``) is non-zero."""
-    b = input if input.dtype is dt.bool_ else input != 0
-    if b.numel() == 0 and dim is None:
-        out = b.new_zeros((), dtype=dt.bool_)
-    else:
-        out = reduce_raw("max", b, normalize_dims(dim, b.ndim), keepdim, dt.bool_)
-    return out if input.dtype is not dt.uint8 else out.to(dt.uint8)  # torch keeps uint8
+    return _truth("max", input, dim, keepdim, False)
