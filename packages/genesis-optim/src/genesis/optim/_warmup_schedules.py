@@ -64,6 +64,11 @@ class LinearWithWarmup(FactorSchedule):
         return max(0.0, remaining / max(1.0, self.num_training_steps - self.num_warmup_steps))
 
 
+def _progress(step: float, warmup: int, total: int) -> float:
+    """Fraction of the post-warmup phase done at ``step`` (transformers' formula)."""
+    return (step - warmup) / max(1.0, total - warmup)
+
+
 @dataclass(frozen=True)
 class CosineWithWarmup(FactorSchedule):
     """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)``,
@@ -82,9 +87,7 @@ class CosineWithWarmup(FactorSchedule):
     def __call__(self, step: float) -> float:
         if step < self.num_warmup_steps:
             return _warmup(step, self.num_warmup_steps)
-        progress = (step - self.num_warmup_steps) / max(
-            1.0, self.num_training_steps - self.num_warmup_steps
-        )
+        progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(self.num_cycles) * 2.0 * progress)))
 
 
@@ -105,9 +108,7 @@ class CosineHardRestartsWithWarmup(FactorSchedule):
     def __call__(self, step: float) -> float:
         if step < self.num_warmup_steps:
             return _warmup(step, self.num_warmup_steps)
-        progress = (step - self.num_warmup_steps) / max(
-            1.0, self.num_training_steps - self.num_warmup_steps
-        )
+        progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
         if progress >= 1.0:
             return 0.0
         return max(

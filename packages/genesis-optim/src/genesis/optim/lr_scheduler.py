@@ -153,6 +153,11 @@ class MultiplicativeLR(LRScheduler):
         return [b * f for b, f in zip(lrs, self._factors(step))]
 
 
+def per_group(optimizer: Any, schedule) -> list:
+    """The same schedule object for every parameter group of ``optimizer``."""
+    return [schedule] * len(param_groups(optimizer))
+
+
 class StepLR(LRScheduler):
     """``lr = base_lr * gamma ** (step // step_size)``."""
 
@@ -164,8 +169,9 @@ class StepLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
-        super().__init__(optimizer, [StepDecay(step_size, gamma)] * n, last_epoch, verbose)
+        super().__init__(
+            optimizer, per_group(optimizer, StepDecay(step_size, gamma)), last_epoch, verbose
+        )
 
 
 class MultiStepLR(LRScheduler):
@@ -179,9 +185,8 @@ class MultiStepLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
         schedule = MultiStepDecay(tuple(sorted(milestones)), gamma)
-        super().__init__(optimizer, [schedule] * n, last_epoch, verbose)
+        super().__init__(optimizer, per_group(optimizer, schedule), last_epoch, verbose)
 
 
 class ConstantLR(LRScheduler):
@@ -195,8 +200,9 @@ class ConstantLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
-        super().__init__(optimizer, [ConstantUntil(factor, total_iters)] * n, last_epoch, verbose)
+        super().__init__(
+            optimizer, per_group(optimizer, ConstantUntil(factor, total_iters)), last_epoch, verbose
+        )
 
 
 class LinearLR(LRScheduler):
@@ -214,9 +220,11 @@ class LinearLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
         super().__init__(
-            optimizer, [Linear(start_factor, end_factor, total_iters)] * n, last_epoch, verbose
+            optimizer,
+            per_group(optimizer, Linear(start_factor, end_factor, total_iters)),
+            last_epoch,
+            verbose,
         )
 
 
@@ -226,8 +234,7 @@ class ExponentialLR(LRScheduler):
     def __init__(
         self, optimizer: Any, gamma: float, last_epoch: int = -1, verbose: bool = False
     ) -> None:
-        n = len(param_groups(optimizer))
-        super().__init__(optimizer, [Exponential(gamma)] * n, last_epoch, verbose)
+        super().__init__(optimizer, per_group(optimizer, Exponential(gamma)), last_epoch, verbose)
 
 
 class PolynomialLR(LRScheduler):
@@ -242,8 +249,9 @@ class PolynomialLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
-        super().__init__(optimizer, [Polynomial(total_iters, power)] * n, last_epoch, verbose)
+        super().__init__(
+            optimizer, per_group(optimizer, Polynomial(total_iters, power)), last_epoch, verbose
+        )
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -261,8 +269,9 @@ class CosineAnnealingLR(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
-        super().__init__(optimizer, [CosineAnnealing(T_max, eta_min)] * n, last_epoch, verbose)
+        super().__init__(
+            optimizer, per_group(optimizer, CosineAnnealing(T_max, eta_min)), last_epoch, verbose
+        )
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -281,9 +290,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         last_epoch: int = -1,
         verbose: bool = False,
     ) -> None:
-        n = len(param_groups(optimizer))
         super().__init__(
-            optimizer, [CosineWarmRestarts(T_0, T_mult, eta_min)] * n, last_epoch, verbose
+            optimizer,
+            per_group(optimizer, CosineWarmRestarts(T_0, T_mult, eta_min)),
+            last_epoch,
+            verbose,
         )
 
     def step(self, epoch: float | None = None, metrics: float | None = None) -> None:
