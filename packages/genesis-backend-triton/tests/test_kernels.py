@@ -65,6 +65,22 @@ def test_copy_casts(src, dst):
     np.testing.assert_array_equal(got, expect.astype(np.float64))
 
 
+def test_bfloat16_results_round_to_nearest_even_like_the_gpu_and_the_cpu_backend():
+    """The interpreter truncates float32 -> bfloat16; a GPU rounds to nearest even."""
+    ties = np.array([0x3F808000, 0x3F818000, 0xBF808001, 0x7F7FFFFF, 0x00008000],
+                    np.uint32).view(np.float32)  # ties to even (down, up), negative, overflow, tiny
+    a = np.concatenate([ties, RNG.standard_normal(997).astype(np.float32) * 100])
+    want = a.astype(ml_dtypes.bfloat16)
+    np.testing.assert_array_equal(cuda(a).to(genesis.bfloat16).numpy(), want)
+    np.testing.assert_array_equal(cuda(a).to(genesis.bfloat16).numpy(),
+                                  genesis.tensor(a).to(genesis.bfloat16).numpy())  # cpu backend
+    # a kernel's bfloat16 store (matmul output), not a cast
+    x = np.random.default_rng(5).standard_normal((16, 16)).astype(np.float32)
+    got = (cuda(x, genesis.bfloat16) @ cuda(x, genesis.bfloat16)).numpy()
+    xb = x.astype(ml_dtypes.bfloat16).astype(np.float64)
+    np.testing.assert_array_equal(got, (xb @ xb).astype(np.float32).astype(ml_dtypes.bfloat16))
+
+
 def test_binary_over_offsets_broadcasts_and_transposes():
     a = RNG.standard_normal((4, 6, 5)).astype(np.float32)
     b = RNG.standard_normal((5,)).astype(np.float32)

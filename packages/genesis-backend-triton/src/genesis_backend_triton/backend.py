@@ -64,8 +64,8 @@ def _scalar_dtype_name(value, other_name: str) -> str:
 
 
 def _python_value(value, dtype_name: str):
-    if dtype_name == "bool":
-        return bool(value)
+    if dtype_name == "bool":  # as 0/1: interpreters before triton 3.9 cannot take a bool argument
+        return int(bool(value))
     if dtype_name.startswith(("int", "uint")):
         return int(value)
     return float(value)

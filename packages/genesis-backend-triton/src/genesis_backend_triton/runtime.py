@@ -36,6 +36,8 @@ class Runtime:
     def __init__(self) -> None:
         self.interpret = os.environ.get("TRITON_INTERPRET", "0") == "1"
         if self.interpret:
+            from genesis_backend_triton import _interpreter_compat
+            _interpreter_compat.apply()
             self.memory = HostMemory()
         else:
             from genesis_backend_triton._cuda import CudaMemory
