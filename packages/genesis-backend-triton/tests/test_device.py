@@ -1,11 +1,14 @@
 """Device registration, availability reasons, genesis.cuda helpers, the interpreter protocol."""
 
+import gc
 import subprocess
 import sys
 import textwrap
+import weakref
 
 import genesis
 import numpy as np
+import pytest
 from genesis_backend_triton.backend import TritonBackend
 from genesis_backend_triton.memory import HostMemory, kernel_arg
 
@@ -63,18 +66,35 @@ def test_genesis_cuda_helpers():
     assert keep.sum().item() == 256
 
 
-def test_interpreter_staging_protocol_is_in_place():
+def test_interpreter_staging_protocol_is_in_place_and_owns_nothing():
     memory = HostMemory()
     storage = memory.alloc(16)
     memory.upload(storage, 0, np.arange(4, dtype=np.float32))
     arg = kernel_arg(storage, "float32")
     assert str(arg.dtype) == "float32" and arg.data_ptr() == storage.ptr
-    assert arg.untyped_storage() is storage and storage.cpu() is storage
-    staged = arg.new_empty(0, device="cpu").set_(storage.cpu(), arg.storage_offset(), arg.size(),
+    staged_storage = arg.untyped_storage().cpu()
+    staged = arg.new_empty(0, device="cpu").set_(staged_storage, arg.storage_offset(), arg.size(),
                                                    arg.stride())
-    assert staged.data_ptr() == storage.ptr
-    other = memory.alloc(16)
-    other.copy_(storage)
-    out = np.empty(4, np.float32)
-    memory.download(other, 0, out)
-    assert out.tolist() == [0, 1, 2, 3]
+    assert staged.data_ptr() == storage.ptr and staged.size() == (16,)
+    arg.copy_(staged)  # copying back onto itself: nothing to do
+    assert weakref.getweakrefcount(storage) == 0 and sys.getrefcount(storage) == 3  # + arg
+    with pytest.raises(RuntimeError, match="in place"):
+        arg.copy_(kernel_arg(memory.alloc(16), "float32"))
+
+
+def test_memory_is_free_as_soon_as_tensors_die_without_waiting_for_the_gc():
+    """The interpreter keeps each launch's staged arguments in reference cycles; they
+    must not hold the buffers (memory_allocated would lag until a GC pass)."""
+    gc.collect()
+    base = genesis.cuda.memory_allocated()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        a = genesis.ones(1000, device="cuda")
+        b = (a * 2 + 1).sum(0)
+        assert b.item() == 3000 and genesis.cuda.memory_allocated() > base
+        del a, b
+        assert genesis.cuda.memory_allocated() == base
+    finally:
+        if enabled:
+            gc.enable()

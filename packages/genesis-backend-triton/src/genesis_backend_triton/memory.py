@@ -10,7 +10,8 @@ and, for ``TRITON_INTERPRET=1``, the small torch-like storage protocol the
 interpreter calls to stage arguments on the host (``untyped_storage()``,
 ``cpu()``, ``new_empty()``, ``set_()``, ``copy_()``...). Host storages are
 already on the host, so that staging is a no-op and kernels read and write
-the buffers in place.
+the buffers in place; what the interpreter stages is a :class:`StagedBuffer`
+(address and size), never the owning storage.
 
 :class:`HostMemory` backs storages with numpy buffers (interpreter mode);
 :class:`CudaMemory` (``genesis_backend_triton._cuda``) with pycuda device memory.
@@ -62,24 +63,40 @@ class Storage:
         if memory is not None and not memory.closed:
             memory.allocator.free(self.block)
 
-    # -- the storage half of the interpreter's staging protocol ----------------------------
-    def data_ptr(self) -> int:
-        return self.ptr
+    def __repr__(self) -> str:
+        return f"Storage(ptr=0x{self.ptr:x}, nbytes={self.nbytes})"
 
-    def cpu(self) -> Storage:
-        if not self.memory.on_host:
+
+class StagedBuffer:
+    """What the interpreter's argument staging sees of a host storage: address and size.
+
+    The interpreter keeps the staged storages of every launch in reference cycles
+    (its recursive staging closures) until the garbage collector runs; staging the
+    owning :class:`Storage` would keep the memory allocated until then. The launch
+    itself holds the ``Storage`` through its :class:`Pointer` arguments.
+    """
+
+    __slots__ = ("ptr", "nbytes")
+
+    def __init__(self, storage: Storage) -> None:
+        if not storage.memory.on_host:
             raise RuntimeError("genesis-backend-triton: a device storage reached the Triton "
                                "interpreter; TRITON_INTERPRET=1 must be set before the first "
                                "tensor is created")
-        return self
+        self.ptr = storage.ptr
+        self.nbytes = storage.nbytes
 
-    def copy_(self, other: Storage) -> Storage:
-        if other is not self:
-            self.memory.copy(self, 0, other, 0, min(self.nbytes, other.nbytes))
-        return self
+    def data_ptr(self) -> int:
+        return self.ptr
 
-    def __repr__(self) -> str:
-        return f"Storage(ptr=0x{self.ptr:x}, nbytes={self.nbytes})"
+    def cpu(self) -> StagedBuffer:
+        return self  # already on the host: kernels work on the buffer in place
+
+    def copy_(self, other: StagedBuffer) -> StagedBuffer:
+        if other.ptr != self.ptr:
+            raise RuntimeError("genesis-backend-triton: the interpreter staged a copy of a host "
+                               "buffer, expected it to use the buffer in place")
+        return self
 
 
 class Pointer:
@@ -87,7 +104,7 @@ class Pointer:
 
     __slots__ = ("storage", "dtype")
 
-    def __init__(self, storage: Storage | None, dtype: ElementType) -> None:
+    def __init__(self, storage: Storage | StagedBuffer | None, dtype: ElementType) -> None:
         self.storage = storage
         self.dtype = dtype
 
@@ -95,8 +112,10 @@ class Pointer:
         return self.storage.ptr
 
     # -- the tensor half of the interpreter's staging protocol ----------------------------
-    def untyped_storage(self) -> Storage:
-        return self.storage
+    def untyped_storage(self) -> StagedBuffer:
+        if isinstance(self.storage, StagedBuffer):
+            return self.storage
+        return StagedBuffer(self.storage)
 
     def storage_offset(self) -> int:
         return 0
@@ -110,16 +129,16 @@ class Pointer:
     def new_empty(self, *size, device=None) -> Pointer:
         return Pointer(None, self.dtype)
 
-    def set_(self, storage: Storage, offset: int = 0, size=None, stride=None) -> Pointer:
+    def set_(self, storage: StagedBuffer, offset: int = 0, size=None, stride=None) -> Pointer:
         self.storage = storage
         return self
 
     def copy_(self, other: Pointer) -> Pointer:
-        self.storage.copy_(other.storage)
+        self.untyped_storage().copy_(other.untyped_storage())
         return self
 
     def cpu(self) -> Pointer:
-        return Pointer(self.storage.cpu(), self.dtype)
+        return Pointer(self.untyped_storage(), self.dtype)
 
 
 def kernel_arg(storage: Storage, dtype_name: str) -> Pointer:
