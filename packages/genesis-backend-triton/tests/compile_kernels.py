@@ -22,8 +22,14 @@ TARGET = GPUTarget("cuda", 90, 32)
 F32 = ("lr", "beta1", "beta2", "eps", "weight_decay", "step_size", "bc2_sqrt", "p", "scale")
 
 
-def compile_one(name, fn, types, consts):
-    """Compile ``fn``: ``types`` names pointer/scalar arguments (others are i32)."""
+#: an H100's shared memory per block (227 KB)
+SHARED_LIMIT = 232448
+
+
+def compile_one(name, fn, types, consts, aligned=(), options=None, check=None):
+    """Compile ``fn``: ``types`` names pointer/scalar arguments (others are i32);
+    ``aligned`` arguments carry the divisibility-by-16 hint Triton gives such values at
+    launch; ``check(kernel)`` returns a reason to fail, or None."""
     sig = {}
     for arg in fn.arg_names:
         if arg in consts:
@@ -31,11 +37,46 @@ def compile_one(name, fn, types, consts):
         else:
             sig[arg] = types.get(arg, "fp32" if arg in F32 else "i32")
     constexprs = {(fn.arg_names.index(k),): v for k, v in consts.items()}
+    attrs = {(fn.arg_names.index(k),): [["tt.divisibility", 16]] for k in aligned}
     try:
-        triton.compile(ASTSource(fn, signature=sig, constexprs=constexprs), target=TARGET)
-        print("ok", name)
+        kernel = triton.compile(ASTSource(fn, signature=sig, constexprs=constexprs, attrs=attrs),
+                                target=TARGET, options=options)
+        problem = check(kernel) if check else None
+        print(f"FAIL {name} {problem}" if problem else f"ok {name}")
     except Exception as e:  # report every kernel, not just the first failure
         print("FAIL", name, type(e).__name__, str(e).replace("\n", " ")[:400])
+
+
+def pipelined_matmul(cfg):
+    """A check that a tuned matmul config fits in shared memory and is software-pipelined
+    (asynchronous tile copies; Hopper tensor-core ``wgmma`` for tiles of 64+ rows)."""
+    def check(kernel):
+        ir = kernel.asm["ttgir"]
+        if kernel.metadata.shared > SHARED_LIMIT:
+            return f"needs {kernel.metadata.shared} bytes of shared memory"
+        if "async_copy_global_to_local" not in ir:
+            return "tile loads are not pipelined"
+        if cfg.get("tensor_cores") and "warp_group_dot" not in ir:
+            return "no wgmma"
+        return None
+    return check
+
+
+def matmul_config_cases():
+    """Every autotuning candidate for large matmuls, specialised as a launch on contiguous,
+    aligned operands would be (unit strides become constants, the rest divisible by 16)."""
+    aligned = ("a", "b", "c", "a_off", "b_off", "M", "N", "K", "sab", "sam", "sbb", "sbk")
+    for t, precision, configs in (("*fp16", "tf32", matmul._GPU_CONFIGS),
+                                  ("*fp32", "ieee", matmul._GPU_FP32_CONFIGS)):
+        for cfg in configs:
+            tiles = {k: v for k, v in cfg.items() if k.isupper()}
+            options = {k: v for k, v in cfg.items() if not k.isupper()}
+            consts = dict(tiles, ACC=tl.float32, USE_DOT=True, PRECISION=precision,
+                          UPCAST=False, sak=1, sbn=1)
+            wgmma = t == "*fp16" and tiles["BLOCK_M"] >= 64
+            yield (f"matmul config {t} {tiles} {options}", matmul.matmul_kernel,
+                   {"a": t, "b": t, "c": t}, consts, aligned, options,
+                   pipelined_matmul({"tensor_cores": wgmma}))
 
 
 def cases():
@@ -109,4 +150,6 @@ def cases():
 
 if __name__ == "__main__":
     for case in cases():
+        compile_one(*case)
+    for case in matmul_config_cases():
         compile_one(*case)

@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from genesis_backend_triton.autotune import Autotuner
+from genesis_backend_triton.autotune import Autotuner, candidates_digest
 
 
 class FakeMemory:
@@ -41,7 +41,19 @@ def test_picks_fastest_and_remembers_it(cache):
     files = list(cache.rglob("*"))
     assert [f.name for f in files if f.is_file()] == ["k.json"]  # no temp file left behind
     saved = json.loads((cache / tuner.device / "k.json").read_text())
-    assert saved == {json.dumps([64, "float32"]): {"B": 2, "cost": 1.0}}
+    assert saved == {json.dumps([64, "float32", candidates_digest(configs)]): {"B": 2, "cost": 1.0}}
+
+
+def test_a_changed_candidate_list_is_tuned_again(cache):
+    tuner = Autotuner(FakeMemory(), "gpu")
+    old = [{"B": 1, "cost": 3.0}, {"B": 2, "cost": 1.0}]
+    assert tuner.pick("k", (8,), old, lambda: lambda c: c["cost"])["B"] == 2
+    new = old + [{"B": 3, "cost": 0.5}]  # a later release adds a faster candidate
+    again = Autotuner(FakeMemory(), "gpu")
+    assert again.pick("k", (8,), new, lambda: lambda c: c["cost"])["B"] == 3
+    assert again.bench_count == 3
+    assert again.pick("k", (8,), old, lambda: lambda c: c["cost"])["B"] == 2  # still on disk
+    assert again.bench_count == 3
 
 
 def test_failing_configs_are_skipped_and_disabled_tuner_takes_the_first(cache):
@@ -62,7 +74,8 @@ def test_processes_merge_their_tables(cache):
     a.pick("k", (1,), [{"cost": 2}, {"cost": 1}], lambda: lambda c: c["cost"])
     b.pick("k", (2,), [{"cost": 2}, {"cost": 1}], lambda: lambda c: c["cost"])
     table = json.loads((cache / a.device / "k.json").read_text())
-    assert set(table) == {json.dumps([1]), json.dumps([2])}
+    digest = candidates_digest([{"cost": 2}, {"cost": 1}])
+    assert set(table) == {json.dumps([1, digest]), json.dumps([2, digest])}
 
 
 SCRIPT = textwrap.dedent("""

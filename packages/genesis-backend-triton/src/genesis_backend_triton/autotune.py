@@ -5,7 +5,9 @@
 ``<cache dir>/<device>/<kernel>.json`` atomically (a temporary file in the same
 folder, then ``os.replace``), so a second process -- or a crash mid-write --
 never sees a partial file, and later processes reuse it without timing
-again. ``bench_count`` counts timings (tests read it).
+again. ``bench_count`` counts timings (tests read it). The key stored on disk
+ends with a digest of the candidate list, so a release that changes a
+kernel's candidates retunes instead of reusing a pick made among the old ones.
 
 A kernel that writes its inputs in place is tuned on scratch copies: the
 caller passes a ``launch(config)`` closure over copies, never over live
@@ -17,6 +19,7 @@ Cache folder: ``$GENESIS_TRITON_CACHE_DIR``, else ``~/.cache/genesis/triton``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -31,6 +34,12 @@ import triton
 def cache_dir() -> Path:
     env = os.environ.get("GENESIS_TRITON_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "genesis" / "triton"
+
+
+def candidates_digest(configs: list[dict]) -> str:
+    """A short stable digest of a candidate list (part of every cache key)."""
+    text = json.dumps(configs, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class Autotuner:
@@ -54,7 +63,7 @@ class Autotuner:
         if not self.enabled or len(configs) == 1:
             return configs[0]
         table = self._table(kernel)
-        skey = json.dumps(list(key))
+        skey = json.dumps(list(key) + [candidates_digest(configs)])
         best = table.get(skey)
         if best is not None:
             return best
