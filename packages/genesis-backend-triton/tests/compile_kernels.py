@@ -122,15 +122,23 @@ def cases():
         yield f"matmul {t}", matmul.matmul_kernel, {"a": t, "b": t, "c": t}, dict(
             tiles, ACC=acc, USE_DOT=dot, BLOCK_M=64, BLOCK_N=64, BLOCK_K=32)
     row = dict(ACC=tl.float32, BLOCK_N=4096, INDEX64=False)
-    yield "softmax", fused.softmax_kernel, {"x": "*bf16", "y": "*bf16"}, dict(row, LOG=False)
-    yield "log_softmax backward f64", fused.softmax_backward_kernel, {
-        "y": "*fp64", "g": "*fp64", "dx": "*fp64"}, dict(row, LOG=True, ACC=tl.float64)
-    yield "layer_norm", fused.norm_kernel, {
-        "x": "*fp16", "w": "*fp16", "b": "*fp16", "y": "*fp16", "mean_out": "*fp32",
-        "rstd_out": "*fp32", "eps": "fp32"}, dict(row, RMS=False, HAS_W=True, HAS_B=True)
+    for one_pass in (False, True):
+        yield f"softmax one_pass={one_pass}", fused.softmax_kernel, {
+            "x": "*bf16", "y": "*bf16"}, dict(row, LOG=False, ONE_PASS=one_pass)
+        yield f"log_softmax backward f64 one_pass={one_pass}", fused.softmax_backward_kernel, {
+            "y": "*fp64", "g": "*fp64", "dx": "*fp64"}, dict(row, LOG=True, ACC=tl.float64,
+                                                              ONE_PASS=one_pass)
+        yield f"layer_norm one_pass={one_pass}", fused.norm_kernel, {
+            "x": "*fp16", "w": "*fp16", "b": "*fp16", "y": "*fp16", "mean_out": "*fp32",
+            "rstd_out": "*fp32", "eps": "fp32"}, dict(row, RMS=False, HAS_W=True, HAS_B=True,
+                                                      ONE_PASS=one_pass)
     yield "rms_norm backward", fused.norm_backward_kernel, {
         "g": "*fp32", "x": "*fp32", "w": "*fp32", "mean_in": "*fp32", "rstd_in": "*fp32",
         "dx": "*fp32"}, dict(row, RMS=True, HAS_W=True)
+    yield "layer_norm backward rows", fused.norm_backward_rows_kernel, {
+        "g": "*bf16", "x": "*bf16", "w": "*bf16", "mean_in": "*fp32", "rstd_in": "*fp32",
+        "dx": "*bf16", "dw_part": "*fp32", "db_part": "*fp32"}, dict(
+        row, RMS=False, HAS_W=True, HAS_B=True)
     yield "norm param grads", fused.norm_param_grad_kernel, {
         "g": "*bf16", "x": "*bf16", "mean_in": "*fp32", "rstd_in": "*fp32", "dw": "*bf16",
         "db": "*bf16"}, dict(RMS=False, HAS_B=True, ACC=tl.float32, BLOCK_M=32, BLOCK_N=64)

@@ -115,6 +115,89 @@ def test_layer_norm_and_rms_norm_match_torch(row_blocks, dtype):
                                        grads[2].double().numpy(), **tol)
 
 
+class GpuLike:
+    """Stands in for a GPU backend when asking for the GPU's candidate configs."""
+    class rt:  # noqa: N801
+        interpret = False
+
+
+@pytest.fixture
+def forced_config(monkeypatch):
+    """Makes the autotuner pick a given candidate (each one must compute the same)."""
+    chosen = {}
+    tuner = genesis.device("cuda").backend.rt.tuner
+    monkeypatch.setattr(tuner, "pick",
+                        lambda kernel, key, configs, launcher: chosen.get(kernel, configs[0]))
+    return chosen
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_every_gpu_row_config_of_softmax_and_layer_norm_agrees_with_torch(forced_config, k):
+    """Rows of 5000: the default 4096-block loop, or the whole row held by 16/32 warps."""
+    configs = fused._row_configs(GpuLike, 5000, "softmax")
+    assert [c["BLOCK_N"] for c in configs] == [4096, 8192, 8192]
+    assert configs == fused._row_configs(GpuLike, 5000, "norm")
+    assert fused._row_configs(GpuLike, 20000, "norm") == configs[:1]  # too long to hold whole
+    forced_config.update(softmax=configs[k], softmax_backward=configs[k], norm=configs[k])
+    x = RNG.standard_normal((3, 5000)) * 3
+    g = RNG.standard_normal((3, 5000))
+    tx = torch.tensor(x, requires_grad=True)
+    for name, tfn in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
+        ty = tfn(tx, -1)
+        y = kernels()[name](cuda(x), -1)
+        np.testing.assert_allclose(host(y, x.shape, genesis.float64), ty.detach().numpy(),
+                                   rtol=1e-11, atol=1e-14)
+        dx = kernels()[f"{name}_backward"](cuda(ty.detach().numpy()), cuda(g), -1)
+        (ref,) = torch.autograd.grad(ty, tx, torch.tensor(g))
+        np.testing.assert_allclose(host(dx, x.shape, genesis.float64), ref.numpy(), rtol=1e-9,
+                                   atol=1e-13)
+    y, _, _ = kernels()["layer_norm"](cuda(x), cuda(g[0]), cuda(g[1]), 1e-5)
+    ref = torch.nn.functional.layer_norm(tx, (5000,), torch.tensor(g[0]), torch.tensor(g[1]))
+    np.testing.assert_allclose(host(y, x.shape, genesis.float64), ref.detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("rms", [False, True])
+def test_every_gpu_config_of_the_norm_backward_agrees_with_torch(forced_config, k, rms):
+    """One-pass rows with partial parameter sums (1024 or 256 programs; 37 rows leave the
+    last program part empty) and the split dx + column-sum path."""
+    configs = fused._norm_backward_configs(GpuLike, 300)
+    assert [c["PATH"] for c in configs] == ["rows", "rows", "rows", "split"]
+    forced_config["norm_backward"] = configs[k]
+    x, g = RNG.standard_normal((37, 300)) * 2 + 1, RNG.standard_normal((37, 300))
+    w, b = RNG.standard_normal(300), RNG.standard_normal(300)
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    if rms:
+        ty = torch.nn.functional.rms_norm(tx, (300,), tw, 1e-6)
+        _, rstd = kernels()["rms_norm"](cuda(x), cuda(w), 1e-6)
+        got = kernels()["rms_norm_backward"](cuda(g), cuda(x), cuda(w), stat(rstd, (37, 1)))
+        want = torch.autograd.grad(ty, (tx, tw), torch.tensor(g))
+    else:
+        ty = torch.nn.functional.layer_norm(tx, (300,), tw, tb, 1e-5)
+        _, mean, rstd = kernels()["layer_norm"](cuda(x), cuda(w), cuda(b), 1e-5)
+        got = kernels()["layer_norm_backward"](cuda(g), cuda(x), cuda(w), stat(mean, (37, 1)),
+                                               stat(rstd, (37, 1)))
+        want = torch.autograd.grad(ty, (tx, tw, tb), torch.tensor(g))
+    for storage, ref in zip(got, want):
+        np.testing.assert_allclose(host(storage, tuple(ref.shape), genesis.float64), ref.numpy(),
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_layer_norm_backward_over_more_rows_than_programs():
+    """The interpreter's default: whole rows, 4 programs of 10 rows for 37 rows."""
+    x, g, w = RNG.standard_normal((37, 6)), RNG.standard_normal((37, 6)), RNG.standard_normal(6)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ty = torch.nn.functional.layer_norm(tx, (6,), tw, None, 1e-5)
+    _, mean, rstd = kernels()["layer_norm"](cuda(x), cuda(w), None, 1e-5)
+    dx, dw, db = kernels()["layer_norm_backward"](cuda(g), cuda(x), cuda(w), stat(mean, (37,)),
+                                                  stat(rstd, (37,)))
+    want = torch.autograd.grad(ty, (tx, tw), torch.tensor(g))
+    np.testing.assert_allclose(host(dx, x.shape, genesis.float64), want[0].numpy(), rtol=1e-10)
+    np.testing.assert_allclose(host(dw, (6,), genesis.float64), want[1].numpy(), rtol=1e-10)
+    np.testing.assert_allclose(host(db, (6,), genesis.float64), g.sum(0), rtol=1e-10)
+
+
 def test_layer_norm_without_weight_returns_no_parameter_grads():
     x = RNG.standard_normal((4, 6))
     y, mean, rstd = kernels()["layer_norm"](cuda(x), None, None, 1e-5)

@@ -58,12 +58,42 @@ def _acc(dtype) -> tuple:
     return (tl.float64, "float64") if dtype.name == "float64" else (tl.float32, "float32")
 
 
+#: the longest rows a GPU program holds whole in registers, per kernel (longer rows loop
+#: over blocks): where ptxas (sm_90) still fits them in 16 or 32 warps without spilling
+ONE_PASS_MAX = {"softmax": 32768, "softmax_backward": 16384, "norm": 16384,
+                "norm_backward": 8192}
+
+
 def _row_launch(be, n: int) -> dict:
+    """The default block for rows of ``n``: the whole row up to 4096 (16k interpreted)."""
     if be.rt.interpret:
         block = min(next_pow2(max(n, 1)), 1 << 14)
         return {"BLOCK_N": block, "num_warps": 1}
     block = min(next_pow2(max(n, 1)), 4096)
     return {"BLOCK_N": block, "num_warps": 4 if block <= 1024 else 8 if block <= 2048 else 16}
+
+
+def _row_configs(be, n: int, name: str) -> list:
+    """Candidate blocks for rows of ``n`` in kernel ``name``, the default first. On a GPU,
+    rows longer than the default block may also be held whole (one read, not two or three)."""
+    configs = [_row_launch(be, n)]
+    whole = next_pow2(max(n, 1))
+    if not be.rt.interpret and configs[0]["BLOCK_N"] < whole <= ONE_PASS_MAX[name]:
+        configs += [{"BLOCK_N": whole, "num_warps": 16}, {"BLOCK_N": whole, "num_warps": 32}]
+    return configs
+
+
+def _launch_rows(be, name: str, kernel, n: int, m: int, args: tuple, key: tuple,
+                 **consts) -> None:
+    """``kernel`` over ``m`` rows of ``n`` with the tuned block (outputs only: the kernel
+    never writes its inputs, so candidates are timed on the real buffers)."""
+    def launcher():
+        def launch(cfg):
+            kernel[(m,)](*args, ONE_PASS=cfg["BLOCK_N"] >= n, **consts, **cfg)
+        return launch
+
+    cfg = be.rt.tuner.pick(name, (next_pow2(n),) + key, _row_configs(be, n, name), launcher)
+    launcher()(cfg)
 
 
 def _rows(be, x, dim: int):
@@ -100,8 +130,8 @@ def _softmax_family(be, x, dim: int, log: bool):
     n = rows.shape[-1] if rows.shape else 1
     m = numel(rows.shape) // max(n, 1)
     if m and n:
-        softmax_kernel[(m,)](be.rt.ptr(rows), be.rt.ptr(out), n, LOG=log, ACC=_acc(x.dtype)[0],
-                             INDEX64=_index64(rows), **_row_launch(be, n))
+        _launch_rows(be, "softmax", softmax_kernel, n, m, (be.rt.ptr(rows), be.rt.ptr(out), n),
+                     (x.dtype.name, log), LOG=log, ACC=_acc(x.dtype)[0], INDEX64=_index64(rows))
     return _unrows(be, out, x.shape, order)
 
 
@@ -121,9 +151,9 @@ def _softmax_backward_family(be, y, grad, dim: int, log: bool):
     n = ry.shape[-1] if ry.shape else 1
     m = numel(ry.shape) // max(n, 1)
     if m and n:
-        softmax_backward_kernel[(m,)](be.rt.ptr(ry), be.rt.ptr(rg), be.rt.ptr(out), n, LOG=log,
-                                      ACC=_acc(y.dtype)[0], INDEX64=_index64(ry),
-                                      **_row_launch(be, n))
+        _launch_rows(be, "softmax_backward", softmax_backward_kernel, n, m,
+                     (be.rt.ptr(ry), be.rt.ptr(rg), be.rt.ptr(out), n), (y.dtype.name, log),
+                     LOG=log, ACC=_acc(y.dtype)[0], INDEX64=_index64(ry))
     return _unrows(be, out, y.shape, order)
 
 
@@ -147,11 +177,11 @@ def _norm(be, x, weight, bias, eps: float, rms: bool):
     w = be.contiguous(weight) if weight is not None and not is_contiguous(weight) else weight
     b = be.contiguous(bias) if bias is not None and not is_contiguous(bias) else bias
     if m and n:
-        norm_kernel[(m,)](be.rt.ptr(rows), be.rt.ptr(w if w is not None else rows),
-                          be.rt.ptr(b if b is not None else rows), be.rt.ptr(y),
-                          be.rt.ptr(mean), be.rt.ptr(rstd), n, float(eps), RMS=rms,
-                          HAS_W=w is not None, HAS_B=b is not None, ACC=acc,
-                          INDEX64=_index64(rows), **_row_launch(be, n))
+        args = (be.rt.ptr(rows), be.rt.ptr(w if w is not None else rows),
+                be.rt.ptr(b if b is not None else rows), be.rt.ptr(y), be.rt.ptr(mean),
+                be.rt.ptr(rstd), n, float(eps))
+        _launch_rows(be, "norm", norm_kernel, n, m, args, (x.dtype.name, rms), RMS=rms,
+                     HAS_W=w is not None, HAS_B=b is not None, ACC=acc, INDEX64=_index64(rows))
     return y, mean, rstd, w
 
 
@@ -165,39 +195,86 @@ def _rms_norm(be, x, weight, eps):
     return y.storage, rstd.storage
 
 
+def _norm_backward_configs(be, n: int) -> list:
+    """Candidates for the norm backward, the default first. ``"rows"``: one kernel, whole
+    rows, ``ROWS`` rows per program (of ``PROGRAMS`` programs) with partial parameter
+    gradients; ``"split"``: dx row by row, then a column-sum kernel over ``g`` and ``x``."""
+    default = _row_launch(be, n)
+    split = dict(default, PATH="split")
+    whole = next_pow2(max(n, 1))
+    if be.rt.interpret:
+        return [dict(default, PATH="rows", PROGRAMS=4) if default["BLOCK_N"] >= n else split]
+    if whole > ONE_PASS_MAX["norm_backward"]:  # five row vectors live in registers
+        return [split]
+    warps = min(16, max(4, whole // 256))  # <= 8 elements per thread: (almost) no spills
+    rows = [{"PATH": "rows", "BLOCK_N": whole, "num_warps": warps, "PROGRAMS": programs}
+            for programs in (1024, 256)]
+    return rows + [dict(rows[0], num_warps=min(32, 2 * warps)), split]
+
+
 def _norm_backward(be, grad, x, weight, mean, rstd, rms: bool, has_bias: bool):
-    from genesis_backend_triton.kernels.fused import norm_backward_kernel, norm_param_grad_kernel
     rx, _ = _rows(be, x, -1)
     rg, _ = _rows(be, grad, -1)
     n = x.shape[-1]
     m = numel(x.shape) // max(n, 1)
-    acc, acc_name = _acc(x.dtype)
+    acc = _acc(x.dtype)
     w = be.contiguous(weight) if weight is not None and not is_contiguous(weight) else weight
-    mean_p = _stat_ptr(mean if mean is not None else rstd, acc_name)
+    stats = (_stat_ptr(mean if mean is not None else rstd, acc[1]), _stat_ptr(rstd, acc[1]))
     dx = be.new_view(x.shape, x.dtype)
-    if m and n:
-        norm_backward_kernel[(m,)](be.rt.ptr(rg), be.rt.ptr(rx),
-                                   be.rt.ptr(w if w is not None else rx), mean_p,
-                                   _stat_ptr(rstd, acc_name),
-                                   be.rt.ptr(dx), n, RMS=rms, HAS_W=w is not None, ACC=acc,
-                                   INDEX64=_index64(rx), **_row_launch(be, n))
-    if weight is None:
-        return dx.storage, None, None
-    dw = be.new_view((n,), weight.dtype)
-    db = be.new_view((n,), weight.dtype) if has_bias else None
-    block_n = min(next_pow2(max(n, 1)), 64)
-    block_m = min(next_pow2(max(m, 1)), 1024 if be.rt.interpret else 32)
-    if n:
-        if m == 0:
-            be.fill_(dw, 0)
-            if db is not None:
-                be.fill_(db, 0)
-        else:
-            norm_param_grad_kernel[(cdiv(n, block_n),)](
-                be.rt.ptr(rg), be.rt.ptr(rx), mean_p, _stat_ptr(rstd, acc_name), be.rt.ptr(dw),
-                be.rt.ptr(db if db is not None else dw), m, n, RMS=rms, HAS_B=db is not None,
-                ACC=acc, BLOCK_M=block_m, BLOCK_N=block_n, num_warps=4)
-    return dx.storage, dw.storage, None if db is None else db.storage
+    has_b = weight is not None and has_bias
+    if m == 0 or n == 0:  # no rows: zero parameter gradients
+        grads = [be.new_view((n,), weight.dtype) if wanted else None
+                 for wanted in (weight is not None, has_b)]
+        for gr in grads:
+            if gr is not None:
+                be.fill_(gr, 0)
+        return dx.storage, *(None if gr is None else gr.storage for gr in grads)
+
+    def launcher():
+        def launch(cfg):
+            path = _norm_backward_rows if cfg["PATH"] == "rows" else _norm_backward_split
+            return path(be, cfg, rg, rx, w, stats, dx, m, n, acc, rms, has_b)
+        return launch
+
+    key = (next_pow2(n), next_pow2(m), x.dtype.name, rms, w is not None, has_b)
+    cfg = be.rt.tuner.pick("norm_backward", key, _norm_backward_configs(be, n), launcher)
+    dw, db = launcher()(cfg)
+    return dx.storage, dw, db
+
+
+def _norm_backward_rows(be, cfg, rg, rx, w, stats, dx, m, n, acc, rms, has_b):
+    """One pass: dx and per-program partial sums, then the partials summed by columns."""
+    from genesis_backend_triton.kernels.fused import norm_backward_rows_kernel
+    rows = cdiv(m, cfg["PROGRAMS"])
+    programs = cdiv(m, rows)
+    parts = [be.new_view((programs, n), _genesis_dtype(acc[1])) if w is not None and k <= has_b
+             else None for k in range(2)]
+    ptr = [be.rt.ptr(p) if p is not None else be.rt.ptr(dx) for p in parts]
+    norm_backward_rows_kernel[(programs,)](
+        be.rt.ptr(rg), be.rt.ptr(rx), be.rt.ptr(w if w is not None else rx), *stats,
+        be.rt.ptr(dx), *ptr, m, n, rows, RMS=rms, HAS_W=w is not None, HAS_B=has_b, ACC=acc[0],
+        BLOCK_N=cfg["BLOCK_N"], INDEX64=_index64(rx), num_warps=cfg["num_warps"])
+    return tuple(None if p is None else be.reduce("sum", p, (0,), w.dtype) for p in parts)
+
+
+def _norm_backward_split(be, cfg, rg, rx, w, stats, dx, m, n, acc, rms, has_b):
+    """dx by the row kernel, then ``dw``/``db`` by a column-sum kernel (a second read)."""
+    from genesis_backend_triton.kernels.fused import norm_backward_kernel, norm_param_grad_kernel
+    norm_backward_kernel[(m,)](
+        be.rt.ptr(rg), be.rt.ptr(rx), be.rt.ptr(w if w is not None else rx), *stats,
+        be.rt.ptr(dx), n, RMS=rms, HAS_W=w is not None, ACC=acc[0], INDEX64=_index64(rx),
+        BLOCK_N=cfg["BLOCK_N"], num_warps=cfg["num_warps"])
+    if w is None:
+        return None, None
+    dw = be.new_view((n,), w.dtype)
+    db = be.new_view((n,), w.dtype) if has_b else None
+    block_n = min(next_pow2(n), 64)
+    block_m = min(next_pow2(m), 1024 if be.rt.interpret else 32)
+    norm_param_grad_kernel[(cdiv(n, block_n),)](
+        be.rt.ptr(rg), be.rt.ptr(rx), *stats, be.rt.ptr(dw),
+        be.rt.ptr(db if db is not None else dw), m, n, RMS=rms, HAS_B=has_b, ACC=acc[0],
+        BLOCK_M=block_m, BLOCK_N=block_n, num_warps=4)
+    return dw.storage, None if db is None else db.storage
 
 
 def _layer_norm_backward(be, grad, x, weight, mean, rstd):

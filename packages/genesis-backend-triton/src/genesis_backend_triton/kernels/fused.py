@@ -1,10 +1,13 @@
 """Fused kernels for composites: softmax, norms, cross entropy, dropout, AdamW.
 
-Row kernels take contiguous ``(M, N)`` rows, one program per row, and loop
-over the row in ``BLOCK_N`` pieces (one piece when the row fits), computing
-in ``ACC`` (float32, or float64 for float64 inputs). Softmax and cross
-entropy use the online log-sum-exp: a running max and a sum rescaled
-whenever the max grows.
+Row kernels take contiguous ``(M, N)`` rows, one program per row, computing
+in ``ACC`` (float32, or float64 for float64 inputs). With ``ONE_PASS`` the
+whole row fits one ``BLOCK_N`` block and is read once; otherwise they loop
+over the row in ``BLOCK_N`` pieces, reading it two or three times. Softmax
+and cross entropy then use the online log-sum-exp: a running max and a sum
+rescaled whenever the max grows. The norm backward also has a whole-row
+kernel that takes several rows per program and sums the parameter gradients
+of its rows on the way (no second pass over the gradient and the input).
 """
 
 # ruff: noqa: N803  (Triton's convention: compile-time constexpr parameters in capitals)
@@ -50,79 +53,127 @@ def _online_lse(x, base, N, ACC: tl.constexpr, BLOCK_N: tl.constexpr):
 
 @triton.jit
 def softmax_kernel(x, y, N, LOG: tl.constexpr, ACC: tl.constexpr, BLOCK_N: tl.constexpr,
-                   INDEX64: tl.constexpr):
+                   INDEX64: tl.constexpr, ONE_PASS: tl.constexpr):
     row, base = _row(N, INDEX64)
-    m, s = _online_lse(x, base, N, ACC, BLOCK_N)
-    log_s = tl.log(s)
-    for start in range(0, N, BLOCK_N):
-        cols = start + tl.arange(0, BLOCK_N)
+    if ONE_PASS:  # the row fits one block: read it once and keep it in registers
+        cols = tl.arange(0, BLOCK_N)
         mask = cols < N
-        v = _load(x + base + cols, mask, 0.0, ACC)
+        v = _load(x + base + cols, mask, float("-inf"), ACC)
+        m = tl.max(v, 0)
+        e = tl.exp(v - m)
+        s = tl.sum(e, 0)
         if LOG:
-            r = v - m - log_s
+            r = v - m - tl.log(s)
         else:
-            r = tl.exp(v - m) / s
+            r = e / s
         tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
+    else:
+        m, s = _online_lse(x, base, N, ACC, BLOCK_N)
+        log_s = tl.log(s)
+        for start in range(0, N, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            mask = cols < N
+            v = _load(x + base + cols, mask, 0.0, ACC)
+            if LOG:
+                r = v - m - log_s
+            else:
+                r = tl.exp(v - m) / s
+            tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _softmax_grad(vy, vg, total, LOG: tl.constexpr):
+    if LOG:
+        r = vg - tl.exp(vy) * total
+    else:
+        r = vy * (vg - total)
+    return r
 
 
 @triton.jit
 def softmax_backward_kernel(y, g, dx, N, LOG: tl.constexpr, ACC: tl.constexpr,
-                            BLOCK_N: tl.constexpr, INDEX64: tl.constexpr):
+                            BLOCK_N: tl.constexpr, INDEX64: tl.constexpr, ONE_PASS: tl.constexpr):
     row, base = _row(N, INDEX64)
-    acc = tl.zeros([BLOCK_N], ACC)
-    for start in range(0, N, BLOCK_N):
-        cols = start + tl.arange(0, BLOCK_N)
-        mask = cols < N
-        vg = _load(g + base + cols, mask, 0.0, ACC)
-        if LOG:
-            acc += vg
-        else:
-            acc += vg * _load(y + base + cols, mask, 0.0, ACC)
-    total = tl.sum(acc, 0)
-    for start in range(0, N, BLOCK_N):
-        cols = start + tl.arange(0, BLOCK_N)
+    if ONE_PASS:
+        cols = tl.arange(0, BLOCK_N)
         mask = cols < N
         vg = _load(g + base + cols, mask, 0.0, ACC)
         vy = _load(y + base + cols, mask, 0.0, ACC)
         if LOG:
-            r = vg - tl.exp(vy) * total
+            total = tl.sum(vg, 0)
         else:
-            r = vy * (vg - total)
+            total = tl.sum(vg * vy, 0)
+        r = _softmax_grad(vy, vg, total, LOG)
         tl.store(dx + base + cols, r.to(dx.dtype.element_ty), mask=mask)
+    else:
+        acc = tl.zeros([BLOCK_N], ACC)
+        for start in range(0, N, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            mask = cols < N
+            vg = _load(g + base + cols, mask, 0.0, ACC)
+            if LOG:
+                acc += vg
+            else:
+                acc += vg * _load(y + base + cols, mask, 0.0, ACC)
+        total = tl.sum(acc, 0)
+        for start in range(0, N, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            mask = cols < N
+            vg = _load(g + base + cols, mask, 0.0, ACC)
+            vy = _load(y + base + cols, mask, 0.0, ACC)
+            r = _softmax_grad(vy, vg, total, LOG)
+            tl.store(dx + base + cols, r.to(dx.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _affine(r, w, b, cols, mask, HAS_W: tl.constexpr, HAS_B: tl.constexpr, ACC: tl.constexpr):
+    if HAS_W:
+        r = r * _load(w + cols, mask, 0.0, ACC)
+    if HAS_B:
+        r = r + _load(b + cols, mask, 0.0, ACC)
+    return r
 
 
 @triton.jit
 def norm_kernel(x, w, b, y, mean_out, rstd_out, N, eps, RMS: tl.constexpr,
                 HAS_W: tl.constexpr, HAS_B: tl.constexpr, ACC: tl.constexpr,
-                BLOCK_N: tl.constexpr, INDEX64: tl.constexpr):
+                BLOCK_N: tl.constexpr, INDEX64: tl.constexpr, ONE_PASS: tl.constexpr):
     """LayerNorm (``RMS=False``) or RMSNorm of one row; saves mean and 1/std."""
     row, base = _row(N, INDEX64)
     mean = 0.0
-    if not RMS:
-        acc = tl.zeros([BLOCK_N], ACC)
+    if ONE_PASS:  # the row fits one block: read it once
+        cols = tl.arange(0, BLOCK_N)
+        mask = cols < N
+        v = _load(x + base + cols, mask, 0.0, ACC)
+        if not RMS:
+            mean = tl.sum(v, 0) / N
+        d = tl.where(mask, v - mean, 0.0)
+        rstd = 1.0 / tl.sqrt(tl.sum(d * d, 0) / N + eps)
+        r = _affine(d * rstd, w, b, cols, mask, HAS_W, HAS_B, ACC)
+        tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
+    else:
+        if not RMS:
+            acc = tl.zeros([BLOCK_N], ACC)
+            for start in range(0, N, BLOCK_N):
+                cols = start + tl.arange(0, BLOCK_N)
+                acc += _load(x + base + cols, cols < N, 0.0, ACC)
+            mean = tl.sum(acc, 0) / N
+        acc2 = tl.zeros([BLOCK_N], ACC)
         for start in range(0, N, BLOCK_N):
             cols = start + tl.arange(0, BLOCK_N)
-            acc += _load(x + base + cols, cols < N, 0.0, ACC)
-        mean = tl.sum(acc, 0) / N
-    acc2 = tl.zeros([BLOCK_N], ACC)
-    for start in range(0, N, BLOCK_N):
-        cols = start + tl.arange(0, BLOCK_N)
-        mask = cols < N
-        d = tl.where(mask, _load(x + base + cols, mask, 0.0, ACC) - mean, 0.0)
-        acc2 += d * d
-    rstd = 1.0 / tl.sqrt(tl.sum(acc2, 0) / N + eps)
+            mask = cols < N
+            d = tl.where(mask, _load(x + base + cols, mask, 0.0, ACC) - mean, 0.0)
+            acc2 += d * d
+        rstd = 1.0 / tl.sqrt(tl.sum(acc2, 0) / N + eps)
+        for start in range(0, N, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            mask = cols < N
+            r = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
+            r = _affine(r, w, b, cols, mask, HAS_W, HAS_B, ACC)
+            tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
     if not RMS:
         tl.store(mean_out + row, mean.to(mean_out.dtype.element_ty))
     tl.store(rstd_out + row, rstd.to(rstd_out.dtype.element_ty))
-    for start in range(0, N, BLOCK_N):
-        cols = start + tl.arange(0, BLOCK_N)
-        mask = cols < N
-        r = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
-        if HAS_W:
-            r = r * _load(w + cols, mask, 0.0, ACC)
-        if HAS_B:
-            r = r + _load(b + cols, mask, 0.0, ACC)
-        tl.store(y + base + cols, r.to(y.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -160,6 +211,47 @@ def norm_backward_kernel(g, x, w, mean_in, rstd_in, dx, N, RMS: tl.constexpr,
         else:
             r = (wg - xhat * c1 - c2) * rstd
         tl.store(dx + base + cols, r.to(dx.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def norm_backward_rows_kernel(g, x, w, mean_in, rstd_in, dx, dw_part, db_part, M, N, ROWS,
+                              RMS: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
+                              ACC: tl.constexpr, BLOCK_N: tl.constexpr, INDEX64: tl.constexpr):
+    """dx of ``ROWS`` whole rows per program (each read once), and the program's partial
+    column sums ``g * xhat`` / ``g`` in row ``program`` of ``dw_part`` / ``db_part``: the
+    parameter gradients cost no second pass over ``g`` and ``x``."""
+    pid = tl.program_id(0)
+    cols = tl.arange(0, BLOCK_N)
+    mask = cols < N
+    aw = tl.zeros([BLOCK_N], ACC)
+    ab = tl.zeros([BLOCK_N], ACC)
+    for i in range(ROWS):
+        row = pid * ROWS + i
+        if INDEX64:
+            row = row.to(tl.int64)
+        m = cols < tl.where(row < M, N, 0)  # no columns for rows past the end
+        stat = tl.minimum(row, M - 1)  # rows past the end read a real row's statistics, unused
+        mean = 0.0
+        if not RMS:
+            mean = tl.load(mean_in + stat).to(ACC)
+        rstd = tl.load(rstd_in + stat).to(ACC)
+        vg = _load(g + row * N + cols, m, 0.0, ACC)
+        xhat = tl.where(m, (_load(x + row * N + cols, m, 0.0, ACC) - mean) * rstd, 0.0)
+        wg = vg
+        if HAS_W:  # reloaded per row (a cache hit): one row vector fewer in registers
+            wg = vg * _load(w + cols, mask, 0.0, ACC)
+        c1 = tl.sum(xhat * wg, 0) / N
+        if RMS:
+            r = (wg - xhat * c1) * rstd
+        else:
+            r = (wg - xhat * c1 - tl.sum(wg, 0) / N) * rstd
+        tl.store(dx + row * N + cols, r.to(dx.dtype.element_ty), mask=m)
+        aw += vg * xhat
+        ab += vg
+    if HAS_W:
+        tl.store(dw_part + pid * N + cols, aw, mask=mask)
+    if HAS_B:
+        tl.store(db_part + pid * N + cols, ab, mask=mask)
 
 
 @triton.jit
