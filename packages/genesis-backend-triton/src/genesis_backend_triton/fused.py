@@ -59,7 +59,8 @@ def _acc(dtype) -> tuple:
 
 
 #: the longest rows a GPU program holds whole in registers, per kernel (longer rows loop
-#: over blocks): where ptxas (sm_90) still fits them in 16 or 32 warps without spilling
+#: over blocks): where ptxas -v (sm_90) reports no spills in 16 or 32 warps (the norm
+#: backward, with five row vectors live: 16 bytes at 8192)
 ONE_PASS_MAX = {"softmax": 32768, "softmax_backward": 16384, "norm": 16384,
                 "norm_backward": 8192}
 
