@@ -98,3 +98,19 @@ def test_memory_is_free_as_soon_as_tensors_die_without_waiting_for_the_gc():
     finally:
         if enabled:
             gc.enable()
+
+
+def test_interpreter_fixes_skip_what_a_triton_does_not_have(monkeypatch):
+    import types
+
+    from genesis_backend_triton import _interpreter_compat as compat
+    from triton.runtime import interpreter
+    assert compat.needs_index_fix("3.6.0") and not compat.needs_index_fix("3.9.1")
+    bare = types.ModuleType("triton.runtime.interpreter")  # an interpreter without those
+    monkeypatch.setattr(sys.modules["triton.runtime"], "interpreter", bare)
+    monkeypatch.setitem(sys.modules, "triton.runtime.interpreter", bare)
+    monkeypatch.setattr(compat.triton, "__version__", "3.6.0")
+    compat.apply()
+    assert bare._genesis_patched and set(vars(bare)) - {"_genesis_patched"} == set(
+        vars(types.ModuleType("x")))
+    assert interpreter._genesis_patched  # the real one was patched when the backend started

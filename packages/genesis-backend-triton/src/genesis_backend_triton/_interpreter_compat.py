@@ -14,7 +14,8 @@
   squeezes the array first; older versions get the same.
 
 Both patches wrap module-level functions of ``triton.runtime.interpreter`` and
-are applied once, when the backend starts in interpreter mode.
+are applied once, when the backend starts in interpreter mode; a triton whose
+interpreter lacks the function a patch wraps is left as it is.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ def apply() -> None:
     if getattr(interpreter, "_genesis_patched", False):
         return
     interpreter._genesis_patched = True
-    _round_bfloat16_to_nearest_even(interpreter)
-    if needs_index_fix(triton.__version__):
+    if hasattr(interpreter, "_convert_float") and hasattr(interpreter, "_ir"):
+        _round_bfloat16_to_nearest_even(interpreter)
+    if needs_index_fix(triton.__version__) and hasattr(interpreter, "_patch_lang_tensor"):
         _squeeze_scalar_index(interpreter)
 
 
