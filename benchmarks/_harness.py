@@ -28,6 +28,27 @@ def median_seconds(
     return statistics.median(samples)
 
 
+def median_pair(
+    genesis_fn: Callable[[], object],
+    torch_fn: Callable[[], object],
+    rounds: int = 15,
+    before: Callable[[], object] | None = None,
+) -> tuple[float, float]:
+    """Median seconds of one call of each, alternating them round by round: on a shared
+    machine whose speed drifts, both sides see the same conditions. ``before`` runs,
+    untimed, before every call."""
+    genesis_fn(), torch_fn()  # warm up
+    g, t = [], []
+    for _ in range(rounds):
+        for fn, samples in ((genesis_fn, g), (torch_fn, t)):
+            if before is not None:
+                before()
+            t0 = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - t0)
+    return statistics.median(g), statistics.median(t)
+
+
 def machine() -> str:
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

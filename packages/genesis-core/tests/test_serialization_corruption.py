@@ -12,6 +12,7 @@ import torch
 from genesis.serialization import (
     CheckpointError,
     CheckpointIntegrityError,
+    _safetensors,
     load_tree,
     save_tree,
 )
@@ -274,3 +275,51 @@ def test_unknown_format_version_is_refused(checkpoint):
 def test_checkpoint_error_is_a_value_error():
     assert issubclass(CheckpointError, ValueError)
     assert issubclass(CheckpointIntegrityError, CheckpointError)
+
+
+@pytest.fixture
+def many_chunks(tmp_path, monkeypatch):
+    """A checkpoint whose data is read in ~50 chunks (by two threads where os.preadv is)."""
+    monkeypatch.setattr(_safetensors, "_READ_BYTES", 64)
+    arrays = {"w": np.arange(600, dtype=np.float32), "i": np.arange(150, dtype=np.int64)}
+    path = tmp_path / "many.gck"
+    save_tree(arrays, path)
+    return path, arrays
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_chunked_reads_round_trip_and_catch_a_change_in_any_chunk(many_chunks, monkeypatch,
+                                                                  parallel):
+    path, arrays = many_chunks
+    if not parallel:
+        monkeypatch.delattr(_safetensors.os, "preadv", raising=False)
+    back = load_tree(path)
+    assert all(np.array_equal(back[k], v) for k, v in arrays.items())
+    raw = path.read_bytes()
+    data_start = 8 + header_of(raw)[0]
+    for position in (data_start, data_start + 64 * 17 + 5, len(raw) - 1):
+        corrupted = bytearray(raw)
+        corrupted[position] ^= 0x04
+        path.write_bytes(corrupted)
+        with pytest.raises(CheckpointIntegrityError):
+            load_tree(path)
+
+
+def test_a_file_that_shrinks_while_it_is_read_is_refused(many_chunks, monkeypatch):
+    """A reader that finds the end early fails the load with the reason; both readers
+    stop reading, and the one waiting for its turn to hash is released (no hang)."""
+    path, _ = many_chunks
+    if not hasattr(_safetensors.os, "preadv"):
+        pytest.skip("no os.preadv on this platform: chunks are read sequentially")
+    real = _safetensors.os.preadv
+    calls = []
+
+    def preadv(fd, buffers, offset):
+        calls.append(offset)
+        return 0 if len(calls) == 7 else real(fd, buffers, offset)
+
+    monkeypatch.setattr(_safetensors.os, "preadv", preadv)
+    with pytest.raises(CheckpointError, match="got shorter while it was being read"):
+        load_tree(path)
+    chunks = -(-path.stat().st_size // _safetensors._READ_BYTES)
+    assert 7 <= len(calls) < chunks - 10
