@@ -422,3 +422,17 @@ def test_double_backward_through_softmax_and_cross_entropy():
             (gg,) = lib.autograd.grad((g * g).sum(), [x])
             res[lib.__name__] = gg.detach().numpy()
         np.testing.assert_allclose(res["genesis"], res["torch"], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_rows_with_inf_and_nan_match_torch(name, dtype):
+    """A NaN or +inf anywhere makes the row NaN; an all -inf row is NaN; -inf entries are 0
+    (softmax) or -inf (log_softmax); short and long rows take the same path."""
+    inf, nan = np.inf, np.nan
+    rows = np.array([[inf, 1, 2, 3], [nan, 1, 0, 2], [-inf, -inf, -inf, -inf],
+                     [-inf, 0, 1, -inf], [1, 2, 3, 4]], dtype=dtype)
+    for x in (rows, np.tile(rows, (1, 40))):
+        got = getattr(genesis.nn.functional, name)(genesis.tensor(x), -1).numpy()
+        want = getattr(torch, name)(torch.tensor(x), -1).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, equal_nan=True)
