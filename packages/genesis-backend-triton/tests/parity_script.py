@@ -8,7 +8,10 @@ within ``allowed_difference`` (the rounding-error bound of each computation).
 is off.
 """
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import genesis
 import genesis.nn.functional as F
@@ -121,6 +124,15 @@ def allowed_difference(name: str, reference: np.ndarray) -> np.ndarray:
     if name in ("pow", "randn"):  # float64 inside, one float32 rounding at the end
         return 4 * U32 * (1 + ref)
     return 1e-6 + 1e-5 * ref  # softmax, log_softmax, layer_norm, cross_entropy
+
+
+def interpreter_outputs(path: Path) -> dict:
+    """:func:`outputs` computed by this triton's interpreter, in a fresh process."""
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    env.pop("GENESIS_TRITON_GPU", None)
+    subprocess.run([sys.executable, __file__, str(path)], env=env, check=True)
+    with np.load(path) as saved:
+        return dict(saved)
 
 
 def report(gpu: dict, interpreted: dict) -> list:

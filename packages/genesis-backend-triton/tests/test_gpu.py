@@ -12,28 +12,16 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import parity_script as parity
 import pytest
 
 pytestmark = pytest.mark.gpu
-HERE = Path(__file__).parent
-
-
-def interpreter_outputs(tmp_path) -> dict:
-    """``parity_script.py`` run by this triton's interpreter, in a fresh process."""
-    env = dict(os.environ, TRITON_INTERPRET="1")
-    env.pop("GENESIS_TRITON_GPU", None)
-    out = tmp_path / "interpreter.npz"
-    subprocess.run([sys.executable, str(HERE / "parity_script.py"), str(out)], env=env,
-                   check=True)
-    return dict(np.load(out))
 
 
 def test_gpu_matches_interpreter(tmp_path):
-    interpreted = interpreter_outputs(tmp_path)
+    interpreted = parity.interpreter_outputs(tmp_path / "interpreter.npz")
     gpu = parity.outputs()
     assert set(gpu) == set(interpreted)
     report = parity.report(gpu, interpreted)

@@ -28,6 +28,16 @@ def test_interpreter_is_within_the_bounds_of_the_float64_answers(interpreted):
         assert (err <= parity.allowed_difference(name, exact)).all(), name
 
 
+def test_the_gpu_check_end_to_end_here_finds_a_fresh_interpreter_process_identical(
+        interpreted, tmp_path):
+    """What test_gpu.py does, with the in-process side in the interpreter too: the
+    subprocess, the file round trip and the report work before a GPU is at hand."""
+    fresh = parity.interpreter_outputs(tmp_path / "interpreter.npz")
+    assert set(fresh) == set(interpreted)
+    assert all(np.array_equal(fresh[k], interpreted[k]) for k in fresh)
+    assert parity.report(interpreted, fresh) == []
+
+
 def test_report_is_empty_for_equal_results_and_names_each_perturbed_output(interpreted):
     assert parity.report(interpreted, interpreted) == []
     for name in ("argmax", "exp_bf16", "sum_rows", "matmul_f16", "softmax", "randn"):
