@@ -16,6 +16,8 @@ SCENARIOS = {
     "write_unsaved_input": (lambda lib, a: (a + 1, a.mul_(3))[0].sum() * 1, False),
     "inplace_then_use": (lambda lib, a: (a.mul_(3) * a).sum(), False),
     "relu_inplace_chain": (lambda lib, a: (a.relu_() * 2).sum(), False),
+    "relu_through_a_view_then_write_part": (
+        lambda lib, a: (a.view(3).relu_()[1:].mul_(2), a)[1].sum(), True),
 }
 
 
@@ -46,3 +48,59 @@ def test_inplace_autograd_matches_torch(name):
             run(genesis, program)
     else:
         np.testing.assert_allclose(run(genesis, program), run(torch, program), rtol=1e-6)
+
+
+# -- in-place writes through views: the base sees them, in value and in gradient ---------
+
+VIEW_PROGRAMS = {
+    "method_on_a_column": lambda lib, h, w: (h[:, 0].mul_(3), h)[1],
+    "narrow_add_from_input": lambda lib, h, w: (h.narrow(1, 1, 2).add_(w[:, :2] ** 2), h)[1],
+    "view_of_a_view": lambda lib, h, w: (h.t()[1:3].mul_(w.t()[1:3]), h)[1],
+    "reshape_view_then_relu_": lambda lib, h, w: (h.reshape(-1)[::2].relu_(), h)[1],
+    "copy_into_a_column": lambda lib, h, w: (h[:, 2].copy_(w[:, 0] * 5), h)[1],
+    "masked_fill_on_a_row": lambda lib, h, w: (h[1].masked_fill_(h[1] > 0, 0.5), h)[1],
+    "setitem_on_a_view": lambda lib, h, w: (h[0].__setitem__(slice(1, 3), w[0, :2]), h)[1],
+    "view_used_after_the_write": lambda lib, h, w: h[:, 1].mul_(w[:, 1]) * h[:, 1],
+    "reshape_of_the_whole": lambda lib, h, w: (h.view(2, 6).mul_(w.reshape(2, 6)), h)[1],
+    "whole_view_then_part": lambda lib, h, w: (h.view(12).add_(1)[3:7].mul_(2), h * w)[1],
+}
+
+
+def run_view_program(lib, program):
+    x = lib.tensor(np.arange(-6.0, 6.0).reshape(3, 4) / 3, requires_grad=True)
+    w = lib.tensor(np.linspace(-1, 2, 12).reshape(3, 4), requires_grad=True)
+    out = program(lib, x * 2 + 1, w)
+    (out * lib.tensor(np.arange(out.numel(), dtype=np.float64).reshape(out.shape))).sum().backward()
+    return out.detach().numpy(), x.grad.numpy(), None if w.grad is None else w.grad.numpy()
+
+
+@pytest.mark.parametrize("name", sorted(VIEW_PROGRAMS))
+def test_inplace_on_a_view_of_a_non_leaf_updates_the_base_like_torch(name):
+    got = run_view_program(genesis, VIEW_PROGRAMS[name])
+    want = run_view_program(torch, VIEW_PROGRAMS[name])
+    for g, t in zip(got, want):
+        assert (g is None) == (t is None)
+        if g is not None:
+            np.testing.assert_allclose(g, t, rtol=1e-12, atol=1e-12)
+
+
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_is_refused():
+    for lib in (torch, genesis):
+        x = lib.zeros(3, 4, requires_grad=True)
+        with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+            x[0].mul_(2)
+        with lib.no_grad():
+            x[0].add_(1)  # outside autograd it is an ordinary write
+        assert x.detach().numpy()[0].tolist() == [1.0] * 4
+
+
+def test_copy_into_a_view_of_a_plain_buffer_puts_the_buffer_in_the_graph():
+    grads = []
+    for lib in (torch, genesis):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        buf = lib.zeros(3, 2)
+        buf[:, 1].copy_(x * x)
+        assert buf.requires_grad and buf.detach().numpy()[:, 1].tolist() == [1.0, 4.0, 9.0]
+        (buf * 3).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0])

@@ -52,6 +52,7 @@ class Tensor:
         "_ctx",
         "_retains_grad",
         "_cache",
+        "_base",
         "__weakref__",
     )
 
@@ -69,6 +70,7 @@ class Tensor:
             setattr(self, name, getattr(src, name))
         self.requires_grad = bool(requires_grad)
         self._cache = None
+        self._base = None
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -135,6 +137,7 @@ class Tensor:
         for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
             setattr(self, name, getattr(value, name))
         self._cache = None
+        self._base = None
 
     # -- autograd ----------------------------------------------------------------------
     def backward(
@@ -286,6 +289,7 @@ class Tensor:
         out.shape, out.strides, out.offset = self.shape, contiguous_strides(self.shape), 0
         out.dtype, out.device, out._backend = self.dtype, self.device, self._backend
         out.requires_grad, out._ctx, out._retains_grad = self.requires_grad, None, False
+        out._cache = out._base = None
         memo[id(self)] = out
         out.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
         return out
@@ -352,11 +356,14 @@ def _make(
     t._ctx = None
     t._retains_grad = False
     t._cache = None  # a backend may memoize its handle for this view here
+    t._base = None  # for a view: the tensor that owns the storage (in-place writes reach it)
     return t
 
 
 def _view(x: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
-    return _make(x.storage, shape, x.dtype, x.device, x._backend, strides, offset)
+    t = _make(x.storage, shape, x.dtype, x.device, x._backend, strides, offset)
+    t._base = x if x._base is None else x._base
+    return t
 
 
 def _empty_raw(shape: tuple, dtype: dt.DType, device: Device) -> Tensor:

@@ -235,15 +235,11 @@ def setitem(x: Tensor, key, value) -> None:
     while isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
         value = value.squeeze(0)  # torch drops leading size-1 dims of the value
     if tracked:
-        from genesis._ops.tensor_methods import _alias
+        from genesis._ops.tensor_methods import _alias, _rebind
         c = x.contiguous() if not x.is_contiguous() or x.offset else _alias(x)
         shape, strides, offset, advanced = _parse(c, key)
         pos = _positions(shape, strides, offset, advanced or {})
-        new = IndexPut.apply(c, value, _positions_tensor(pos, x))
-        for name in ("storage", "shape", "strides", "offset", "_ctx"):
-            setattr(x, name, getattr(new, name))
-        x._cache = None
-        x.requires_grad = True
+        _rebind(x, IndexPut.apply(c, value, _positions_tensor(pos, x)))
         return
     shape, strides, offset, advanced = _parse(x, key)
     if not advanced:

@@ -133,35 +133,94 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 
 
 def _tracked(self: Tensor, *others) -> bool:
-    """Whether an in-place op must be recorded; leaves that require grad refuse it."""
+    """Whether an in-place op must be recorded; leaves that require grad (and views of
+    them) refuse it."""
     if not _State.enabled:
         return False
     if self.requires_grad and self._ctx is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
+    base = self._base
+    if base is not None and base.requires_grad and base._ctx is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation."
+        )
     return self.requires_grad or any(getattr(o, "requires_grad", False) for o in others)
+
+
+def _writes_through(self: Tensor) -> bool:
+    """A view of part of a base that owns a plainly laid-out storage: a recorded in-place
+    op on it writes into that storage, where the base and every other view see it."""
+    base = self._base
+    return base is not None and base.is_contiguous() and not _covers(self, base)
+
+
+def _covers(view: Tensor, base: Tensor) -> bool:
+    """Whether ``view`` is all of ``base`` in the same order (a reshape of it)."""
+    return (view.numel() == base.numel() and view.offset == base.offset
+            and view.is_contiguous())
 
 
 def _alias(self: Tensor) -> Tensor:
     """A new tensor object with ``self``'s current data and graph node.
 
     A recorded in-place op computes from the alias, so its graph keeps the old value and
-    never refers to ``self``, which :func:`_rebind` then points at the result.
+    never refers to ``self``, which :func:`_rebind` then points at the result. For a view
+    that writes through (its storage is about to change) the alias is a copy.
     """
-    a = _make(
-        self.storage, self.shape, self.dtype, self.device, self._backend, self.strides, self.offset
-    )
+    if _writes_through(self):
+        a = indexing._copy_raw(self)
+    else:
+        a = _make(
+            self.storage, self.shape, self.dtype, self.device, self._backend, self.strides,
+            self.offset
+        )
     a.requires_grad, a._ctx = self.requires_grad, self._ctx
     return a
 
 
 def _rebind(self: Tensor, new: Tensor) -> Tensor:
-    """Recorded in-place op: the tensor takes the result's data and graph node."""
+    """Recorded in-place op: the tensor takes the result's data and graph node.
+
+    A view that writes through copies the result into its place in the base's storage;
+    the base's node becomes a :class:`WriteThroughView` of its old node and the result,
+    so gradients reach the written values from the base as well as from the view.
+    """
+    if _writes_through(self):
+        base = self._base
+        self._backend.copy_(self, new.detach().to(self.dtype))
+        pos = indexing._positions(self.shape, self.strides, self.offset - base.offset, {})
+        written = WriteThroughView.apply(_alias(base), new,
+                                         indexing._positions_tensor(pos, base))
+        base._ctx, base.requires_grad = written._ctx, written.requires_grad
+        mark_modified(base)
+        self._ctx, self.requires_grad = new._ctx, new.requires_grad
+        self._cache = None
+        return self
+    base = self._base
+    if base is not None and _covers(self, base):  # a reshape of the base: both take the result
+        reshaped = new.reshape(base.shape)
+        for name in ("storage", "strides", "offset", "_ctx", "requires_grad"):
+            setattr(base, name, getattr(reshaped, name))
+        base._cache = None
+        mark_modified(base)
     for name in ("storage", "shape", "strides", "offset", "dtype", "_ctx", "requires_grad"):
         setattr(self, name, getattr(new, name))
     self._cache = None
     return self
+
+
+class WriteThroughView(indexing.IndexPut):
+    """The base after an in-place write through one of its views: the values are already
+    in its storage; the gradient of the view's elements goes to the written values, the
+    rest to the base as it was (PyTorch's CopySlices)."""
+
+    def forward(self, base, value, pos):
+        self.pos = pos
+        return _make(base.storage, base.shape, base.dtype, base.device, base._backend,
+                     base.strides, base.offset)
 
 
 def _check_inplace_shape(self: Tensor, other) -> None:
