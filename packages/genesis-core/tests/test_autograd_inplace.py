@@ -104,3 +104,15 @@ def test_copy_into_a_view_of_a_plain_buffer_puts_the_buffer_in_the_graph():
         (buf * 3).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[1], grads[0])
+
+
+@pytest.mark.parametrize("op", ["add_", "mul_", "copy_", "addcmul_"])
+def test_recorded_inplace_op_may_not_broadcast_the_tensor_bigger(op):
+    for lib in (torch, genesis):
+        h = lib.ones(3, requires_grad=True) * 2
+        big = lib.ones(2, 3)
+        args = (big, big) if op == "addcmul_" else (big,)
+        with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the "
+                                               r"broadcast shape \[2, 3\]"):
+            getattr(h, op)(*args)
+        assert tuple(h.shape) == (3,)

@@ -188,6 +188,9 @@ def _rebind(self: Tensor, new: Tensor) -> Tensor:
     the base's node becomes a :class:`WriteThroughView` of its old node and the result,
     so gradients reach the written values from the base as well as from the view.
     """
+    if new.shape != self.shape:  # an operand broadcast the result beyond the tensor
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(new.shape)}")
     if _writes_through(self):
         base = self._base
         self._backend.copy_(self, new.detach().to(self.dtype))
@@ -202,7 +205,7 @@ def _rebind(self: Tensor, new: Tensor) -> Tensor:
     base = self._base
     if base is not None and _covers(self, base):  # a reshape of the base: both take the result
         reshaped = new.reshape(base.shape)
-        for name in ("storage", "strides", "offset", "_ctx", "requires_grad"):
+        for name in ("storage", "strides", "offset", "dtype", "_ctx", "requires_grad"):
             setattr(base, name, getattr(reshaped, name))
         base._cache = None
         mark_modified(base)
