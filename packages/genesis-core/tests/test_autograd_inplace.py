@@ -116,3 +116,23 @@ def test_recorded_inplace_op_may_not_broadcast_the_tensor_bigger(op):
                                                r"broadcast shape \[2, 3\]"):
             getattr(h, op)(*args)
         assert tuple(h.shape) == (3,)
+
+
+SIBLING_PROGRAMS = {
+    # a view taken before an in-place write to its whole base, then used
+    "row_then_base_mul_": lambda lib, h, w: (lambda r: (h.mul_(w), r * 10)[1])(h[0]),
+    # a view taken before a write through another, overlapping view
+    "columns_then_write_through_a_column": lambda lib, h, w: (
+        lambda c: (h[:, 1].mul_(w[:, 1]), c * w[:, :3])[1])(h[:, :3]),
+    # the base reshaped, a view of the reshape, then the base written
+    "reshape_then_base_add_": lambda lib, h, w: (
+        lambda flat: (h.add_(w * w), flat[2:9] * 3)[1])(h.reshape(-1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIBLING_PROGRAMS))
+def test_views_taken_before_an_inplace_write_see_it_in_value_and_gradient(name):
+    got = run_view_program(genesis, SIBLING_PROGRAMS[name])
+    want = run_view_program(torch, SIBLING_PROGRAMS[name])
+    for g, t in zip(got, want):
+        np.testing.assert_allclose(g, t, rtol=1e-12, atol=1e-12)

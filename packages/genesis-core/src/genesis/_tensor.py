@@ -53,6 +53,7 @@ class Tensor:
         "_retains_grad",
         "_cache",
         "_base",
+        "_views",
         "__weakref__",
     )
 
@@ -70,7 +71,7 @@ class Tensor:
             setattr(self, name, getattr(src, name))
         self.requires_grad = bool(requires_grad)
         self._cache = None
-        self._base = None
+        self._base = self._views = None
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -137,7 +138,7 @@ class Tensor:
         for name in ("storage", "shape", "strides", "offset", "dtype", "device", "_backend"):
             setattr(self, name, getattr(value, name))
         self._cache = None
-        self._base = None
+        self._base = self._views = None
 
     # -- autograd ----------------------------------------------------------------------
     def backward(
@@ -289,7 +290,7 @@ class Tensor:
         out.shape, out.strides, out.offset = self.shape, contiguous_strides(self.shape), 0
         out.dtype, out.device, out._backend = self.dtype, self.device, self._backend
         out.requires_grad, out._ctx, out._retains_grad = self.requires_grad, None, False
-        out._cache = out._base = None
+        out._cache = out._base = out._views = None
         memo[id(self)] = out
         out.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
         return out
@@ -357,12 +358,17 @@ def _make(
     t._retains_grad = False
     t._cache = None  # a backend may memoize its handle for this view here
     t._base = None  # for a view: the tensor that owns the storage (in-place writes reach it)
+    t._views = None  # for a base in a graph: its live views (refreshed after in-place writes)
     return t
 
 
 def _view(x: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
     t = _make(x.storage, shape, x.dtype, x.device, x._backend, strides, offset)
-    t._base = x if x._base is None else x._base
+    base = t._base = x if x._base is None else x._base
+    if base.requires_grad or x.requires_grad:  # only views in a graph need the bookkeeping
+        if base._views is None:
+            base._views = weakref.WeakSet()
+        base._views.add(t)
     return t
 
 

@@ -6,7 +6,7 @@ import math
 
 from genesis import _dtype as dt
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
-from genesis.autograd.function import Function
+from genesis.autograd.function import Function, ProductSaves
 
 _INT, _FLOAT = 1, 2
 _COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
@@ -154,8 +154,7 @@ class Sub(Function):
         return g, (-g if self.needs_input_grad[1] else None)
 
 
-class Mul(Function):
-    saves = (0, 1)
+class Mul(ProductSaves, Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b

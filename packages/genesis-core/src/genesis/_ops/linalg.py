@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from genesis import _dtype as dt
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
-from genesis.autograd.function import Function
+from genesis.autograd.function import Function, ProductSaves
 
 
-class Matmul(Function):
+class Matmul(ProductSaves, Function):
     """``(..., n, k) @ (..., k, m)``; batch dims broadcast, summed back by the engine."""
-    saves = (0, 1)
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -150,11 +150,13 @@ def _tracked(self: Tensor, *others) -> bool:
     return self.requires_grad or any(getattr(o, "requires_grad", False) for o in others)
 
 
-def _writes_through(self: Tensor) -> bool:
-    """A view of part of a base that owns a plainly laid-out storage: a recorded in-place
-    op on it writes into that storage, where the base and every other view see it."""
-    base = self._base
-    return base is not None and base.is_contiguous() and not _covers(self, base)
+def _live_views(base: Tensor, besides: Tensor | None = None) -> list:
+    """The views of ``base`` still alive (a view that repeats elements, stride 0, is left
+    out: it cannot be refreshed by a plain strided view)."""
+    if not base._views:
+        return []
+    return [v for v in list(base._views)
+            if v is not besides and all(st or n == 1 for n, st in zip(v.shape, v.strides))]
 
 
 def _covers(view: Tensor, base: Tensor) -> bool:
@@ -163,46 +165,68 @@ def _covers(view: Tensor, base: Tensor) -> bool:
             and view.is_contiguous())
 
 
-def _alias(self: Tensor) -> Tensor:
-    """A new tensor object with ``self``'s current data and graph node.
+def _writes_through(self: Tensor) -> bool:
+    """Whether a recorded in-place op on ``self`` writes into the storage it shares, where
+    its base and the other views see the result (as in PyTorch): for a view of part of a
+    plainly laid-out base, and for a base or reshaped base whose other views are alive.
+    Otherwise ``self`` simply takes the result's storage (cheaper: nobody else sees it)."""
+    base = self._base
+    if base is None:
+        return bool(_live_views(self))
+    return base.is_contiguous() and (not _covers(self, base) or bool(_live_views(base, self)))
 
-    A recorded in-place op computes from the alias, so its graph keeps the old value and
-    never refers to ``self``, which :func:`_rebind` then points at the result. For a view
-    that writes through (its storage is about to change) the alias is a copy.
+
+def _identity(self: Tensor) -> Tensor:
+    """A new tensor object for ``self``'s storage, layout and graph node."""
+    a = _make(self.storage, self.shape, self.dtype, self.device, self._backend, self.strides,
+              self.offset)
+    a.requires_grad, a._ctx = self.requires_grad, self._ctx
+    return a
+
+
+def _alias(self: Tensor) -> Tensor:
+    """``self``'s current value and graph node, as the operand of a recorded in-place op.
+
+    The op computes from the alias, so its graph keeps the old value and never refers to
+    ``self``, which :func:`_rebind` then points at the result. When the op will write
+    through ``self``'s storage the alias is a copy, so what the graph saved stays intact.
     """
-    if _writes_through(self):
-        a = indexing._copy_raw(self)
-    else:
-        a = _make(
-            self.storage, self.shape, self.dtype, self.device, self._backend, self.strides,
-            self.offset
-        )
+    if not _writes_through(self):
+        return _identity(self)
+    a = indexing._copy_raw(self)
     a.requires_grad, a._ctx = self.requires_grad, self._ctx
     return a
 
 
 def _rebind(self: Tensor, new: Tensor) -> Tensor:
-    """Recorded in-place op: the tensor takes the result's data and graph node.
+    """Recorded in-place op: the tensor takes the result's value and graph node.
 
-    A view that writes through copies the result into its place in the base's storage;
-    the base's node becomes a :class:`WriteThroughView` of its old node and the result,
-    so gradients reach the written values from the base as well as from the view.
+    Writing through (see :func:`_writes_through`), the result is copied into ``self``'s
+    storage; a view's base gets a :class:`WriteThroughView` node of its old node and the
+    result, so gradients reach the written values from the base too; and the other live
+    views of the base become views of its new node (PyTorch regenerates them the same
+    way). Otherwise ``self`` (and a base it reshapes) takes the result's storage.
     """
     if new.shape != self.shape:  # an operand broadcast the result beyond the tensor
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
                            f"shape {list(new.shape)}")
+    base = self._base
     if _writes_through(self):
-        base = self._base
         self._backend.copy_(self, new.detach().to(self.dtype))
-        pos = indexing._positions(self.shape, self.strides, self.offset - base.offset, {})
-        written = WriteThroughView.apply(_alias(base), new,
-                                         indexing._positions_tensor(pos, base))
-        base._ctx, base.requires_grad = written._ctx, written.requires_grad
-        mark_modified(base)
         self._ctx, self.requires_grad = new._ctx, new.requires_grad
         self._cache = None
+        if base is None:
+            base = self
+        else:
+            pos = indexing._positions(self.shape, self.strides, self.offset - base.offset, {})
+            written = WriteThroughView.apply(_identity(base), new,
+                                             indexing._positions_tensor(pos, base))
+            base._ctx, base.requires_grad = written._ctx, written.requires_grad
+        mark_modified(base)
+        for view in _live_views(base, self):
+            fresh = S.Strided.apply(_identity(base), view.shape, view.strides, view.offset)
+            view._ctx, view.requires_grad = fresh._ctx, fresh.requires_grad
         return self
-    base = self._base
     if base is not None and _covers(self, base):  # a reshape of the base: both take the result
         reshaped = new.reshape(base.shape)
         for name in ("storage", "strides", "offset", "dtype", "_ctx", "requires_grad"):

@@ -99,7 +99,7 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
 
 def _check_saved(node) -> None:
     """PyTorch's error for a saved tensor written in place after the node was recorded."""
-    for which in node.saves:
+    for which in node.needed_saves:
         t = getattr(node, "out", None) if which == "out" else node.inputs[which]
         storage = getattr(t, "storage", None)
         if storage is not None and Versions.written.get(id(storage), 0) > node.epoch:

@@ -50,6 +50,12 @@ class Function:
     #: engine raises if one of them was modified in place after this node was recorded
     saves: tuple = ()
 
+    @property
+    def needed_saves(self) -> tuple:
+        """The entries of :attr:`saves` this node will actually read (all of them, unless a
+        Function knows better: see :class:`ProductSaves`)."""
+        return self.saves
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls.__new__(cls)
@@ -84,3 +90,17 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+class ProductSaves:
+    """Mixin for a product of two inputs (mul, matmul, linear): each input is read only
+    for the gradient of the other, so writing one in place is fine when the other needs
+    no gradient (as in PyTorch, which saves them the same way)."""
+
+    saves = (0, 1)
+
+    @property
+    def needed_saves(self) -> tuple:
+        needs_a, needs_b = self.needs_input_grad[:2]
+        return (1,) * needs_a + (0,) * needs_b
+

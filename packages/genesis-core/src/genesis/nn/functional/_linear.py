@@ -7,16 +7,15 @@ from __future__ import annotations
 from genesis._ops.elementwise import binary_raw
 from genesis._ops.shape import reshape_raw
 from genesis._tensor import Tensor, _make, _view
-from genesis.autograd.function import Function
+from genesis.autograd.function import Function, ProductSaves
 from genesis.nn.functional._checks import check_tensor
 
 
-class Linear(Function):
+class Linear(ProductSaves, Function):
     """``y = x @ W.T + b`` over the last dim of ``x``; W.T is a stride view, never a copy.
 
     Backward: ``dx = g @ W``, ``dW = g.T @ x``, ``db = g.sum(0)`` (batch dims flattened).
     """
-    saves = (0, 1)
 
     def forward(self, x, weight, bias):
         self.x, self.weight = x, weight
