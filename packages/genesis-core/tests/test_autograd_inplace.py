@@ -136,3 +136,68 @@ def test_views_taken_before_an_inplace_write_see_it_in_value_and_gradient(name):
     want = run_view_program(torch, SIBLING_PROGRAMS[name])
     for g, t in zip(got, want):
         np.testing.assert_allclose(g, t, rtol=1e-12, atol=1e-12)
+
+
+# -- random programs of views and in-place ops, against PyTorch ----------------------------
+
+RANDOM_VIEWS = [
+    lambda t: t[1:], lambda t: t[:, 1:3], lambda t: t.t(), lambda t: t.reshape(-1)[2:10],
+    lambda t: t[0], lambda t: t.narrow(1, 0, 2), lambda t: t[:, ::2],
+]
+RANDOM_WRITES = [
+    lambda v, w: v.mul_(2.5), lambda v, w: v.add_(1.0), lambda v, w: v.relu_(),
+    lambda v, w: v.clamp_(-1, 1), lambda v, w: v.copy_(v * 0 + 3),
+    lambda v, w: v.masked_fill_(v > 0.5, 0.25), lambda v, w: v.sub_(v.detach() * 0.5),
+    lambda v, w: v.mul_(w.reshape(-1)[: v.shape[-1]]),
+]
+
+
+def random_program(lib, steps, xs, ws, applied=None):
+    """Run ``steps``; with ``applied`` (a list) steps that do not fit the tensor at hand
+    (a 2-d view of a 1-d one...) are skipped and the others recorded there."""
+    x, w = lib.tensor(xs, requires_grad=True), lib.tensor(ws, requires_grad=True)
+    h, views = x * 2 - 1, []
+    for step in steps:
+        kind, which, pick = step
+        target = views[pick % len(views)] if views and pick % 2 else h
+        try:
+            if kind == "view":
+                views.append(RANDOM_VIEWS[which](target))
+            else:
+                RANDOM_WRITES[which](target, w)
+        except (IndexError, ValueError):
+            if applied is None:
+                raise
+            continue
+        if applied is not None:
+            applied.append(step)
+    ((h * w).sum() + sum((v * 0.5).sum() for v in views)).backward()
+    return [h.detach().numpy(), x.grad.numpy(), w.grad.numpy()] + [
+        v.detach().numpy() for v in views]
+
+
+def test_random_view_and_inplace_programs_match_torch():
+    """Where PyTorch runs a program, Genesis gives the same values and gradients; Genesis
+    refuses a program only where PyTorch does (it may run some that PyTorch refuses: it
+    keeps a copy where PyTorch would read a value that was written over)."""
+    rng = np.random.default_rng(7)
+    ran = 0
+    for _ in range(120):
+        steps = [("view" if rng.random() < 0.5 else "write",
+                  int(rng.integers(len(RANDOM_VIEWS) if k % 2 else len(RANDOM_WRITES))),
+                  int(rng.integers(10))) for k in range(int(rng.integers(1, 6)))]
+        steps = [(kind, which % (len(RANDOM_VIEWS) if kind == "view" else len(RANDOM_WRITES)),
+                  pick) for kind, which, pick in steps]
+        xs, ws = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+        applied = []
+        try:
+            want = random_program(torch, steps, xs, ws, applied)
+        except RuntimeError as error:
+            assert "modified by an inplace operation" in str(error)
+            continue
+        got = random_program(genesis, applied, xs, ws)
+        ran += 1
+        assert len(got) == len(want), steps
+        for g, t in zip(got, want):
+            np.testing.assert_allclose(g, t, rtol=1e-10, atol=1e-12, err_msg=str(steps))
+    assert ran > 80
