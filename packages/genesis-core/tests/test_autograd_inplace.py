@@ -201,3 +201,17 @@ def test_random_view_and_inplace_programs_match_torch():
         for g, t in zip(got, want):
             np.testing.assert_allclose(g, t, rtol=1e-10, atol=1e-12, err_msg=str(steps))
     assert ran > 80
+
+
+def test_tensors_with_live_views_copy_and_pickle():
+    """The weak registry of views is per object: copies and pickles start without it."""
+    import copy
+    import pickle
+
+    x = genesis.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    view = x[1:]
+    for clone in (pickle.loads(pickle.dumps(x)), copy.copy(x), copy.deepcopy(x)):
+        assert clone._views is None and clone.requires_grad
+        np.testing.assert_array_equal(clone.detach().numpy(), [1.0, 2.0, 3.0])
+    back = pickle.loads(pickle.dumps(view))
+    np.testing.assert_array_equal(back.detach().numpy(), [2.0, 3.0])

@@ -273,6 +273,20 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    # the registry of live views (weak references) and a backend's memo are per object:
+    # copies and pickles start without them
+    _UNCOPIED = ("_views", "_cache", "__weakref__")
+
+    def __getstate__(self) -> tuple:
+        slots = (name for cls in type(self).__mro__ for name in getattr(cls, "__slots__", ()))
+        return None, {name: getattr(self, name) for name in slots
+                      if name not in Tensor._UNCOPIED and hasattr(self, name)}
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, value in state[1].items():
+            setattr(self, name, value)
+        self._views = self._cache = None
+
     def __deepcopy__(self, memo: dict) -> Tensor:
         """A copy with its own storage (same class, device and backend object), and of ``.grad``.
 
