@@ -436,3 +436,33 @@ def test_softmax_rows_with_inf_and_nan_match_torch(name, dtype):
         got = getattr(genesis.nn.functional, name)(genesis.tensor(x), -1).numpy()
         want = getattr(torch, name)(torch.tensor(x), -1).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, equal_nan=True)
+
+
+@pytest.mark.parametrize("write", [None, "mul_", "column"])
+def test_gelu_backward_reads_the_cdf_off_an_unchanged_output(monkeypatch, write):
+    """With the output untouched the backend's "gelu_backward_from_output" runs (no erf
+    recomputed); written in place after the forward, the output is not used (PyTorch saves
+    only the input, so both programs must run)."""
+    fused = genesis.device("cpu").backend.capabilities.fused
+    if "gelu_backward_from_output" not in fused:
+        pytest.skip("this CPU backend has no gelu_backward_from_output")
+    calls = []
+    for name in ("gelu_backward_from_output", "gelu_backward"):
+        monkeypatch.setitem(fused, name, lambda *a, _k=fused[name], _n=name, **kw: (
+            calls.append(_n), _k(*a, **kw))[1])
+    rng = np.random.default_rng(3)
+    xs, ws = rng.standard_normal((64, 40)) * 3, rng.standard_normal((40, 8))
+    grads = []
+    for lib in (genesis, torch):
+        x = lib.tensor(xs.astype(np.float32), requires_grad=True)
+        w = lib.tensor(ws.astype(np.float32), requires_grad=True)
+        y = lib.nn.functional.gelu(x * 1.5)
+        if write == "mul_":
+            y.mul_(2)
+        elif write == "column":
+            y[:, 3].add_(1)
+        (y @ w).sum().backward()
+        grads.append((x.grad.numpy(), w.grad.numpy()))
+    for g, t in zip(*grads):
+        np.testing.assert_allclose(g, t, rtol=1e-4, atol=1e-5)
+    assert calls == (["gelu_backward_from_output"] if write is None else ["gelu_backward"])

@@ -22,6 +22,7 @@ _SQRT_HALF = np.float32(math.sqrt(0.5))
 _INV_SQRT_2PI = np.float32(1.0 / math.sqrt(2.0 * math.pi))
 _TANH_C = np.float32(0.044715)
 _SQRT_2_OVER_PI = np.float32(math.sqrt(2.0 / math.pi))
+_TINY = np.float32(1e-30)  # below this |x|, y = x * cdf(x) is subnormal or zero
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
@@ -110,6 +111,40 @@ def gelu_backward(g, x, approximate: str = "none") -> np.ndarray:
     if not parallel_rows(lambda gr, xr, out: _backward_rows(gr, xr, out, approximate),
                          (np.ascontiguousarray(ga), np.ascontiguousarray(xa)), out):
         _backward_rows(ga, xa, out, approximate)
+    return out
+
+
+def _from_output_rows(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """``g * (Phi(x) + x phi(x))`` with ``Phi(x)`` read back as ``y / x`` (7 passes instead
+    of ~30: no erf)."""
+    gs, src, ys, dst = _flat(g), _flat(x), _flat(y), out.reshape(-1)
+    w = scratch(1)
+    for start in range(0, src.size, BLOCK):
+        stop = min(start + BLOCK, src.size)
+        xb, ob, d = src[start:stop], dst[start:stop], w[0][: stop - start]
+        with np.errstate(divide="ignore", invalid="ignore"):  # per thread: set it here
+            np.divide(ys[start:stop], xb, out=ob)
+        np.copyto(ob, 0.5, where=np.abs(xb) < _TINY)  # the limit at 0 (y/x is 0/0 there)
+        np.multiply(xb, xb, out=d)
+        d *= -0.5
+        np.exp(d, out=d)
+        d *= _INV_SQRT_2PI
+        d *= xb
+        ob += d
+        ob *= gs[start:stop]
+
+
+def gelu_backward_from_output(g, x, y, approximate: str = "none") -> np.ndarray:
+    """Fused ``"gelu_backward_from_output"``: ``g * gelu'(x)`` reading the cdf off the
+    forward's output ``y``. float32 and the exact form only: the tanh form would lose
+    accuracy in ``1 - tanh^2`` from a cdf read back this way, so it recomputes."""
+    ga, xa, ya = arr(g), arr(x), arr(y)
+    if approximate != "none" or not all(a.dtype == np.float32 for a in (ga, xa, ya)):
+        return gelu_backward(g, x, approximate)
+    out = np.empty(xa.shape, np.float32)
+    operands = tuple(np.ascontiguousarray(a) for a in (ga, xa, ya))
+    if not parallel_rows(_from_output_rows, operands, out):
+        _from_output_rows(*operands, out)
     return out
 
 

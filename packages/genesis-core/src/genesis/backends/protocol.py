@@ -108,7 +108,10 @@ class Capabilities:
         storage dlogits``; reduction, weights and label smoothing stay in the core.
         ``"gelu"(x, approximate) / "gelu_backward"(grad, x, approximate)`` with
         ``approximate`` ``"none"`` or ``"tanh"``; ``"silu"(x) / "silu_backward"(grad, x)``:
-        storages of x's shape and dtype.
+        storages of x's shape and dtype. Optionally ``"gelu_backward_from_output"(grad, x,
+        y, approximate)``: the same gradient given the forward's output ``y`` too (``y / x``
+        is the cdf, so no erf needs recomputing); the core calls it when ``y`` is still
+        alive and unmodified at backward, else ``"gelu_backward"``.
         ``"dropout"(x, p, seed, offset) -> (storage y, storage mask bool)`` with
         ``y = x * mask / (1 - p)``, drawn from the (seed, offset) stream like ``random``.
     """

@@ -11,7 +11,7 @@ from genesis._ops import elementwise as E
 from genesis._ops.elementwise import binary_raw, unary_raw
 from genesis._ops.reduction import reduce_raw
 from genesis._tensor import Tensor, _make
-from genesis.autograd.function import Function
+from genesis.autograd.function import Function, Versions
 from genesis.autograd.grad_mode import _State
 from genesis.nn.functional._checks import apply_inplace, check_tensor, wrap_dim
 
@@ -42,7 +42,12 @@ class _Gelu(Function):
         self.x, self.approximate = x, approximate
         fused = x._backend.capabilities.fused.get("gelu")
         if fused is not None:
-            return _make(fused(x, approximate), x.shape, x.dtype, x.device, x._backend)
+            out = _make(fused(x, approximate), x.shape, x.dtype, x.device, x._backend)
+            # kept for a backward that reads the cdf off it (the next node holds it until
+            # its own backward anyway, which runs just before this one); not a saved tensor:
+            # written in place, it is just not used
+            self.out, self.out_storage = out, id(out.storage)
+            return out
         x = x.detach()
         if approximate == "tanh":
             inner = (x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI
@@ -52,7 +57,12 @@ class _Gelu(Function):
     def backward(self, g):
         x = self.x
         if not _State.enabled:
-            fused = x._backend.capabilities.fused.get("gelu_backward")
+            kernels = x._backend.capabilities.fused
+            y = self._unchanged_output()
+            if y is not None and "gelu_backward_from_output" in kernels:
+                storage = kernels["gelu_backward_from_output"](g, x, y, self.approximate)
+                return _make(storage, x.shape, x.dtype, x.device, x._backend)
+            fused = kernels.get("gelu_backward")
             if fused is not None:
                 return _make(fused(g, x, self.approximate), x.shape, x.dtype, x.device,
                              x._backend)
@@ -63,6 +73,15 @@ class _Gelu(Function):
         cdf = ((x * _SQRT_HALF).erf() + 1) * 0.5
         pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
         return g * (cdf + x * pdf)
+
+
+    def _unchanged_output(self) -> Tensor | None:
+        """The forward's output, unless it was written in place since."""
+        y = getattr(self, "out", None)
+        if y is None or id(y.storage) != self.out_storage or \
+                Versions.written.get(self.out_storage, 0) > self.epoch:
+            return None
+        return y
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
