@@ -40,13 +40,15 @@ class _Gelu(Function):
 
     def forward(self, x, approximate):
         self.x, self.approximate = x, approximate
-        fused = x._backend.capabilities.fused.get("gelu")
+        kernels = x._backend.capabilities.fused
+        fused = kernels.get("gelu")
         if fused is not None:
             out = _make(fused(x, approximate), x.shape, x.dtype, x.device, x._backend)
-            # kept for a backward that reads the cdf off it (the next node holds it until
-            # its own backward anyway, which runs just before this one); not a saved tensor:
-            # written in place, it is just not used
-            self.out, self.out_storage = out, id(out.storage)
+            if "gelu_backward_from_output" in kernels:
+                # kept for a backward that reads the cdf off it (the next node holds it
+                # until its own backward anyway, which runs just before this one); not a
+                # saved tensor: written in place, it is just not used
+                self.out, self.out_storage = out, id(out.storage)
             return out
         x = x.detach()
         if approximate == "tanh":
