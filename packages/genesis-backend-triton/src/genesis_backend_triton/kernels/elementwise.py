@@ -84,6 +84,19 @@ def unary_kernel(x, out, x_off, o_off, n, d1, d2, d3, d4, d5,
     tl.store(out + o_off + oo, cast(r, out.dtype.element_ty), mask=mask)
 
 
+@triton.jit
+def _operand(ptr, off, val, c0, c1, c2, c3, c4, c5, s0, s1, s2, s3, s4, s5, mask,
+             NDIM: tl.constexpr, SCALAR: tl.constexpr, CDT: tl.constexpr):
+    """A binary/where operand: the Python scalar ``val`` (as ``CDT``) or the strided
+    elements at the coordinates."""
+    if SCALAR:
+        v = tlc.to_tensor(val).to(CDT)
+    else:
+        v = tl.load(ptr + off + offset(c0, c1, c2, c3, c4, c5, s0, s1, s2, s3, s4, s5, NDIM),
+                    mask=mask)
+    return v
+
+
 @triton.jit(do_not_specialize=["a_val", "b_val"])
 def binary_kernel(a, b, out, a_val, b_val, a_off, b_off, o_off, n, d1, d2, d3, d4, d5,
                   as0, as1, as2, as3, as4, as5, bs0, bs1, bs2, bs3, bs4, bs5,
@@ -94,16 +107,10 @@ def binary_kernel(a, b, out, a_val, b_val, a_off, b_off, o_off, n, d1, d2, d3, d
     i, mask = linear_index(n, BLOCK, INDEX64)
     c0, c1, c2, c3, c4, c5 = coords(i, d1, d2, d3, d4, d5, NDIM)
     oo = offset(c0, c1, c2, c3, c4, c5, os0, os1, os2, os3, os4, os5, NDIM)
-    if A_SCALAR:
-        va = tlc.to_tensor(a_val).to(CDT)
-    else:
-        va = tl.load(a + a_off + offset(c0, c1, c2, c3, c4, c5, as0, as1, as2, as3, as4, as5,
-                                        NDIM), mask=mask)
-    if B_SCALAR:
-        vb = tlc.to_tensor(b_val).to(CDT)
-    else:
-        vb = tl.load(b + b_off + offset(c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
-                                        NDIM), mask=mask)
+    va = _operand(a, a_off, a_val, c0, c1, c2, c3, c4, c5, as0, as1, as2, as3, as4, as5,
+                  mask, NDIM, A_SCALAR, CDT)
+    vb = _operand(b, b_off, b_val, c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
+                  mask, NDIM, B_SCALAR, CDT)
     r = binary_op(va, vb, OP)
     tl.store(out + o_off + oo, cast(r, out.dtype.element_ty), mask=mask)
 
@@ -118,16 +125,10 @@ def where_kernel(cond, a, b, out, a_val, b_val, c_off, a_off, b_off, n, d1, d2, 
     c0, c1, c2, c3, c4, c5 = coords(i, d1, d2, d3, d4, d5, NDIM)
     vc = tl.load(cond + c_off + offset(c0, c1, c2, c3, c4, c5, cs0, cs1, cs2, cs3, cs4, cs5,
                                        NDIM), mask=mask)
-    if A_SCALAR:
-        va = tlc.to_tensor(a_val).to(CDT)
-    else:
-        va = tl.load(a + a_off + offset(c0, c1, c2, c3, c4, c5, as0, as1, as2, as3, as4, as5,
-                                        NDIM), mask=mask)
-    if B_SCALAR:
-        vb = tlc.to_tensor(b_val).to(CDT)
-    else:
-        vb = tl.load(b + b_off + offset(c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
-                                        NDIM), mask=mask)
+    va = _operand(a, a_off, a_val, c0, c1, c2, c3, c4, c5, as0, as1, as2, as3, as4, as5,
+                  mask, NDIM, A_SCALAR, CDT)
+    vb = _operand(b, b_off, b_val, c0, c1, c2, c3, c4, c5, bs0, bs1, bs2, bs3, bs4, bs5,
+                  mask, NDIM, B_SCALAR, CDT)
     r = tl.where(vc != 0, va, vb)
     tl.store(out + i, cast(r, out.dtype.element_ty), mask=mask)
 
