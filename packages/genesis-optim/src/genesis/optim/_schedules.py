@@ -33,7 +33,8 @@ class Schedule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # shared private bases are not loadable types
+            _REGISTRY[cls.__name__] = cls
 
     def lr(self, base_lr: float, step: float) -> float:
         """The learning rate at ``step`` for a group whose base LR is ``base_lr``."""

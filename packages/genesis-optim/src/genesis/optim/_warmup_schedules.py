@@ -45,69 +45,65 @@ class ConstantWithWarmup(FactorSchedule):
         return 1.0
 
 
-@dataclass(frozen=True)
-class LinearWithWarmup(FactorSchedule):
-    """Warmup, then ``max(0, (T - step) / max(1, T - w))``."""
-
-    num_warmup_steps: int
-    num_training_steps: int
-    horizon_fields = ("num_warmup_steps", "num_training_steps")
-    end_field = "num_training_steps"
-
-    def __post_init__(self) -> None:
-        _check_warmup_and_training(self.num_warmup_steps, self.num_training_steps)
-
-    def __call__(self, step: float) -> float:
-        if step < self.num_warmup_steps:
-            return _warmup(step, self.num_warmup_steps)
-        remaining = self.num_training_steps - step
-        return max(0.0, remaining / max(1.0, self.num_training_steps - self.num_warmup_steps))
-
-
 def _progress(step: float, warmup: int, total: int) -> float:
     """Fraction of the post-warmup phase done at ``step`` (transformers' formula)."""
     return (step - warmup) / max(1.0, total - warmup)
 
 
 @dataclass(frozen=True)
-class CosineWithWarmup(FactorSchedule):
-    """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)``,
-    ``p = (step - w) / max(1, T - w)``."""
+class _WarmupThenDecay(FactorSchedule):
+    """Linear warmup over ``w`` steps, then :meth:`decay` until ``T`` (and after)."""
 
     num_warmup_steps: int
     num_training_steps: int
-    num_cycles: float = 0.5
     horizon_fields = ("num_warmup_steps", "num_training_steps")
     end_field = "num_training_steps"
 
     def __post_init__(self) -> None:
         _check_warmup_and_training(self.num_warmup_steps, self.num_training_steps)
-        check_number("num_cycles", self.num_cycles, low=0.0)
 
     def __call__(self, step: float) -> float:
         if step < self.num_warmup_steps:
             return _warmup(step, self.num_warmup_steps)
+        return self.decay(step)  # each subclass defines decay(step)
+
+
+@dataclass(frozen=True)
+class LinearWithWarmup(_WarmupThenDecay):
+    """Warmup, then ``max(0, (T - step) / max(1, T - w))``."""
+
+    def decay(self, step: float) -> float:
+        remaining = self.num_training_steps - step
+        return max(0.0, remaining / max(1.0, self.num_training_steps - self.num_warmup_steps))
+
+
+@dataclass(frozen=True)
+class CosineWithWarmup(_WarmupThenDecay):
+    """Warmup, then ``max(0, (1 + cos(2 pi num_cycles p)) / 2)``,
+    ``p = (step - w) / max(1, T - w)``."""
+
+    num_cycles: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_number("num_cycles", self.num_cycles, low=0.0)
+
+    def decay(self, step: float) -> float:
         progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(self.num_cycles) * 2.0 * progress)))
 
 
 @dataclass(frozen=True)
-class CosineHardRestartsWithWarmup(FactorSchedule):
+class CosineHardRestartsWithWarmup(_WarmupThenDecay):
     """Warmup, then ``num_cycles`` half-cosines from 1 to 0, each restarting at 1; 0 after ``T``."""
 
-    num_warmup_steps: int
-    num_training_steps: int
     num_cycles: int = 1
-    horizon_fields = ("num_warmup_steps", "num_training_steps")
-    end_field = "num_training_steps"
 
     def __post_init__(self) -> None:
-        _check_warmup_and_training(self.num_warmup_steps, self.num_training_steps)
+        super().__post_init__()
         check_number("num_cycles", self.num_cycles, low=0.0)
 
-    def __call__(self, step: float) -> float:
-        if step < self.num_warmup_steps:
-            return _warmup(step, self.num_warmup_steps)
+    def decay(self, step: float) -> float:
         progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
         if progress >= 1.0:
             return 0.0
@@ -117,23 +113,19 @@ class CosineHardRestartsWithWarmup(FactorSchedule):
 
 
 @dataclass(frozen=True)
-class PolynomialDecayWithWarmup(FactorSchedule):
+class PolynomialDecayWithWarmup(_WarmupThenDecay):
     """Warmup, then
     ``((lr_init - lr_end) * (1 - (step - w) / (T - w)) ** power + lr_end) / lr_init``.
 
     ``lr_end / lr_init`` after ``T``. ``lr_init`` is the LR the factor is relative to.
     """
 
-    num_warmup_steps: int
-    num_training_steps: int
     lr_init: float
     lr_end: float = 1e-7
     power: float = 1.0
-    horizon_fields = ("num_warmup_steps", "num_training_steps")
-    end_field = "num_training_steps"
 
     def __post_init__(self) -> None:
-        _check_warmup_and_training(self.num_warmup_steps, self.num_training_steps)
+        super().__post_init__()
         check_number("lr_init", self.lr_init, low=0.0, low_open=True)
         check_number("lr_end", self.lr_end, low=0.0)
         check_number("power", self.power)
@@ -142,9 +134,7 @@ class PolynomialDecayWithWarmup(FactorSchedule):
                 f"lr_end must be smaller than the initial lr ({self.lr_init}), got {self.lr_end}"
             )
 
-    def __call__(self, step: float) -> float:
-        if step < self.num_warmup_steps:
-            return _warmup(step, self.num_warmup_steps)
+    def decay(self, step: float) -> float:
         if step > self.num_training_steps:
             return self.lr_end / self.lr_init
         decay_steps = self.num_training_steps - self.num_warmup_steps
