@@ -58,6 +58,16 @@ def _forward_rows(x: np.ndarray, out: np.ndarray, approximate: str) -> None:
         ob *= xb
 
 
+def _x_pdf(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = x * phi(x)``, phi the standard normal density."""
+    np.multiply(x, x, out=out)
+    out *= -0.5
+    np.exp(out, out=out)
+    out *= _INV_SQRT_2PI
+    out *= x
+    return out
+
+
 def _backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray, approximate: str) -> None:
     gs, src, dst = _flat(g), _flat(x), out.reshape(-1)
     w = scratch(5)
@@ -82,11 +92,7 @@ def _backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray, approximate: s
             d *= t
             d *= xb
         else:  # d/dx = Phi(x) + x * phi(x)
-            np.multiply(xb, xb, out=d)
-            d *= -0.5
-            np.exp(d, out=d)
-            d *= _INV_SQRT_2PI
-            d *= xb
+            _x_pdf(xb, d)
         ob += d
         ob *= gs[start:stop]
 
@@ -125,12 +131,7 @@ def _from_output_rows(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarr
         with np.errstate(divide="ignore", invalid="ignore"):  # per thread: set it here
             np.divide(ys[start:stop], xb, out=ob)
         np.copyto(ob, 0.5, where=np.abs(xb) < _TINY)  # the limit at 0 (y/x is 0/0 there)
-        np.multiply(xb, xb, out=d)
-        d *= -0.5
-        np.exp(d, out=d)
-        d *= _INV_SQRT_2PI
-        d *= xb
-        ob += d
+        ob += _x_pdf(xb, d)
         ob *= gs[start:stop]
 
 
