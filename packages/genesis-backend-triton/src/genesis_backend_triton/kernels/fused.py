@@ -177,24 +177,47 @@ def norm_kernel(x, w, b, y, mean_out, rstd_out, N, eps, RMS: tl.constexpr,
 
 
 @triton.jit
+def _norm_stats(mean_in, rstd_in, row, RMS: tl.constexpr, ACC: tl.constexpr):
+    """The row's saved mean (0 for RMSNorm) and 1/std."""
+    mean = 0.0
+    if not RMS:
+        mean = tl.load(mean_in + row).to(ACC)
+    return mean, tl.load(rstd_in + row).to(ACC)
+
+
+@triton.jit
+def _weighted(gv, w, cols, mask, HAS_W: tl.constexpr, ACC: tl.constexpr):
+    """The incoming gradient times the norm's weight, if it has one."""
+    if HAS_W:
+        gv = gv * _load(w + cols, mask, 0.0, ACC)
+    return gv
+
+
+@triton.jit
+def _norm_dx(wg, xhat, c1, c2, rstd, RMS: tl.constexpr):
+    """``rstd * (wg - xhat * c1 - c2)`` with ``c1 = mean(wg * xhat)``, ``c2 = mean(wg)``
+    (no ``c2`` term for RMSNorm)."""
+    if RMS:
+        r = (wg - xhat * c1) * rstd
+    else:
+        r = (wg - xhat * c1 - c2) * rstd
+    return r
+
+
+@triton.jit
 def norm_backward_kernel(g, x, w, mean_in, rstd_in, dx, N, RMS: tl.constexpr,
                          HAS_W: tl.constexpr, ACC: tl.constexpr, BLOCK_N: tl.constexpr,
                          INDEX64: tl.constexpr):
     """dx of LayerNorm/RMSNorm: ``rstd * (wg - xhat * mean(wg * xhat) - mean(wg))``."""
     row, base = _row(N, INDEX64)
-    mean = 0.0
-    if not RMS:
-        mean = tl.load(mean_in + row).to(ACC)
-    rstd = tl.load(rstd_in + row).to(ACC)
+    mean, rstd = _norm_stats(mean_in, rstd_in, row, RMS, ACC)
     a1 = tl.zeros([BLOCK_N], ACC)
     a2 = tl.zeros([BLOCK_N], ACC)
     for start in range(0, N, BLOCK_N):
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
         xhat = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
-        wg = _load(g + base + cols, mask, 0.0, ACC)
-        if HAS_W:
-            wg = wg * _load(w + cols, mask, 0.0, ACC)
+        wg = _weighted(_load(g + base + cols, mask, 0.0, ACC), w, cols, mask, HAS_W, ACC)
         a1 += tl.where(mask, xhat * wg, 0.0)
         a2 += wg
     c1 = tl.sum(a1, 0) / N
@@ -203,13 +226,8 @@ def norm_backward_kernel(g, x, w, mean_in, rstd_in, dx, N, RMS: tl.constexpr,
         cols = start + tl.arange(0, BLOCK_N)
         mask = cols < N
         xhat = (_load(x + base + cols, mask, 0.0, ACC) - mean) * rstd
-        wg = _load(g + base + cols, mask, 0.0, ACC)
-        if HAS_W:
-            wg = wg * _load(w + cols, mask, 0.0, ACC)
-        if RMS:
-            r = (wg - xhat * c1) * rstd
-        else:
-            r = (wg - xhat * c1 - c2) * rstd
+        wg = _weighted(_load(g + base + cols, mask, 0.0, ACC), w, cols, mask, HAS_W, ACC)
+        r = _norm_dx(wg, xhat, c1, c2, rstd, RMS)
         tl.store(dx + base + cols, r.to(dx.dtype.element_ty), mask=mask)
 
 
@@ -230,21 +248,16 @@ def norm_backward_rows_kernel(g, x, w, mean_in, rstd_in, dx, dw_part, db_part, M
         if INDEX64:
             row = row.to(tl.int64)
         m = cols < tl.where(row < M, N, 0)  # no columns for rows past the end
-        stat = tl.minimum(row, M - 1)  # rows past the end read a real row's statistics, unused
-        mean = 0.0
-        if not RMS:
-            mean = tl.load(mean_in + stat).to(ACC)
-        rstd = tl.load(rstd_in + stat).to(ACC)
+        # rows past the end read a real row's statistics, unused
+        mean, rstd = _norm_stats(mean_in, rstd_in, tl.minimum(row, M - 1), RMS, ACC)
         vg = _load(g + row * N + cols, m, 0.0, ACC)
         xhat = tl.where(m, (_load(x + row * N + cols, m, 0.0, ACC) - mean) * rstd, 0.0)
-        wg = vg
-        if HAS_W:  # reloaded per row (a cache hit): one row vector fewer in registers
-            wg = vg * _load(w + cols, mask, 0.0, ACC)
-        c1 = tl.sum(xhat * wg, 0) / N
-        if RMS:
-            r = (wg - xhat * c1) * rstd
-        else:
-            r = (wg - xhat * c1 - tl.sum(wg, 0) / N) * rstd
+        # w is reloaded per row (a cache hit): one row vector fewer in registers
+        wg = _weighted(vg, w, cols, mask, HAS_W, ACC)
+        c2 = 0.0
+        if not RMS:
+            c2 = tl.sum(wg, 0) / N
+        r = _norm_dx(wg, xhat, tl.sum(xhat * wg, 0) / N, c2, rstd, RMS)
         tl.store(dx + row * N + cols, r.to(dx.dtype.element_ty), mask=m)
         aw += vg * xhat
         ab += vg
