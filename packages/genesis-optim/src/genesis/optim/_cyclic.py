@@ -10,18 +10,25 @@ from genesis.optim._schedules import Cyclic, OneCycle, Rescaled
 from genesis.optim._validate import check_int, check_number, param_groups, per_group
 
 
-def _momentum_groups(groups: list[dict[str, Any]]) -> None:
+def _setup_momentum(scheduler: Any, groups: list[dict[str, Any]], cycle_momentum: bool,
+                    base_momentum: Any, max_momentum: Any, last_epoch: int) -> None:
+    """The per-group momentum bounds of a cyclic scheduler (and, starting fresh, the groups'
+    ``base_momentum``/``max_momentum``); every group needs ``momentum`` or ``betas``."""
+    n = len(groups)
+    scheduler.cycle_momentum = cycle_momentum
+    scheduler.base_momentums = per_group("base_momentum", base_momentum, n)
+    scheduler.max_momentums = per_group("max_momentum", max_momentum, n)
+    if not cycle_momentum:
+        return
     for i, group in enumerate(groups):
         if "momentum" not in group and "betas" not in group:
             raise ValueError(
                 f"cycle_momentum=True needs 'momentum' or 'betas' in every param group; "
                 f"param_groups[{i}] has neither (keys {sorted(k for k in group if k != 'params')})"
             )
-
-
-def _start_momentum(groups: list[dict[str, Any]], base: list[float], top: list[float]) -> None:
-    for group, b, m in zip(groups, base, top):
-        group["base_momentum"], group["max_momentum"] = b, m
+    if last_epoch == -1:
+        for group, b, m in zip(groups, scheduler.base_momentums, scheduler.max_momentums):
+            group["base_momentum"], group["max_momentum"] = b, m
 
 
 class CyclicLR(LRScheduler):
@@ -69,13 +76,7 @@ class CyclicLR(LRScheduler):
             Cyclic(m, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
             for m in max_lrs
         ]
-        self.cycle_momentum = cycle_momentum
-        self.base_momentums = per_group("base_momentum", base_momentum, n)
-        self.max_momentums = per_group("max_momentum", max_momentum, n)
-        if cycle_momentum:
-            _momentum_groups(groups)
-            if last_epoch == -1:
-                _start_momentum(groups, self.base_momentums, self.max_momentums)
+        _setup_momentum(self, groups, cycle_momentum, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, schedules, last_epoch, verbose)
 
     def momentum_at(self, step: float) -> list[float] | None:
@@ -142,13 +143,7 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = m / div_factor
                 group["max_lr"] = m
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
-        self.base_momentums = per_group("base_momentum", base_momentum, n)
-        self.max_momentums = per_group("max_momentum", max_momentum, n)
-        if cycle_momentum:
-            _momentum_groups(groups)
-            if last_epoch == -1:
-                _start_momentum(groups, self.base_momentums, self.max_momentums)
+        _setup_momentum(self, groups, cycle_momentum, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, [schedule] * n, last_epoch, verbose)
 
     def momentum_at(self, step: float) -> list[float] | None:
