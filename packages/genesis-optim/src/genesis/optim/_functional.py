@@ -14,14 +14,18 @@ from genesis import Tensor
 __all__ = ["adagrad", "adam", "rmsprop", "sgd"]
 
 
+def _decayed_grad(grad: Tensor, param: Tensor, maximize: bool, weight_decay: float) -> Tensor:
+    """The gradient to step along: negated to maximize, plus L2 weight decay (coupled)."""
+    grad = -grad if maximize else grad
+    return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
+
+
 def sgd(params: list[Tensor], grads: list[Tensor], momentum_buffers: list[Tensor | None], *,
         lr: float, weight_decay: float, momentum: float, dampening: float, nesterov: bool,
         maximize: bool) -> None:
     """SGD; ``momentum_buffers[i]`` is created (a copy of the first gradient) when ``None``."""
     for i, param in enumerate(params):
-        grad = -grads[i] if maximize else grads[i]
-        if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)
+        grad = _decayed_grad(grads[i], param, maximize, weight_decay)
         if momentum != 0:
             buf = momentum_buffers[i]
             if buf is None:
@@ -66,9 +70,7 @@ def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor]
             maximize: bool) -> None:
     """RMSprop (``grad_avgs`` when centered, ``momentum_buffers`` when momentum > 0)."""
     for i, param in enumerate(params):
-        grad = -grads[i] if maximize else grads[i]
-        if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)
+        grad = _decayed_grad(grads[i], param, maximize, weight_decay)
         square_avg = square_avgs[i]
         square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         if centered:
@@ -91,9 +93,7 @@ def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
             maximize: bool) -> None:
     """Adagrad; ``steps[i]`` is parameter ``i``'s step count, already incremented."""
     for i, param in enumerate(params):
-        grad = -grads[i] if maximize else grads[i]
-        if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)
+        grad = _decayed_grad(grads[i], param, maximize, weight_decay)
         clr = lr / (1 + (steps[i] - 1) * lr_decay)
         state_sums[i].addcmul_(grad, grad, value=1)
         std = state_sums[i].sqrt().add_(eps)
