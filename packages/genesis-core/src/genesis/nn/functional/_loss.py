@@ -296,16 +296,24 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return reduce_loss(where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
 
 
+def _check_binary(name: str, input: Tensor, target: Tensor, size_average, reduce,
+                  reduction: str) -> str:
+    """The checks both binary cross entropies make; returns the effective reduction."""
+    _pair(name, input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction(name, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: target size {list(target.shape)} must be the same as input "
+                         f"size {list(input.shape)}")
+    return reduction
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-(t * log(x) + (1 - t) * log(1 - x))`` for probabilities ``input`` (logs clamped at
     -100, as PyTorch does)."""
-    _pair("binary_cross_entropy", input, target)
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    check_reduction("binary_cross_entropy", reduction)
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy: target size {list(target.shape)} must be the "
-                         f"same as input size {list(input.shape)}")
+    reduction = _check_binary("binary_cross_entropy", input, target, size_average, reduce,
+                              reduction)
     host = input.detach()._backend.to_numpy(input.detach())
     if host.size and not ((host >= 0) & (host <= 1)).all():
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
@@ -350,12 +358,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits;
     ``pos_weight`` (broadcast over the last dim) weighs positive targets."""
-    _pair("binary_cross_entropy_with_logits", input, target)
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    check_reduction("binary_cross_entropy_with_logits", reduction)
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy_with_logits: target size {list(target.shape)} "
-                         f"must be the same as input size {list(input.shape)}")
+    reduction = _check_binary("binary_cross_entropy_with_logits", input, target, size_average,
+                              reduce, reduction)
     loss = BCEWithLogits.apply(input, target.to(input.dtype), pos_weight)
     return reduce_loss(loss * weight if weight is not None else loss, reduction)
 
