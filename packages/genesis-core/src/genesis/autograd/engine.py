@@ -102,7 +102,7 @@ def _check_saved(node) -> None:
     for which in node.needed_saves:
         t = getattr(node, "out", None) if which == "out" else node.inputs[which]
         storage = getattr(t, "storage", None)
-        if storage is not None and Versions.written.get(id(storage), 0) > node.epoch:
+        if storage is not None and Versions.written_after(storage, node.epoch):
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{t.dtype.name} {list(t.shape)}], which is "

@@ -18,6 +18,11 @@ class Versions:
     epoch = 0
     written: dict = {}
 
+    @staticmethod
+    def written_after(storage, epoch: int) -> bool:
+        """Whether ``storage`` was written in place after ``epoch``."""
+        return Versions.written.get(id(storage), 0) > epoch
+
 
 def mark_modified(tensor) -> None:
     """Tell autograd ``tensor``'s storage was written in place (Genesis's in-place ops do
