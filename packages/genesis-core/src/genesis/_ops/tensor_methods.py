@@ -18,6 +18,10 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 from genesis.autograd.function import Function, Versions, mark_modified
 from genesis.autograd.grad_mode import _State
 
+#: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
+#: a new op family lists its methods there instead of in :func:`bind`
+METHOD_MODULES: tuple = ()
+
 # -- conversions -------------------------------------------------------------------------------
 
 
@@ -654,6 +658,8 @@ def bind() -> None:
         "__xor__": _bitwise("logical_xor"),
         "__invert__": _invert,
     }
+    for module in METHOD_MODULES:  # op modules that list their own methods
+        methods.update(module.TENSOR_METHODS)
     for name, fn in methods.items():
         inplace = name.endswith("_") and not name.startswith("__") or name == "__setitem__"
         setattr(T, name, _writes(fn) if inplace else fn)

@@ -16,7 +16,7 @@ from importlib import metadata
 import pluggy
 
 from genesis.backends import hookspecs
-from genesis.backends.protocol import REQUIRED_MEMBERS, Backend
+from genesis.backends.protocol import Backend, contract_problems
 
 ENV_VAR = "GENESIS_BACKENDS"
 
@@ -81,12 +81,11 @@ class Registry:
             results = _call_plugin(self.manager, plugin)
             found = []
             for backend in results:
-                missing = [m for m in REQUIRED_MEMBERS if not hasattr(backend, m)]
-                if missing:
-                    raise TypeError(
-                        f"plugin {name!r} returned {backend!r}, which lacks {missing} "
-                        "of the genesis Backend protocol"
-                    )
+                problems = contract_problems(backend)
+                if problems:
+                    raise TypeError(f"plugin {name!r} returned {backend!r}, which does not "
+                                    "conform to the genesis Backend protocol: "
+                                    + "; ".join(problems))
                 if backend.name in self.backends:
                     warnings.warn(f"genesis: plugin {name!r} registers device {backend.name!r} "
                                   "again; the new backend replaces the earlier one",

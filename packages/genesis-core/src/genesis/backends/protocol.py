@@ -21,18 +21,14 @@ The primitive set is closed and small. Everything else -- broadcasting
 promotion, autograd, composite ops such as softmax or layer norm -- lives in
 the core and works on every backend that provides these primitives.
 
-Primitives (the ``op`` strings each kernel accepts):
+The primitives are data below (:data:`UNARY_OPS`, :data:`BINARY_OPS`, :data:`REDUCE_OPS`,
+:data:`ARG_REDUCE_OPS`, :data:`RANDOM_DISTRIBUTIONS`, :data:`KERNELS`): the registry checks a
+backend against this module, the conformance kit generates one case per listed op, and each
+backend's tests check its kernel table covers exactly these lists. Adding an op means: its
+name here, its float64 reference in ``genesis.testing._references``, a kernel in every backend,
+and its differentiable wrapper in ``genesis._ops``.
 
-    unary      neg abs exp log sqrt rsqrt sin cos tanh sigmoid relu erf sign
-               floor logical_not
-    binary     add sub mul div pow maximum minimum eq ne lt le gt ge
-               logical_and logical_or logical_xor
-    reduce     sum prod max min   (over a tuple of axes)
-    arg_reduce argmax argmin      (over one axis)
-    where, matmul, copy_ (strided copy with cast), fill_, gather,
-    scatter_ / scatter_add_, random
-
-A backend may also provide *fused* kernels for composite ops (see
+A backend may also provide *fused* kernels (:data:`FUSED_OPS`, declared in
 ``Capabilities.fused``); the core uses them when present and the
 conformance kit (:mod:`genesis.testing`) checks they agree with the
 composite path.
@@ -49,6 +45,8 @@ if TYPE_CHECKING:
 
     from genesis._dtype import DType
 
+#: the op strings of each kernel family: the primitive set, closed and small. The registry, the
+#: conformance kit (one case per op) and each backend's kernel-table test all read these.
 UNARY_OPS = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
              "relu", "erf", "sign", "floor", "logical_not")
 BINARY_OPS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le",
@@ -56,10 +54,40 @@ BINARY_OPS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne
 REDUCE_OPS = ("sum", "prod", "max", "min")
 ARG_REDUCE_OPS = ("argmax", "argmin")
 RANDOM_DISTRIBUTIONS = ("uniform", "normal", "randint", "bernoulli")
-#: what a registered backend object must have (checked when a plugin registers it)
-REQUIRED_MEMBERS = ("name", "capabilities", "availability", "device_count", "empty",
-                    "from_numpy", "to_numpy", "copy_", "fill_", "unary", "binary", "where",
-                    "reduce", "arg_reduce", "matmul", "gather", "scatter_", "random")
+#: the kernels that are one method each (no op string)
+KERNELS = ("where", "matmul", "copy_", "fill_", "gather", "scatter_")
+#: op family -> the backend method that runs it
+FAMILIES = {"unary": UNARY_OPS, "binary": BINARY_OPS, "reduce": REDUCE_OPS,
+            "arg_reduce": ARG_REDUCE_OPS, "random": RANDOM_DISTRIBUTIONS}
+#: every primitive a backend must provide, by name
+PRIMITIVE_OPS = UNARY_OPS + BINARY_OPS + REDUCE_OPS + ARG_REDUCE_OPS + RANDOM_DISTRIBUTIONS + KERNELS
+
+#: the optional kernels a backend may declare in ``Capabilities.fused``: name -> signature.
+#: The core runs them through :func:`genesis._ops.fused.fused_kernel` when declared and falls
+#: back to its composite (or, for the factorizations, raises naming the kernel) otherwise.
+FUSED_OPS = {
+    "adamw_step": "(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2, "
+                  "eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None | NotImplemented",
+    "sgd_step": "(params, grads, momentum_buffers, *, first, lr, weight_decay, momentum, "
+                "dampening, nesterov, maximize) -> None | NotImplemented",
+    "softmax": "(x, dim) -> storage",
+    "softmax_backward": "(y, grad, dim) -> storage",
+    "log_softmax": "(x, dim) -> storage",
+    "log_softmax_backward": "(y, grad, dim) -> storage",
+    "layer_norm": "(x, weight | None, bias | None, eps) -> (y, mean, rstd)",
+    "layer_norm_backward": "(grad, x, weight | None, mean, rstd) -> (dx, dweight | None, "
+                           "dbias | None)",
+    "rms_norm": "(x, weight | None, eps) -> (y, rstd)",
+    "rms_norm_backward": "(grad, x, weight | None, rstd) -> (dx, dweight | None)",
+    "cross_entropy": "(logits (N, C), target (N,) int64, ignore_index) -> (loss (N,), lse (N,))",
+    "cross_entropy_backward": "(grad (N,), logits, target, lse, ignore_index) -> dlogits",
+    "gelu": "(x, approximate) -> storage",
+    "gelu_backward": "(grad, x, approximate) -> storage",
+    "gelu_backward_from_output": "(grad, x, y, approximate) -> storage",
+    "silu": "(x) -> storage",
+    "silu_backward": "(grad, x) -> storage",
+    "dropout": "(x, p, seed, offset) -> (y, mask bool)",
+}
 
 
 class View(Protocol):
@@ -77,7 +105,7 @@ class Capabilities:
     """What a backend declares it supports; the conformance kit tests exactly this.
 
     ``dtypes``: names of the dtypes the backend's kernels handle.
-    ``fused``: composite-op name -> kernel. Known names and signatures:
+    ``fused``: kernel name (one of :data:`FUSED_OPS`) -> kernel. Their semantics:
 
         ``"adamw_step"(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1,
         beta2, eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None``: one Adam
@@ -193,3 +221,32 @@ class Backend(Protocol):
         [a, b), ``bernoulli`` with probability a. The core advances ``offset``
         by the number of elements after each call.
         """
+
+
+def required_members() -> tuple:
+    """The attributes and methods of :class:`Backend`, read off the protocol class itself."""
+    names = set(Backend.__annotations__)
+    names.update(n for n, v in vars(Backend).items() if callable(v) and not n.startswith("_"))
+    return tuple(sorted(names))
+
+
+def contract_problems(backend: object) -> list:
+    """What ``backend`` lacks or declares wrongly against this contract (empty: it conforms).
+
+    Checks every member of :class:`Backend`, that ``capabilities`` is a :class:`Capabilities`,
+    and that each declared fused kernel is one of :data:`FUSED_OPS` and callable (a misspelled
+    name would otherwise never be called).
+    """
+    problems = [f"lacks {name!r}" for name in required_members() if not hasattr(backend, name)]
+    caps = getattr(backend, "capabilities", None)
+    if caps is not None and not isinstance(caps, Capabilities):
+        problems.append(f"capabilities is a {type(caps).__name__}, expected "
+                        "genesis.backends.Capabilities")
+    elif caps is not None:
+        for name, kernel in caps.fused.items():
+            if name not in FUSED_OPS:
+                problems.append(f"declares fused kernel {name!r}, which is not one of "
+                                f"genesis.backends.protocol.FUSED_OPS {sorted(FUSED_OPS)}")
+            elif not callable(kernel):
+                problems.append(f"declares fused kernel {name!r} as {kernel!r}, not a callable")
+    return problems
