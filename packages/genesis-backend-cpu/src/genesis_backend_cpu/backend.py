@@ -104,6 +104,26 @@ REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minim
 ARG_REDUCE = {"argmax": np.argmax, "argmin": np.argmin}
 
 
+def _uniform(rng, shape, work, a, b):
+    r = rng.random(shape, dtype=work)
+    return r if (a, b) == (0.0, 1.0) else r * (b - a) + a
+
+
+def _normal(rng, shape, work, a, b):
+    r = rng.standard_normal(shape, dtype=work)
+    return r if (a, b) == (0.0, 1.0) else r * b + a
+
+
+#: distribution -> draw(rng, shape, working float dtype, a, b), as the protocol defines a and b
+RANDOM = {
+    "uniform": _uniform,
+    "normal": _normal,
+    "randint": lambda rng, shape, work, a, b: rng.integers(int(a), int(b), size=shape,
+                                                          dtype=np.int64),
+    "bernoulli": lambda rng, shape, work, a, b: rng.random(shape, dtype=np.float32) < a,
+}
+
+
 def _scatter_add_slices(d: np.ndarray, dim: int, idx: np.ndarray, s: np.ndarray) -> None:
     """``d[idx[i]] += s[i]`` along ``dim`` for whole slices (an index broadcast over the other
     dims): sort the indices once and sum runs with ``reduceat`` -- several times faster than
@@ -248,22 +268,11 @@ class CPUBackend:
         np.add.at(d, tuple(grid), s)
 
     def random(self, distribution, shape, dtype, index, seed, offset, a, b):
+        draw = RANDOM.get(distribution)
+        if draw is None:
+            raise ValueError(f"random: distribution={distribution!r}, expected one of "
+                             f"{sorted(RANDOM)}")
         rng = np.random.Generator(np.random.Philox(key=seed, counter=offset // 4))
         npd = np_dtype(dtype)
         work = npd if npd in (np.dtype(np.float32), np.dtype(np.float64)) else np.dtype(np.float32)
-        if distribution == "uniform":
-            r = rng.random(shape, dtype=work)
-            if (a, b) != (0.0, 1.0):
-                r = r * (b - a) + a
-        elif distribution == "normal":
-            r = rng.standard_normal(shape, dtype=work)
-            if (a, b) != (0.0, 1.0):
-                r = r * b + a
-        elif distribution == "randint":
-            r = rng.integers(int(a), int(b), size=shape, dtype=np.int64)
-        elif distribution == "bernoulli":
-            r = rng.random(shape, dtype=np.float32) < a
-        else:
-            raise ValueError(f"random: distribution={distribution!r}, expected one of uniform, "
-                             "normal, randint, bernoulli")
-        return _store(np.asarray(r), npd)
+        return _store(np.asarray(draw(rng, shape, work, a, b)), npd)

@@ -72,6 +72,7 @@ from genesis._ops.elementwise import (  # noqa: E402
                             eq,
                             erf,
                             exp,
+                            floor,
                             ge,
                             gt,
                             le,

@@ -51,6 +51,7 @@ def _combine(a, b, OP: tl.constexpr):
     elif OP == "max":
         r = _max(a, b)
     else:
+        tl.static_assert(OP == "min", "unknown reduce op")
         r = _min(a, b)
     return r
 
@@ -105,6 +106,7 @@ def arg_reduce_kernel(x, out, x_off, M, N, sm, sn,
         if OP == "argmax":
             better = v > best
         else:
+            tl.static_assert(OP == "argmin", "unknown arg-reduce op")
             better = v < best
         better = (better | ((v != v) & (best == best))) & m
         best = tl.where(better, v, best)

@@ -341,6 +341,13 @@ class Sign(Unary):
         return g * 0
 
 
+class Floor(Unary):
+    op = "floor"
+
+    def backward(self, g):
+        return g * 0
+
+
 class Where(Function):
     saves = (0,)
 
@@ -492,6 +499,11 @@ def erf(input):
 def sign(input):
     """-1, 0 or 1 by the sign of each element (zero gradient)."""
     return Sign.apply(input)
+
+
+def floor(input):
+    """The largest integer not greater than each element (integers unchanged; zero gradient)."""
+    return Floor.apply(input)
 
 
 def square(input):

@@ -409,10 +409,6 @@ def bernoulli_(self, p: float = 0.5, *, generator=None):
 # -- small composites used as methods -----------------------------------------------------------
 
 
-def floor(self):
-    return unary_raw("floor", self)
-
-
 def floor_divide(self, other):
     return E.div(self, other, rounding_mode="floor")
 
@@ -510,7 +506,7 @@ def bind() -> None:
         "clamp": E.clamp,
         "clip": E.clamp,
         "where": _where_method,
-        "floor": floor,
+        "floor": E.floor,
         "floor_divide": floor_divide,
         "remainder": remainder,
         "true_divide": E.div,
@@ -613,6 +609,7 @@ def bind() -> None:
         "relu_": _inplace_unary("relu", E.relu),
         "sigmoid_": _inplace_unary("sigmoid", E.sigmoid),
         "tanh_": _inplace_unary("tanh", E.tanh),
+        "floor_": _inplace_unary("floor", E.floor),
         "addcmul_": addcmul_,
         "addcdiv_": addcdiv_,
         "lerp_": lerp_,

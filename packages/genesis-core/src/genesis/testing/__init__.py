@@ -15,7 +15,9 @@ declares but gets wrong fails.
 
 from __future__ import annotations
 
-from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_cases, build_int_cases
+from genesis.backends import protocol
+from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_int_cases, structural_cases
+from genesis.testing._references import primitive_cases, uncovered_ops
 from genesis.testing._suite import (
     ConformanceSkip,
     check_backward,
@@ -23,7 +25,9 @@ from genesis.testing._suite import (
     check_forward,
     check_fused,
     check_random,
+    check_random_distribution,
     composite_only,
+    run_kit,
 )
 
 __all__ = [
@@ -32,16 +36,27 @@ __all__ = [
     "OpCase",
     "build_cases",
     "build_int_cases",
+    "structural_cases",
     "check_backward",
     "check_dtype_roundtrip",
     "check_forward",
     "check_fused",
     "check_random",
+    "check_random_distribution",
     "composite_only",
     "conformance_suite",
+    "primitive_cases",
+    "run_kit",
+    "uncovered_ops",
 ]
 
 ALL_DTYPES = FLOATS + INTS + ("bool",)
+
+
+def build_cases() -> list:
+    """Every float case the kit runs: one per primitive of the protocol (generated from the
+    reference table), then broadcasting, views and composites."""
+    return primitive_cases() + structural_cases()
 
 
 def conformance_suite(device: str, *, cases: list | None = None) -> type:
@@ -85,6 +100,10 @@ def conformance_suite(device: str, *, cases: list | None = None) -> type:
         @pytest.mark.parametrize("dtype", ALL_DTYPES)
         def test_dtype_roundtrip(self, dtype):
             run(check_dtype_roundtrip, dtype)
+
+        @pytest.mark.parametrize("distribution", protocol.RANDOM_DISTRIBUTIONS)
+        def test_random_distribution(self, distribution):
+            run(check_random_distribution, distribution)
 
         def test_random_streams(self):
             run(check_random)

@@ -10,6 +10,7 @@ import numpy as np
 
 import genesis
 from genesis._tensor import numpy_dtype
+from genesis.backends import protocol
 from genesis.testing._cases import FLOATS, Arg, OpCase
 
 # (rtol, atol) per dtype for forward values
@@ -50,6 +51,8 @@ def make_inputs(case: OpCase, dtype: str, rng: np.random.Generator) -> list:
             out.append(rng.integers(0, a.high, a.shape).astype(np.int64))
         elif a.domain == "bool":
             out.append(rng.random(a.shape) < 0.5)
+        elif a.domain == "ties":  # a few small integers: equal pairs and zeros are common
+            out.append(rng.integers(-2, 3, a.shape).astype(np.float64))
         elif dtype not in FLOATS:
             out.append(rng.integers(0, 10, a.shape).astype(np.float64))
         else:
@@ -246,20 +249,73 @@ def check_dtype_roundtrip(device: str, dtype: str) -> None:
     np.testing.assert_array_equal(t.T.contiguous().numpy(), host.T)
 
 
+def _draw(device: str, distribution: str):
+    """64x64 float32 samples of ``distribution`` from seed 1234, through the public op."""
+    genesis.manual_seed(1234)
+    if distribution == "uniform":
+        return genesis.rand(64, 64, device=device)
+    if distribution == "normal":
+        return genesis.randn(64, 64, device=device)
+    if distribution == "randint":
+        return genesis.randint(3, 9, (64, 64), device=device)
+    if distribution not in protocol.RANDOM_DISTRIBUTIONS:
+        raise ValueError(f"distribution={distribution!r}, expected one of "
+                         f"{protocol.RANDOM_DISTRIBUTIONS}")
+    return genesis.empty(64, 64, device=device).bernoulli_(0.3)
+
+
+def check_random_distribution(device: str, distribution: str) -> None:
+    """One random kernel: reproducible under a seed, and the right distribution (range and moments on 4,096 samples)."""
+    first = _draw(device, distribution).numpy()
+    np.testing.assert_array_equal(_draw(device, distribution).numpy(), first)
+    h = first.astype(np.float64)
+    if distribution == "uniform":
+        assert h.min() >= 0 and h.max() < 1 and abs(h.mean() - 0.5) < 0.02, "uniform [0, 1)"
+        assert abs(h.var() - 1 / 12) < 0.01, f"uniform variance {h.var()}, expected 1/12"
+    elif distribution == "normal":
+        assert abs(h.mean()) < 0.05 and abs(h.std() - 1) < 0.05, "standard normal moments"
+        assert 0.6 < np.mean(np.abs(h) < 1) < 0.76, "normal: P(|x| < 1) ~ 0.683"
+    elif distribution == "randint":
+        assert set(np.unique(h)) == set(range(3, 9)), f"randint(3, 9) values {np.unique(h)}"
+    else:
+        assert set(np.unique(h)) <= {0.0, 1.0} and abs(h.mean() - 0.3) < 0.03, \
+            f"bernoulli(0.3) mean {h.mean()}"
+
+
 def check_random(device: str) -> None:
-    """Counter-based streams: reproducible under a seed, right distributions, in range."""
+    """Counter-based streams: a stream moves on, and ``get_rng_state`` captures it."""
     genesis.manual_seed(1234)
     u = genesis.rand(64, 64, device=device)
-    n = genesis.randn(64, 64, device=device)
-    i = genesis.randint(3, 9, (64, 64), device=device)
-    genesis.manual_seed(1234)
-    np.testing.assert_array_equal(genesis.rand(64, 64, device=device).numpy(), u.numpy())
     assert not np.array_equal(genesis.rand(64, 64, device=device).numpy(), u.numpy())
-    uh, nh, ih = u.numpy(), n.numpy(), i.numpy()
-    assert uh.min() >= 0 and uh.max() < 1 and abs(uh.mean() - 0.5) < 0.02
-    assert abs(nh.mean()) < 0.05 and abs(nh.std() - 1) < 0.05
-    assert ih.min() >= 3 and ih.max() <= 8 and set(np.unique(ih)) == set(range(3, 9))
     state = genesis.get_rng_state()
     a = genesis.randn(10, device=device).numpy()
     genesis.set_rng_state(state)
     np.testing.assert_array_equal(genesis.randn(10, device=device).numpy(), a)
+
+
+def run_kit(device: str, cases: list, *, first_failure: bool = False) -> list:
+    """Run ``cases`` (forward in float64 and, where declared, int64; then gradients) and every
+    random distribution on ``device``; the failures as ``(check name, message)`` pairs.
+
+    The programmatic form of :func:`genesis.testing.conformance_suite`, used to show the kit
+    catches a broken kernel; ``first_failure`` stops at the first one.
+    """
+    checks = []
+    for case in cases:
+        for dtype in ("float64", "int64"):
+            if dtype in case.dtypes:
+                checks.append((f"{case.name}[{dtype}]", check_forward, (case, dtype)))
+    checks += [(f"{c.name}[grad]", check_backward, (c,)) for c in cases if c.grad]
+    checks += [(f"random[{d}]", check_random_distribution, (d,))
+               for d in protocol.RANDOM_DISTRIBUTIONS]
+    failures = []
+    for name, check, args in checks:
+        try:
+            check(device, *args)
+        except ConformanceSkip:
+            continue
+        except Exception as exc:  # an assertion, or a kernel that crashed: both are failures
+            failures.append((name, f"{type(exc).__name__}: {exc}"))
+            if first_failure:
+                break
+    return failures

@@ -1,0 +1,151 @@
+"""The conformance kit catches a broken kernel: each primitive of the numpy backend is broken in
+turn (a wrong table entry, an off-by-one, an ignored argument) and the kit must fail.
+
+Also: the backend's kernel tables cover exactly the ops the protocol lists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import genesis
+import numpy as np
+import pytest
+from genesis.backends import protocol
+from genesis.testing import build_cases, run_kit
+from genesis_backend_cpu import backend as cpu
+from genesis_backend_cpu._views import arr
+
+#: a unary/binary/reduce/arg-reduce op -> the op of the same family a mistaken table would run
+SWAPS = {
+    "neg": "abs", "abs": "neg", "exp": "sigmoid", "log": "sqrt", "sqrt": "rsqrt",
+    "rsqrt": "sqrt", "sin": "cos", "cos": "sin", "tanh": "erf", "sigmoid": "tanh",
+    "relu": "abs", "erf": "tanh", "sign": "floor", "floor": "neg", "logical_not": "sign",
+    "add": "sub", "sub": "add", "mul": "add", "div": "mul", "pow": "mul",
+    "maximum": "minimum", "minimum": "maximum", "eq": "le", "ne": "lt", "lt": "le", "le": "lt",
+    "gt": "ge", "ge": "gt", "logical_and": "logical_or", "logical_or": "logical_xor",
+    "logical_xor": "logical_and",
+    "sum": "prod", "prod": "sum", "max": "min", "min": "max",
+    "argmax": "argmin", "argmin": "argmax",
+}
+
+
+def _drop_last_k(backend):
+    def matmul(a, b, dtype):  # the K loop stops one short
+        x, y = arr(a), arr(b)
+        return cpu._store(np.matmul(x[..., :-1], y[..., :-1, :]), cpu.np_dtype(dtype))
+    return matmul
+
+
+def _copy_ignoring_strides(backend):
+    def copy_(dst, src):  # reads the source as if it were contiguous
+        d = arr(dst)
+        flat = np.asarray(src.storage).reshape(-1)
+        d[...] = flat[src.offset:src.offset + d.size].reshape(d.shape)
+    return copy_
+
+
+def _fill_ignoring_value(backend):
+    def fill_(dst, value):
+        arr(dst)[...] = 0
+    return fill_
+
+
+def _gather_off_by_one(backend):
+    def gather(x, dim, index):
+        a, idx = arr(x), arr(index)
+        return cpu._store(np.take_along_axis(a, (idx + 1) % a.shape[dim], axis=dim), a.dtype)
+    return gather
+
+
+def _scatter_flipped(backend):
+    original = backend.scatter_
+
+    def scatter_(dst, dim, index, src, accumulate):
+        original(dst, dim, index, src, not accumulate)
+    return scatter_
+
+
+def _where_swapped(backend):
+    original = backend.where
+
+    def where(cond, a, b, dtype):
+        return original(cond, b, a, dtype)
+    return where
+
+
+def _random_broken(distribution: str):
+    def make(backend):
+        original = backend.random
+
+        def random(dist, shape, dtype, index, seed, offset, a, b):
+            if dist != distribution:
+                return original(dist, shape, dtype, index, seed, offset, a, b)
+            if dist == "bernoulli":  # never succeeds
+                return np.zeros(shape, cpu.np_dtype(dtype))
+            if dist == "randint":  # high treated as inclusive
+                return original(dist, shape, dtype, index, seed, offset, a, b + 1)
+            if dist == "normal":  # std taken as variance of 4
+                return original(dist, shape, dtype, index, seed, offset, a, 2 * b)
+            return original(dist, shape, dtype, index, seed, offset, a, b / 2)
+        return random
+    return make
+
+
+METHOD_MUTANTS = {
+    "matmul": _drop_last_k, "copy_": _copy_ignoring_strides, "fill_": _fill_ignoring_value,
+    "gather": _gather_off_by_one, "scatter_": _scatter_flipped, "where": _where_swapped,
+    **{d: _random_broken(d) for d in protocol.RANDOM_DISTRIBUTIONS},
+}
+
+
+@contextlib.contextmanager
+def mutated(op: str):
+    """The CPU backend with kernel ``op`` broken, restored afterwards."""
+    backend = genesis.device("cpu").backend
+    saved = []
+    if op in SWAPS:
+        wrong = SWAPS[op]
+        for table in (cpu.UNARY, cpu.BINARY, cpu._KERNELS, cpu.REDUCE, cpu.ARG_REDUCE):
+            if op in table:
+                saved.append((table, op, table[op]))
+                table[op] = table[wrong]
+    else:
+        method = "random" if op in protocol.RANDOM_DISTRIBUTIONS else op
+        saved.append((backend.__dict__, method, backend.__dict__.get(method)))
+        setattr(backend, method, METHOD_MUTANTS[op](backend))
+    try:
+        yield
+    finally:
+        for table, key, value in saved:
+            if value is None:
+                del table[key]
+            else:
+                table[key] = value
+
+
+def test_every_primitive_has_a_mutant():
+    assert sorted(SWAPS.keys() | METHOD_MUTANTS.keys()) == sorted(protocol.PRIMITIVE_OPS)
+
+
+def test_the_kit_passes_on_the_unbroken_backend():
+    assert run_kit("cpu", build_cases()) == []
+
+
+@pytest.mark.parametrize("op", protocol.PRIMITIVE_OPS)
+def test_the_kit_fails_when_a_kernel_is_broken(op):
+    with mutated(op):
+        failures = run_kit("cpu", build_cases(), first_failure=True)
+    assert failures, f"the conformance kit did not notice a broken {op!r} kernel"
+    assert run_kit("cpu", build_cases(), first_failure=True) == []  # restored
+
+
+def test_kernel_tables_cover_exactly_the_protocol():
+    assert sorted(cpu.UNARY) == sorted(protocol.UNARY_OPS)
+    assert sorted(cpu.BINARY) == sorted(protocol.BINARY_OPS)
+    assert sorted(cpu.REDUCE) == sorted(protocol.REDUCE_OPS)
+    assert sorted(cpu.ARG_REDUCE) == sorted(protocol.ARG_REDUCE_OPS)
+    assert sorted(cpu._KERNELS) == sorted(protocol.UNARY_OPS + protocol.BINARY_OPS)
+    assert sorted(cpu.RANDOM) == sorted(protocol.RANDOM_DISTRIBUTIONS)
+    backend = genesis.device("cpu").backend
+    assert all(callable(getattr(backend, k)) for k in protocol.KERNELS)
