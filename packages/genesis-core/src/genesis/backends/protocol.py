@@ -60,14 +60,16 @@ KERNELS = ("where", "matmul", "copy_", "fill_", "gather", "scatter_")
 FAMILIES = {"unary": UNARY_OPS, "binary": BINARY_OPS, "reduce": REDUCE_OPS,
             "arg_reduce": ARG_REDUCE_OPS, "random": RANDOM_DISTRIBUTIONS}
 #: every primitive a backend must provide, by name
-PRIMITIVE_OPS = UNARY_OPS + BINARY_OPS + REDUCE_OPS + ARG_REDUCE_OPS + RANDOM_DISTRIBUTIONS + KERNELS
+PRIMITIVE_OPS = (UNARY_OPS + BINARY_OPS + REDUCE_OPS + ARG_REDUCE_OPS + RANDOM_DISTRIBUTIONS
+                 + KERNELS)
 
 #: the optional kernels a backend may declare in ``Capabilities.fused``: name -> signature.
 #: The core runs them through :func:`genesis._ops.fused.fused_kernel` when declared and falls
 #: back to its composite (or, for the factorizations, raises naming the kernel) otherwise.
 FUSED_OPS = {
     "adamw_step": "(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, lr, beta1, beta2, "
-                  "eps, weight_decay, steps, amsgrad, maximize, decoupled) -> None | NotImplemented",
+                  "eps, weight_decay, steps, amsgrad, maximize, decoupled) "
+                  "-> None | NotImplemented",
     "sgd_step": "(params, grads, momentum_buffers, *, first, lr, weight_decay, momentum, "
                 "dampening, nesterov, maximize) -> None | NotImplemented",
     "softmax": "(x, dim) -> storage",

@@ -265,7 +265,8 @@ def _draw(device: str, distribution: str):
 
 
 def check_random_distribution(device: str, distribution: str) -> None:
-    """One random kernel: reproducible under a seed, and the right distribution (range and moments on 4,096 samples)."""
+    """One random kernel: reproducible under a seed, and the right distribution (range and
+    moments on 4,096 samples)."""
     first = _draw(device, distribution).numpy()
     np.testing.assert_array_equal(_draw(device, distribution).numpy(), first)
     h = first.astype(np.float64)
