@@ -280,14 +280,18 @@ def _narrow_to(x: Tensor, shape: tuple, skip: int) -> Tensor:
     return x if new == x.shape else _view(x, new, x.strides, x.offset)
 
 
+def gather_raw(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``x.gather(dim, index)`` without autograd (an int64 ``index`` already checked)."""
+    src = _narrow_to(x, index.shape, dim)
+    return _make(x._backend.gather(src, dim, index), index.shape, x.dtype, x.device, x._backend)
+
+
 class Gather(Function):
     saves = (2,)
 
     def forward(self, x, dim, index):
         self.shape, self.dim, self.index = x.shape, dim, index
-        src = _narrow_to(x, index.shape, dim)
-        return _make(x._backend.gather(src, dim, index), index.shape, x.dtype, x.device,
-                     x._backend)
+        return gather_raw(x, dim, index)
 
     def backward(self, g):
         from genesis._ops.creation import zeros

@@ -7,6 +7,12 @@ from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_sha
 from genesis.autograd.function import Function, ProductSaves
 
 
+def matmul_raw(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` without autograd for operands of one dtype and equal batch dims."""
+    shape = a.shape[:-1] + (b.shape[-1],)
+    return _make(a._backend.matmul(a, b, a.dtype), shape, a.dtype, a.device, a._backend)
+
+
 class Matmul(ProductSaves, Function):
     """``(..., n, k) @ (..., k, m)``; batch dims broadcast, summed back by the engine."""
 

@@ -73,6 +73,14 @@ def reshape_raw(x: Tensor, shape: tuple) -> Tensor:
     return _view(x, shape, strides, x.offset)
 
 
+def transpose_raw(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view of ``x`` with dims ``dim0`` and ``dim1`` swapped (no autograd, no copy)."""
+    shape, strides = list(x.shape), list(x.strides)
+    shape[dim0], shape[dim1] = shape[dim1], shape[dim0]
+    strides[dim0], strides[dim1] = strides[dim1], strides[dim0]
+    return _view(x, tuple(shape), tuple(strides), x.offset)
+
+
 # -- differentiable movement ops ---------------------------------------------------------------
 
 class Reshape(Function):

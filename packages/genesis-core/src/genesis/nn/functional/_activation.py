@@ -9,8 +9,9 @@ import warnings
 
 from genesis._ops import elementwise as E
 from genesis._ops.elementwise import binary_raw, unary_raw
+from genesis._ops.fused import fused_kernel, run_fused
 from genesis._ops.reduction import reduce_raw
-from genesis._tensor import Tensor, _make
+from genesis._tensor import Tensor
 from genesis.autograd.function import Function, Versions
 from genesis.autograd.grad_mode import _State
 from genesis.nn.functional._checks import apply_inplace, check_tensor, wrap_dim
@@ -40,11 +41,9 @@ class _Gelu(Function):
 
     def forward(self, x, approximate):
         self.x, self.approximate = x, approximate
-        kernels = x._backend.capabilities.fused
-        fused = kernels.get("gelu")
-        if fused is not None:
-            out = _make(fused(x, approximate), x.shape, x.dtype, x.device, x._backend)
-            if "gelu_backward_from_output" in kernels:
+        out = run_fused("gelu", x, x, approximate)
+        if out is not None:
+            if fused_kernel("gelu_backward_from_output", x) is not None:
                 # kept for a backward that reads the cdf off it (the next node holds it
                 # until its own backward anyway, which runs just before this one); not a
                 # saved tensor: written in place, it is just not used
@@ -59,15 +58,12 @@ class _Gelu(Function):
     def backward(self, g):
         x = self.x
         if not _State.enabled:
-            kernels = x._backend.capabilities.fused
             y = self._unchanged_output()
-            if y is not None and "gelu_backward_from_output" in kernels:
-                storage = kernels["gelu_backward_from_output"](g, x, y, self.approximate)
-                return _make(storage, x.shape, x.dtype, x.device, x._backend)
-            fused = kernels.get("gelu_backward")
-            if fused is not None:
-                return _make(fused(g, x, self.approximate), x.shape, x.dtype, x.device,
-                             x._backend)
+            gx = None if y is None else \
+                run_fused("gelu_backward_from_output", x, g, x, y, self.approximate)
+            gx = gx if gx is not None else run_fused("gelu_backward", x, g, x, self.approximate)
+            if gx is not None:
+                return gx
         if self.approximate == "tanh":
             t = ((x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI).tanh()
             d_inner = (x * x * (3 * _GELU_C) + 1) * _SQRT_2_OVER_PI
@@ -99,18 +95,17 @@ class _Silu(Function):
 
     def forward(self, x):
         self.x = x
-        fused = x._backend.capabilities.fused.get("silu")
-        if fused is not None:
-            return _make(fused(x), x.shape, x.dtype, x.device, x._backend)
+        out = run_fused("silu", x, x)
+        if out is not None:
+            return out
         xd = x.detach()
         return xd * xd.sigmoid()
 
     def backward(self, g):
         if not _State.enabled:
-            fused = self.x._backend.capabilities.fused.get("silu_backward")
-            if fused is not None:
-                x = self.x
-                return _make(fused(g, x), x.shape, x.dtype, x.device, x._backend)
+            gx = run_fused("silu_backward", self.x, g, self.x)
+            if gx is not None:
+                return gx
         s = self.x.sigmoid()
         return g * s * (self.x * (1 - s) + 1)
 
@@ -143,9 +138,9 @@ def _softmax_raw(x: Tensor, dim: int) -> Tensor:
 
 def log_softmax_raw(x: Tensor, dim: int) -> Tensor:
     """``log_softmax`` without autograd: the backend's fused kernel when it declares one."""
-    fused = x._backend.capabilities.fused.get("log_softmax")
-    if fused is not None:
-        return _make(fused(x, dim), x.shape, x.dtype, x.device, x._backend)
+    out = run_fused("log_softmax", x, x, dim)
+    if out is not None:
+        return out
     m = reduce_raw("max", x, (dim,), True, x.dtype)
     shifted = binary_raw("sub", x, m)
     s = reduce_raw("sum", unary_raw("exp", shifted), (dim,), True, x.dtype)
@@ -159,19 +154,16 @@ class Softmax(Function):
 
     def forward(self, x, dim):
         self.dim = dim
-        fused = x._backend.capabilities.fused.get("softmax")
-        if fused is not None:
-            self.out = _make(fused(x, dim), x.shape, x.dtype, x.device, x._backend)
-        else:
-            self.out = _softmax_raw(x, dim)
+        out = run_fused("softmax", x, x, dim)
+        self.out = out if out is not None else _softmax_raw(x, dim)
         return self.out
 
     def backward(self, g):
         y = self.out
         if not _State.enabled:
-            fused = y._backend.capabilities.fused.get("softmax_backward")
-            if fused is not None:
-                return _make(fused(y, g, self.dim), y.shape, y.dtype, y.device, y._backend)
+            gx = run_fused("softmax_backward", y, y, g, self.dim)
+            if gx is not None:
+                return gx
         return y * (g - (g * y).sum(self.dim, keepdim=True))
 
 
@@ -187,9 +179,9 @@ class LogSoftmax(Function):
     def backward(self, g):
         y = self.out
         if not _State.enabled:
-            fused = y._backend.capabilities.fused.get("log_softmax_backward")
-            if fused is not None:
-                return _make(fused(y, g, self.dim), y.shape, y.dtype, y.device, y._backend)
+            gx = run_fused("log_softmax_backward", y, y, g, self.dim)
+            if gx is not None:
+                return gx
         return g - y.exp() * g.sum(self.dim, keepdim=True)
 
 

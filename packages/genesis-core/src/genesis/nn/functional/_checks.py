@@ -44,5 +44,5 @@ def apply_inplace(input: Tensor, fn) -> Tensor:
     if _tracked(input):
         return _rebind(input, fn(_alias(input)))
     out = fn(input.detach())
-    input._backend.copy_(input, out)
+    input.copy_(out)
     return input

@@ -7,7 +7,8 @@ from __future__ import annotations
 from genesis import _dtype as dt
 from genesis._ops.creation import _random
 from genesis._ops.elementwise import binary_raw, where
-from genesis._tensor import Tensor, _make
+from genesis._ops.fused import fused_kernel, wrap
+from genesis._tensor import Tensor
 from genesis.autograd.function import Function
 from genesis.nn.functional._checks import apply_inplace, check_probability, check_tensor
 from genesis.random import default_generator
@@ -23,7 +24,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return apply_inplace(input, lambda x: x * 0.0) if inplace else input * 0.0
-    kernel = input._backend.capabilities.fused.get("dropout")
+    kernel = fused_kernel("dropout", input)
     if kernel is not None and not inplace:
         return Dropout.apply(input, p, kernel)
     mask = _random("bernoulli", input.shape, 1.0 - p, 0.0, input.dtype, input.device, None)
@@ -38,10 +39,9 @@ class Dropout(Function):
     def forward(self, x, p, kernel):
         gen = default_generator
         y, mask = kernel(x, p, gen.initial_seed(), gen.next_offset(x.numel()))
-        b = x._backend
-        self.mask = _make(mask, x.shape, dt.bool_, x.device, b)
+        self.mask = wrap(mask, x.shape, x, dt.bool_)
         self.scale = 1.0 / (1.0 - p)
-        return _make(y, x.shape, x.dtype, x.device, b)
+        return wrap(y, x.shape, x)
 
     def backward(self, g):
         return where(self.mask, g * self.scale, 0.0), None, None

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from genesis._ops.elementwise import binary_raw
-from genesis._ops.shape import reshape_raw
-from genesis._tensor import Tensor, _make, _view
+from genesis._ops.linalg import matmul_raw
+from genesis._ops.shape import reshape_raw, transpose_raw
+from genesis._tensor import Tensor
 from genesis.autograd.function import Function, ProductSaves
 from genesis.nn.functional._checks import check_tensor
 
@@ -21,9 +22,7 @@ class Linear(ProductSaves, Function):
         self.x, self.weight = x, weight
         n_out, n_in = weight.shape
         x2 = x if x.ndim == 2 else reshape_raw(x, (x.numel() // n_in if n_in else 0, n_in))
-        wt = _view(weight, (n_in, n_out), (weight.strides[1], weight.strides[0]), weight.offset)
-        out = _make(x._backend.matmul(x2, wt, x.dtype), (x2.shape[0], n_out), x.dtype, x.device,
-                    x._backend)
+        out = matmul_raw(x2, transpose_raw(weight, 0, 1))
         if bias is not None:
             binary_raw("add", out, bias, out=out)
         return out if x.ndim == 2 else reshape_raw(out, x.shape[:-1] + (n_out,))

@@ -8,7 +8,8 @@ from __future__ import annotations
 from genesis import _dtype as dt
 from genesis._ops.creation import full
 from genesis._ops.elementwise import where
-from genesis._tensor import Tensor, _make
+from genesis._ops.fused import fused_kernel, wrap
+from genesis._tensor import Tensor
 from genesis.autograd.function import Function
 from genesis.autograd.grad_mode import _State
 from genesis.nn.functional._activation import log_softmax, log_softmax_raw, softmax
@@ -42,7 +43,7 @@ def _classes_last(fn: str, input: Tensor, target: Tensor) -> tuple:
 
 def _check_targets(fn: str, target: Tensor, num_classes: int, ignore_index: int) -> bool:
     """Raise on a class index outside [0, C) (other than ignore_index); True if any is ignored."""
-    host = target._backend.to_numpy(target)
+    host = target.detach().numpy()
     ignored = host == ignore_index
     bad = ~ignored & ((host < 0) | (host >= num_classes))
     if bad.any():
@@ -76,7 +77,7 @@ class CrossEntropy(Function):
         m, c = x.shape
         self.x, self.weight, self.reduction, self.smoothing = x, weight, reduction, smoothing
         self.fused = weight is None and not smoothing and \
-            x._backend.capabilities.fused.get("cross_entropy")
+            fused_kernel("cross_entropy", x)
         if self.fused:
             return self._fused_forward(x, target, ignored, ignore_index, reduction)
         self.logp = logp = log_softmax_raw(x, 1)
@@ -109,12 +110,10 @@ class CrossEntropy(Function):
     def _fused_forward(self, x, target, ignored, ignore_index, reduction):
         """The backend's ``cross_entropy`` kernel: per-row losses (0 where ignored) + opaque lse;
         the reduction stays here."""
-        b = x._backend
         loss_s, lse_s = self.fused(x, target, ignore_index)
         m = x.shape[0]
         self.target, self.ignore_index = target, ignore_index
-        self.lse = _make(lse_s, (m,), x.dtype, x.device, b)
-        loss = _make(loss_s, (m,), x.dtype, x.device, b)
+        self.lse, loss = wrap(lse_s, (m,), x), wrap(loss_s, (m,), x)
         if reduction == "none":
             return loss
         if reduction == "sum":
@@ -124,14 +123,14 @@ class CrossEntropy(Function):
 
     def _fused_backward(self, g):
         x, m = self.x, self.x.shape[0]
-        kernel = x._backend.capabilities.fused.get("cross_entropy_backward")
+        kernel = fused_kernel("cross_entropy_backward", x)
         if kernel is None:
             return None
         if self.reduction == "mean":
             g = g / self.denom
         rows = g.expand(m) if g.ndim == 0 else g
         dx = kernel(rows.contiguous(), x, self.target, self.lse, self.ignore_index)
-        return _make(dx, x.shape, x.dtype, x.device, x._backend)
+        return wrap(dx, x.shape, x)
 
     def backward(self, g):
         if self.fused:
@@ -314,7 +313,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     -100, as PyTorch does)."""
     reduction = _check_binary("binary_cross_entropy", input, target, size_average, reduce,
                               reduction)
-    host = input.detach()._backend.to_numpy(input.detach())
+    host = input.detach().numpy()
     if host.size and not ((host >= 0) & (host <= 1)).all():
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
                            "and 1")

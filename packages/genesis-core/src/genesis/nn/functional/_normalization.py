@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from genesis._ops.elementwise import where
-from genesis._tensor import Tensor, _make
+from genesis._ops.fused import fused_kernel, wrap
+from genesis._tensor import Tensor
 from genesis.autograd.function import Function
 from genesis.autograd.grad_mode import _State, no_grad
 from genesis.nn.functional._checks import check_tensor, wrap_dim
@@ -41,14 +42,12 @@ class LayerNorm(Function):
 
     def forward(self, x, weight, bias, axes, eps):
         self.x, self.weight, self.axes, self.eps = x, weight, axes, eps
-        self.fused = len(axes) == 1 and x._backend.capabilities.fused.get("layer_norm")
+        self.fused = len(axes) == 1 and fused_kernel("layer_norm", x)
         if self.fused:
             y, mean, rstd = self.fused(x, weight, bias, eps)
             kept = x.shape[:-1] + (1,)
-            b = x._backend
-            self.mean = _make(mean, kept, x.dtype, x.device, b)
-            self.rstd = _make(rstd, kept, x.dtype, x.device, b)
-            return _make(y, x.shape, x.dtype, x.device, b)
+            self.mean, self.rstd = wrap(mean, kept, x), wrap(rstd, kept, x)
+            return wrap(y, x.shape, x)
         self.xhat, self.rstd, _ = _stats(x.detach(), axes, eps)
         y = self.xhat
         if weight is not None:
@@ -61,7 +60,7 @@ class LayerNorm(Function):
         need_x, need_w, need_b = self.needs_input_grad[:3]
         x, weight, axes = self.x, self.weight, self.axes
         if self.fused and not _State.enabled:
-            kernel = x._backend.capabilities.fused.get("layer_norm_backward")
+            kernel = fused_kernel("layer_norm_backward", x)
             if kernel is not None:
                 return self._fused_backward(kernel, g)
         if self.fused or _State.enabled:  # recompute differentiably (double backward) or unfused
@@ -83,11 +82,10 @@ class LayerNorm(Function):
     def _fused_backward(self, kernel, g):
         x = self.x
         dx, dw, db = kernel(g, x, self.weight, self.mean, self.rstd)
-        b, norm = x._backend, x.shape[-1:]
+        norm = x.shape[-1:]
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        return (_make(dx, x.shape, x.dtype, x.device, b) if need_x else None,
-                _make(dw, norm, x.dtype, x.device, b) if need_w else None,
-                _make(db, norm, x.dtype, x.device, b) if need_b else None, None, None)
+        return (wrap(dx, x.shape, x) if need_x else None, wrap(dw, norm, x) if need_w else None,
+                wrap(db, norm, x) if need_b else None, None, None)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -112,7 +110,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     axes = _normalized_axes("rms_norm", input, normalized_shape)
     if eps is None:
         eps = FINFO_EPS[input.dtype.name]
-    kernel = len(axes) == 1 and input._backend.capabilities.fused.get("rms_norm")
+    kernel = len(axes) == 1 and fused_kernel("rms_norm", input)
     if kernel:
         return RMSNorm.apply(input, weight, eps, kernel)
     out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
@@ -130,20 +128,17 @@ class RMSNorm(Function):
     def forward(self, x, weight, eps, kernel):
         self.x, self.weight, self.eps = x, weight, eps
         y, rstd = kernel(x, weight, eps)
-        b = x._backend
-        self.rstd = _make(rstd, x.shape[:-1] + (1,), x.dtype, x.device, b)
-        return _make(y, x.shape, x.dtype, x.device, b)
+        self.rstd = wrap(rstd, x.shape[:-1] + (1,), x)
+        return wrap(y, x.shape, x)
 
     def backward(self, g):
         x, weight = self.x, self.weight
         need_x, need_w = self.needs_input_grad[:2]
-        kernel = x._backend.capabilities.fused.get("rms_norm_backward")
+        kernel = fused_kernel("rms_norm_backward", x)
         if kernel is not None and not _State.enabled:
             dx, dw = kernel(g, x, weight, self.rstd)
-            b = x._backend
-            return (_make(dx, x.shape, x.dtype, x.device, b) if need_x else None,
-                    _make(dw, x.shape[-1:], x.dtype, x.device, b) if need_w and dw is not None
-                    else None, None, None)
+            return (wrap(dx, x.shape, x) if need_x else None,
+                    wrap(dw, x.shape[-1:], x) if need_w and dw is not None else None, None, None)
         rstd = ((x * x).mean(-1, keepdim=True) + self.eps).rsqrt()  # differentiable recompute
         xhat = x * rstd
         gw = g * weight if weight is not None else g

@@ -9,8 +9,9 @@ import numpy as np
 from genesis import _dtype as dt
 from genesis._ops.creation import ones, zeros
 from genesis._ops.elementwise import where
+from genesis._ops.indexing import gather_raw
 from genesis._ops.shape import reshape_raw
-from genesis._tensor import Tensor, _expand_raw, _make, _view
+from genesis._tensor import Tensor
 from genesis.autograd.function import Function
 from genesis.autograd.grad_mode import no_grad
 from genesis.nn.functional._checks import check_tensor
@@ -24,9 +25,8 @@ class Embedding(Function):
         n, dim = idx.shape[0], weight.shape[1]
         self.idx, self.padding_idx, self.num = idx, padding_idx, weight.shape[0]
         self.scale_grad_by_freq = scale_grad_by_freq
-        self.index = _expand_raw(_view(idx, (n, 1), (idx.strides[0], 0), idx.offset), (n, dim))
-        return _make(weight._backend.gather(weight, 0, self.index), (n, dim), weight.dtype,
-                     weight.device, weight._backend)
+        self.index = idx.reshape(n, 1).expand(n, dim)  # whole rows: stride 0 along dim 1
+        return gather_raw(weight, 0, self.index)
 
     def backward(self, g):
         if self.padding_idx is not None:
@@ -69,7 +69,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     idx = reshape_raw(input, (input.numel(),))
     if idx.dtype is not dt.int64:
         idx = idx.to(dt.int64)
-    host = idx._backend.to_numpy(idx)
+    host = idx.numpy()
     if host.size and (host.min() < 0 or host.max() >= num):
         bad = host[(host < 0) | (host >= num)][0]
         raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
