@@ -1,14 +1,30 @@
 """Genesis: a small deep learning framework with PyTorch's API.
 
-Layers, bottom up (each module may import only the ones above it in this list):
+Layers, bottom up: a module imports only from its own line or the lines above it
+(``tests/test_layers.py`` checks every import against this list, function-level ones too):
 
-    _dtype, backends (protocol, hookspecs, registry)   what a device must provide
-    _device, _tensor                                   strided views + raw kernel calls
-    autograd (grad_mode, function, engine)             the dynamic graph
-    _ops (elementwise, reduction, shape, indexing,     differentiable ops built on the
-          linalg, creation, tensor_methods)            backend primitives
-    nn (functional, init, modules), serialization,     the user-facing library
-    testing
+    genesis._dtype
+    genesis.backends                  what a device must provide: protocol, hookspecs, registry
+    genesis._device
+    genesis._autograd                 the dynamic graph: grad modes, Function, the engine
+    genesis._tensor                   strided views + raw kernel calls
+    genesis.random                    counter-based random streams
+    genesis._ops.creation             differentiable ops on the backend primitives,
+    genesis._ops.elementwise          one module per family
+    genesis._ops.shape
+    genesis._ops.reduction
+    genesis._ops.indexing
+    genesis._ops.linalg
+    genesis._ops.fused                the door to a backend's optional kernels
+    genesis._ops.inplace              recording in-place writes; x[key] = value
+    genesis._ops.tensor_methods       methods and operators bound onto Tensor
+    genesis.serialization             the user-facing library
+    genesis.checkpoint
+    genesis.autograd
+    genesis.nn
+    genesis.utils
+    genesis.cuda
+    genesis.testing
 
 The core never imports a backend by name: devices come from plugins found in
 the ``genesis.backends`` entry-point group when this package is imported.
@@ -21,6 +37,7 @@ from pkgutil import extend_path
 __path__ = extend_path(__path__, __name__)  # genesis.optim ships in another distribution
 
 from genesis import backends  # noqa: E402
+from genesis._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from genesis._device import Device, device  # noqa: E402
 from genesis._dtype import (  # noqa: E402
                             DType,
@@ -135,7 +152,6 @@ from genesis._ops.shape import (  # noqa: E402
                             view,
 )
 from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
-from genesis.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from genesis.random import (  # noqa: E402
                             Generator,
                             default_generator,

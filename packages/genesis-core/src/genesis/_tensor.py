@@ -12,10 +12,10 @@ import weakref
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._autograd import engine
+from genesis._autograd.grad_mode import _State
 from genesis._device import Device
 from genesis._device import device as _device
-from genesis.autograd import engine
-from genesis.autograd.grad_mode import _State
 from genesis.backends.layout import contiguous_strides
 
 __all__ = ["Tensor"]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import time
 
+from genesis import _dtype as dt
+from genesis._tensor import from_data
+
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
            "get_rng_state", "set_rng_state"]
 
@@ -38,10 +41,8 @@ class Generator:
 
     def get_state(self):
         """The state as an int64 tensor ``[seed, offset]`` (saves in checkpoints)."""
-        from genesis import _dtype as dt
-        from genesis._ops.creation import tensor
         seed = self._seed - (1 << 64) if self._seed >= (1 << 63) else self._seed
-        return tensor([seed, self._offset], dtype=dt.int64)
+        return from_data([seed, self._offset], dtype=dt.int64)
 
     def set_state(self, state) -> Generator:
         values = state.tolist() if hasattr(state, "tolist") else list(state)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from genesis import _dtype as dt
-from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
-from genesis.autograd.function import Function, ProductSaves
+from genesis._autograd.function import Function, ProductSaves
+from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes, from_data
 
 _INT, _FLOAT = 1, 2
 _COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
@@ -102,7 +102,6 @@ def _prepare(x: Tensor, dtype: dt.DType, shape: tuple) -> Tensor:
 
 
 def _as_tensor(value, like: Tensor) -> Tensor:
-    from genesis._tensor import from_data
     try:
         return from_data(value, device=like.device)
     except TypeError:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function
+from genesis._ops.creation import full, zeros
 from genesis._ops.elementwise import where
 from genesis._ops.shape import Strided
 from genesis._tensor import Tensor, _contiguous_raw, _empty_raw, _make, _view, _wrap_dim
-from genesis.autograd.function import Function
-from genesis.autograd.grad_mode import _State
 
 # -- key parsing ------------------------------------------------------------------------------
 
@@ -163,7 +163,6 @@ class Take(Function):
         return _make(storage, pos.shape, x.dtype, x.device, x._backend)
 
     def backward(self, g):
-        from genesis._ops.creation import zeros
         span = self.x_offset + (1 + sum((n - 1) * s for n, s in zip(self.x_shape, self.x_strides))
                                 if 0 not in self.x_shape else 0)
         buf = zeros((max(span, 1),), dtype=g.dtype, device=g.device)
@@ -213,7 +212,6 @@ def _copy_raw(x: Tensor) -> Tensor:
 
 def _scatter_values(dst: Tensor, pos: Tensor, value) -> None:
     """``dst.storage[pos] = value`` (value broadcast to pos's shape)."""
-    from genesis._ops.creation import full
     flat = _view(dst, (dst.offset + _span(dst),), (1,), 0)
     if isinstance(value, Tensor):
         v = value.detach().to(dst.dtype).expand(pos.shape).contiguous()
@@ -221,41 +219,6 @@ def _scatter_values(dst: Tensor, pos: Tensor, value) -> None:
         v = full(pos.shape, value, dtype=dst.dtype, device=dst.device)
     dst._backend.scatter_(flat, 0, _view(pos, (pos.numel(),), (1,), pos.offset),
                           _view(v, (v.numel(),), (1,), v.offset), False)
-
-
-def setitem(x: Tensor, key, value) -> None:
-    """``x[key] = value`` in place (value: a number or a tensor broadcastable to the target)."""
-    tracked = _State.enabled and (x.requires_grad or getattr(value, "requires_grad", False))
-    if tracked and x.is_leaf and x.requires_grad:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    if isinstance(value, (list, tuple, np.ndarray)):
-        from genesis._tensor import from_data
-        value = from_data(value, dtype=x.dtype, device=x.device)
-    while isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
-        value = value.squeeze(0)  # torch drops leading size-1 dims of the value
-    if tracked:
-        from genesis._ops.tensor_methods import _alias, _rebind
-        c = x.contiguous() if not x.is_contiguous() or x.offset else _alias(x)
-        shape, strides, offset, advanced = _parse(c, key)
-        pos = _positions(shape, strides, offset, advanced or {})
-        _rebind(x, IndexPut.apply(c, value, _positions_tensor(pos, x)))
-        return
-    shape, strides, offset, advanced = _parse(x, key)
-    if not advanced:
-        target = _view(x, shape, strides, offset)
-        if isinstance(value, Tensor):
-            src = value.detach()
-            if src.shape != shape:
-                src = src.expand(shape)
-            if src.dtype is not x.dtype:
-                src = src.to(x.dtype)
-            x._backend.copy_(target, src)
-        else:
-            x._backend.fill_(target, value)
-        return
-    pos = _positions(shape, strides, offset, advanced)
-    _scatter_values(x, _positions_tensor(pos, x), value)
 
 
 # -- gather / scatter ---------------------------------------------------------------------------
@@ -294,7 +257,6 @@ class Gather(Function):
         return gather_raw(x, dim, index)
 
     def backward(self, g):
-        from genesis._ops.creation import zeros
         return zeros(self.shape, dtype=g.dtype, device=g.device).scatter_add(
             self.dim, self.index, g), None, None
 
@@ -316,7 +278,6 @@ class Scatter(Function):
 
 
 def scatter_raw(out: Tensor, dim: int, index: Tensor, src, accumulate: bool) -> None:
-    from genesis._ops.creation import full
     if not isinstance(src, Tensor):
         src = full(index.shape, src, dtype=out.dtype, device=out.device)
     src = _narrow_to(src.detach().to(out.dtype), index.shape, dim)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function, ProductSaves
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
-from genesis.autograd.function import Function, ProductSaves
 
 
 def matmul_raw(a: Tensor, b: Tensor) -> Tensor:

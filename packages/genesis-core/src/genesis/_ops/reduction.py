@@ -6,10 +6,11 @@ import builtins
 from collections import namedtuple
 
 from genesis import _dtype as dt
-from genesis._ops.elementwise import binary_raw, where
+from genesis._autograd.function import Function
+from genesis._ops.creation import zeros
+from genesis._ops.elementwise import binary_raw, maximum, minimum, where
 from genesis._ops.shape import Expand, Reshape
 from genesis._tensor import Tensor, _make, _wrap_dim, numel_of
-from genesis.autograd.function import Function
 
 _FLOAT = 2
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -119,7 +120,6 @@ class ExtremeAlongDim(Function):
         return reduce_raw(op, x, (dim,), keepdim, x.dtype)
 
     def backward(self, g):
-        from genesis._ops.creation import zeros
         idx = self.indices if self.keepdim else self.indices.unsqueeze(self.dim)
         g = g if self.keepdim else g.unsqueeze(self.dim)
         return zeros(self.shape, dtype=g.dtype, device=g.device).scatter_add(self.dim, idx, g)
@@ -163,7 +163,6 @@ def amin(input, dim=(), keepdim: bool = False):
 
 def _extreme(op: str, input, dim, keepdim, other):
     if other is not None:
-        from genesis._ops.elementwise import maximum, minimum
         return (maximum if op == "max" else minimum)(input, other)
     if dim is None:
         if keepdim:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from genesis import _dtype as dt
+from genesis._autograd.function import Function
+from genesis._ops.creation import zeros
 from genesis._tensor import (
     Tensor,
     _contiguous_raw,
@@ -12,7 +15,6 @@ from genesis._tensor import (
     contiguous_strides,
     numel_of,
 )
-from genesis.autograd.function import Function
 
 # -- raw stride arithmetic --------------------------------------------------------------------
 
@@ -144,7 +146,6 @@ class Strided(Function):
         return _view(x, shape, strides, offset)
 
     def backward(self, g):
-        from genesis._ops.creation import zeros
         # a zero buffer laid out like the input (strides are never negative here), g written
         # into the viewed positions, returned in the input's layout
         if 0 in self.x_shape:
@@ -294,7 +295,6 @@ class Cat(Function):
         ref = next(t for t, k in zip(tensors, skip) if not k)
         shape = list(ref.shape)
         shape[dim] = sum(self.sizes)
-        from genesis import _dtype as dt
         dtype = dt.result_type(*tensors)
         out = _empty_raw(tuple(shape), dtype, ref.device)
         pos = 0

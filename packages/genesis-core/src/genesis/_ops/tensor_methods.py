@@ -7,6 +7,7 @@ everything else forwards to the op modules under PyTorch's method names.
 from __future__ import annotations
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function, Versions, mark_modified
 from genesis._device import Device
 from genesis._device import device as _device
 from genesis._ops import creation, indexing, linalg
@@ -14,9 +15,8 @@ from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
 from genesis._ops.elementwise import binary_raw, unary_raw
+from genesis._ops.inplace import _alias, _check_inplace_shape, _rebind, _tracked, setitem
 from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
-from genesis.autograd.function import Function, Versions, mark_modified
-from genesis.autograd.grad_mode import _State
 
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
@@ -136,135 +136,6 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 # -- in-place ops --------------------------------------------------------------------------------
 
 
-def _tracked(self: Tensor, *others) -> bool:
-    """Whether an in-place op must be recorded; leaves that require grad (and views of
-    them) refuse it."""
-    if not _State.enabled:
-        return False
-    if self.requires_grad and self._ctx is None:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
-    base = self._base
-    if base is not None and base.requires_grad and base._ctx is None:
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place "
-            "operation."
-        )
-    return self.requires_grad or any(getattr(o, "requires_grad", False) for o in others)
-
-
-def _live_views(base: Tensor, besides: Tensor | None = None) -> list:
-    """The views of ``base`` still alive (a view that repeats elements, stride 0, is left
-    out: it cannot be refreshed by a plain strided view)."""
-    if not base._views:
-        return []
-    return [v for v in list(base._views)
-            if v is not besides and all(st or n == 1 for n, st in zip(v.shape, v.strides))]
-
-
-def _covers(view: Tensor, base: Tensor) -> bool:
-    """Whether ``view`` is all of ``base`` in the same order (a reshape of it)."""
-    return (view.numel() == base.numel() and view.offset == base.offset
-            and view.is_contiguous())
-
-
-def _writes_through(self: Tensor) -> bool:
-    """Whether a recorded in-place op on ``self`` writes into the storage it shares, where
-    its base and the other views see the result (as in PyTorch): for a view of part of a
-    plainly laid-out base, and for a base or reshaped base whose other views are alive.
-    Otherwise ``self`` simply takes the result's storage (cheaper: nobody else sees it)."""
-    base = self._base
-    if base is None:
-        return bool(_live_views(self))
-    return base.is_contiguous() and (not _covers(self, base) or bool(_live_views(base, self)))
-
-
-def _identity(self: Tensor) -> Tensor:
-    """A new tensor object for ``self``'s storage, layout and graph node."""
-    a = _make(self.storage, self.shape, self.dtype, self.device, self._backend, self.strides,
-              self.offset)
-    a.requires_grad, a._ctx = self.requires_grad, self._ctx
-    return a
-
-
-def _alias(self: Tensor) -> Tensor:
-    """``self``'s current value and graph node, as the operand of a recorded in-place op.
-
-    The op computes from the alias, so its graph keeps the old value and never refers to
-    ``self``, which :func:`_rebind` then points at the result. When the op will write
-    through ``self``'s storage the alias is a copy, so what the graph saved stays intact.
-    """
-    if not _writes_through(self):
-        return _identity(self)
-    a = indexing._copy_raw(self)
-    a.requires_grad, a._ctx = self.requires_grad, self._ctx
-    return a
-
-
-def _rebind(self: Tensor, new: Tensor) -> Tensor:
-    """Recorded in-place op: the tensor takes the result's value and graph node.
-
-    Writing through (see :func:`_writes_through`), the result is copied into ``self``'s
-    storage; a view's base gets a :class:`WriteThroughView` node of its old node and the
-    result, so gradients reach the written values from the base too; and the other live
-    views of the base become views of its new node (PyTorch regenerates them the same
-    way). Otherwise ``self`` (and a base it reshapes) takes the result's storage.
-    """
-    if new.shape != self.shape:  # an operand broadcast the result beyond the tensor
-        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
-                           f"shape {list(new.shape)}")
-    base = self._base
-    if _writes_through(self):
-        self._backend.copy_(self, new.detach().to(self.dtype))
-        self._ctx, self.requires_grad = new._ctx, new.requires_grad
-        self._cache = None
-        if base is None:
-            base = self
-        else:
-            pos = indexing._positions(self.shape, self.strides, self.offset - base.offset, {})
-            written = WriteThroughView.apply(_identity(base), new,
-                                             indexing._positions_tensor(pos, base))
-            base._ctx, base.requires_grad = written._ctx, written.requires_grad
-        mark_modified(base)
-        for view in _live_views(base, self):
-            fresh = S.Strided.apply(_identity(base), view.shape, view.strides, view.offset)
-            view._ctx, view.requires_grad = fresh._ctx, fresh.requires_grad
-        return self
-    if base is not None and _covers(self, base):  # a reshape of the base: both take the result
-        reshaped = new.reshape(base.shape)
-        for name in ("storage", "strides", "offset", "dtype", "_ctx", "requires_grad"):
-            setattr(base, name, getattr(reshaped, name))
-        base._cache = None
-        mark_modified(base)
-    for name in ("storage", "shape", "strides", "offset", "dtype", "_ctx", "requires_grad"):
-        setattr(self, name, getattr(new, name))
-    self._cache = None
-    return self
-
-
-class WriteThroughView(indexing.IndexPut):
-    """The base after an in-place write through one of its views: the values are already
-    in its storage; the gradient of the view's elements goes to the written values, the
-    rest to the base as it was (PyTorch's CopySlices)."""
-
-    def forward(self, base, value, pos):
-        self.pos = pos
-        return _make(base.storage, base.shape, base.dtype, base.device, base._backend,
-                     base.strides, base.offset)
-
-
-def _check_inplace_shape(self: Tensor, other) -> None:
-    if isinstance(other, Tensor) and other.shape != self.shape:
-        from genesis._tensor import broadcast_shapes
-
-        if broadcast_shapes(self.shape, other.shape) != self.shape:
-            raise RuntimeError(
-                f"output with shape {list(self.shape)} doesn't match the broadcast "
-                f"shape {list(broadcast_shapes(self.shape, other.shape))}"
-            )
-
-
 def _inplace_binary(op: str, public):
     def fn(self, other, *, alpha=1):
         if _tracked(self, other):
@@ -369,7 +240,7 @@ def copy_(self, src, non_blocking: bool = False):
 def masked_fill_(self, mask, value):
     if _tracked(self, value):
         return _rebind(self, indexing.masked_fill(_alias(self), mask, value))
-    indexing.setitem(self, mask.expand(self.shape) if mask.shape != self.shape else mask, value)
+    setitem(self, mask.expand(self.shape) if mask.shape != self.shape else mask, value)
     return self
 
 
@@ -565,7 +436,7 @@ def bind() -> None:
         "masked_fill": indexing.masked_fill,
         "nonzero": indexing.nonzero,
         "__getitem__": indexing.getitem,
-        "__setitem__": indexing.setitem,
+        "__setitem__": setitem,
         # linalg
         "matmul": linalg.matmul,
         "mm": linalg.mm,

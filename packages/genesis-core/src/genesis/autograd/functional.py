@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from genesis._autograd.engine import run_backward
+from genesis._tensor import Tensor
+
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple:
@@ -12,8 +15,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     ``outputs`` and ``inputs`` are tensors or sequences of tensors; ``grad_outputs``
     defaults to ones for single-element outputs.
     """
-    from genesis._tensor import Tensor
-    from genesis.autograd.engine import run_backward
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     gos = [grad_outputs] if isinstance(grad_outputs, Tensor) or grad_outputs is None and \

@@ -6,6 +6,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from genesis._autograd.grad_mode import no_grad
+from genesis._ops.creation import tensor
+
 
 def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True) -> bool:
@@ -14,8 +17,6 @@ def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1
     Inputs that require grad must be float64. A random projection ``w`` turns a
     tensor output into a scalar, so every output element is checked.
     """
-    from genesis._ops.creation import tensor
-    from genesis.autograd.grad_mode import no_grad
     diff = [x for x in inputs if getattr(x, "requires_grad", False)]
     for x in diff:
         if x.dtype.name != "float64":

@@ -12,11 +12,11 @@ import warnings
 
 import numpy as np
 
+from genesis._autograd.grad_mode import no_grad
 from genesis._ops.creation import eye, randn
 from genesis._ops.creation import tensor as _tensor
 from genesis._ops.elementwise import where
 from genesis._tensor import Tensor
-from genesis.autograd.grad_mode import no_grad
 from genesis.random import Generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",

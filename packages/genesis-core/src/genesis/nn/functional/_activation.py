@@ -7,13 +7,13 @@ from __future__ import annotations
 import math
 import warnings
 
+from genesis._autograd.function import Function, Versions
+from genesis._autograd.grad_mode import _State
 from genesis._ops import elementwise as E
 from genesis._ops.elementwise import binary_raw, unary_raw
 from genesis._ops.fused import fused_kernel, run_fused
 from genesis._ops.reduction import reduce_raw
 from genesis._tensor import Tensor
-from genesis.autograd.function import Function, Versions
-from genesis.autograd.grad_mode import _State
 from genesis.nn.functional._checks import apply_inplace, check_tensor, wrap_dim
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)

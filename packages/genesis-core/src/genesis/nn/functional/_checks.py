@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from genesis._ops.inplace import _alias, _rebind, _tracked
 from genesis._tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -40,7 +41,6 @@ def check_probability(fn: str, name: str, p) -> None:
 
 def apply_inplace(input: Tensor, fn) -> Tensor:
     """``input`` overwritten with ``fn(input)``, recorded for autograd when ``input`` is tracked."""
-    from genesis._ops.tensor_methods import _alias, _rebind, _tracked
     if _tracked(input):
         return _rebind(input, fn(_alias(input)))
     out = fn(input.detach())

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function
 from genesis._ops.creation import _random
 from genesis._ops.elementwise import binary_raw, where
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
-from genesis.autograd.function import Function
 from genesis.nn.functional._checks import apply_inplace, check_probability, check_tensor
 from genesis.random import default_generator
 

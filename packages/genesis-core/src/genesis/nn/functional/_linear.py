@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
+from genesis._autograd.function import Function, ProductSaves
 from genesis._ops.elementwise import binary_raw
 from genesis._ops.linalg import matmul_raw
 from genesis._ops.shape import reshape_raw, transpose_raw
 from genesis._tensor import Tensor
-from genesis.autograd.function import Function, ProductSaves
 from genesis.nn.functional._checks import check_tensor
 
 

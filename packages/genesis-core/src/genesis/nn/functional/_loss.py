@@ -6,12 +6,12 @@ binary cross entropy (with logits)."""
 from __future__ import annotations
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function
+from genesis._autograd.grad_mode import _State
 from genesis._ops.creation import full
 from genesis._ops.elementwise import where
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
-from genesis.autograd.function import Function
-from genesis.autograd.grad_mode import _State
 from genesis.nn.functional._activation import log_softmax, log_softmax_raw, softmax
 from genesis.nn.functional._checks import check_reduction, check_tensor, reduce_loss
 

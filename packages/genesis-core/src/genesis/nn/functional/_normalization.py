@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
+from genesis._autograd.function import Function
+from genesis._autograd.grad_mode import _State, no_grad
 from genesis._ops.elementwise import where
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
-from genesis.autograd.function import Function
-from genesis.autograd.grad_mode import _State, no_grad
 from genesis.nn.functional._checks import check_tensor, wrap_dim
 
 #: ``torch.finfo(dtype).eps`` for the floating dtypes (RMSNorm's default eps)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function
+from genesis._autograd.grad_mode import no_grad
 from genesis._ops.creation import ones, zeros
 from genesis._ops.elementwise import where
 from genesis._ops.indexing import gather_raw
 from genesis._ops.shape import reshape_raw
 from genesis._tensor import Tensor
-from genesis.autograd.function import Function
-from genesis.autograd.grad_mode import no_grad
 from genesis.nn.functional._checks import check_tensor
 
 

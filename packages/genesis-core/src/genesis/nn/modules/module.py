@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from genesis import _dtype as dt
+from genesis._autograd.grad_mode import no_grad
 from genesis._tensor import Tensor
-from genesis.autograd.grad_mode import no_grad
 from genesis.nn.parameter import Parameter
 
 __all__ = ["Module"]

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
+from genesis._autograd.grad_mode import no_grad
 from genesis._ops.creation import empty
 from genesis._tensor import Tensor
-from genesis.autograd.grad_mode import no_grad
 from genesis.nn import functional as F
 from genesis.nn import init
 from genesis.nn.modules.module import Module

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from genesis._autograd.grad_mode import no_grad
 from genesis._ops.creation import tensor as _tensor
 from genesis._ops.shape import stack
 from genesis._tensor import Tensor
-from genesis.autograd.grad_mode import no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genesis.autograd.grad_mode import _State
+from genesis._autograd.grad_mode import _State
 
 __all__ = ["Function", "Versions", "mark_modified"]
 

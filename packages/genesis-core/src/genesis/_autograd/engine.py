@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from genesis.autograd.function import Function, Versions
-from genesis.autograd.grad_mode import _State
+from genesis._autograd.function import Function, Versions
+from genesis._autograd.grad_mode import _State
 
 __all__ = ["run_backward"]
 
