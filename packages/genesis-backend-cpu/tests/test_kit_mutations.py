@@ -21,10 +21,11 @@ SWAPS = {
     "neg": "abs", "abs": "neg", "exp": "sigmoid", "log": "sqrt", "sqrt": "rsqrt",
     "rsqrt": "sqrt", "sin": "cos", "cos": "sin", "tanh": "erf", "sigmoid": "tanh",
     "relu": "abs", "erf": "tanh", "sign": "floor", "floor": "neg", "logical_not": "sign",
+    "log1p": "log", "expm1": "exp", "erfinv": "erf",
     "add": "sub", "sub": "add", "mul": "add", "div": "mul", "pow": "mul",
     "maximum": "minimum", "minimum": "maximum", "eq": "le", "ne": "lt", "lt": "le", "le": "lt",
     "gt": "ge", "ge": "gt", "logical_and": "logical_or", "logical_or": "logical_xor",
-    "logical_xor": "logical_and",
+    "logical_xor": "logical_and", "atan2": "div",
     "sum": "prod", "prod": "sum", "max": "min", "min": "max",
     "argmax": "argmin", "argmin": "argmax",
 }

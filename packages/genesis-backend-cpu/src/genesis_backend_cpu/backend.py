@@ -26,7 +26,8 @@ _HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))  # computed in floa
 
 _SCALARS = (int, float, bool)
 # ops that may legitimately produce inf/nan; only these pay for np.errstate
-_MAY_WARN = frozenset(("div", "pow", "log", "sqrt", "rsqrt", "exp", "sigmoid", "floor"))
+_MAY_WARN = frozenset(("div", "pow", "log", "sqrt", "rsqrt", "exp", "sigmoid", "floor", "log1p",
+                      "expm1", "erfinv"))
 
 
 def _operand(x):
@@ -75,14 +76,14 @@ UNARY = {
     "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "rsqrt": _rsqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": _sigmoid,
     "relu": _relu, "erf": _erf, "sign": np.sign, "floor": _floor,
-    "logical_not": np.logical_not,
+    "logical_not": np.logical_not, "log1p": np.log1p, "expm1": np.expm1, "erfinv": special.erfinv,
 }
 BINARY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
     "pow": np.power, "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal,
     "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
     "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
-    "logical_xor": np.logical_xor,
+    "logical_xor": np.logical_xor, "atan2": np.arctan2,
 }
 def _kernel(op: str, fn):
     """``fn(*operands, out=)`` writing any dtype, quiet about inf/nan where they are expected

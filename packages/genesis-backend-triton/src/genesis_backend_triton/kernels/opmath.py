@@ -42,6 +42,78 @@ def tanh(x):
 
 
 @triton.jit
+def log1p(x):
+    """``log(1 + x)`` in float64 (Kahan: the rounding of ``1 + x`` is divided back out)."""
+    d = x.to(tl.float64)
+    u = 1.0 + d
+    r = tl.where(u == 1.0, d, tl.log(u) * d / (u - 1.0))
+    return r.to(x.dtype)
+
+
+@triton.jit
+def expm1(x):
+    """``exp(x) - 1`` in float64 (Kahan: ``(u - 1) * x / log(u)`` with ``u = exp(x)``)."""
+    d = x.to(tl.float64)
+    u = tl.exp(d)
+    r = tl.where(u == 1.0, d, (u - 1.0) * d / tl.log(u))
+    r = tl.where(u - 1.0 == -1.0, -1.0, r)
+    r = tl.where(u == float("inf"), u, r)
+    return r.to(x.dtype)
+
+
+@triton.jit
+def _atan_unit(t):
+    """``atan(t)`` for ``0 <= t <= 1`` in float64: three half-angle steps bring ``t`` below
+    tan(pi/32) ~ 0.1, where eight terms of the Taylor series are exact to float64."""
+    for _ in range(3):
+        t = t / (1.0 + tl.sqrt(1.0 + t * t))
+    t2 = t * t
+    s = 1.0 / 15.0
+    s = 1.0 / 13.0 - t2 * s
+    s = 1.0 / 11.0 - t2 * s
+    s = 1.0 / 9.0 - t2 * s
+    s = 1.0 / 7.0 - t2 * s
+    s = 1.0 / 5.0 - t2 * s
+    s = 1.0 / 3.0 - t2 * s
+    s = 1.0 - t2 * s
+    return 8.0 * t * s
+
+
+@triton.jit
+def atan2(y, x):
+    """The angle of ``(x, y)`` in ``[-pi, pi]``, computed in float64."""
+    yd = y.to(tl.float64)
+    xd = x.to(tl.float64)
+    ay = tl.abs(yd)
+    ax = tl.abs(xd)
+    hi = tl.maximum(ax, ay)
+    lo = tl.minimum(ax, ay)
+    both_inf = (ax == float("inf")) & (ay == float("inf"))
+    base = _atan_unit(tl.where(hi == 0.0, 0.0, tl.where(both_inf, 1.0, lo / hi)))
+    base = tl.where(ay > ax, 1.5707963267948966 - base, base)
+    base = tl.where(xd < 0.0, 3.141592653589793 - base, base)
+    r = tl.where(yd < 0.0, -base, base)
+    r = tl.where((yd != yd) | (xd != xd), yd + xd, r)
+    return r.to(y.dtype)
+
+
+@triton.jit
+def erfinv(x):
+    """The inverse of erf in float64: Winitzki's closed-form estimate (error ~2e-3), then
+    Newton steps on erf, each squaring the error (4 reach float64)."""
+    d = x.to(tl.float64)
+    ln = tl.log((1.0 - d) * (1.0 + d))
+    c = 4.3307467508 + 0.5 * ln  # 2 / (pi * 0.147) + ln / 2
+    y = tl.sqrt(tl.sqrt(c * c - ln / 0.147) - c)
+    y = tl.where(d < 0.0, -y, y)
+    for _ in range(4):
+        y = y - (tl.erf(y) - d) / (1.1283791670955126 * tl.exp(-y * y))
+    y = tl.where(tl.abs(d) == 1.0, d * float("inf"), y)
+    y = tl.where(tl.abs(d) > 1.0, float("nan"), y)
+    return y.to(x.dtype)
+
+
+@triton.jit
 def sigmoid(x):
     return 1.0 / (1.0 + tl.exp(-x))
 
@@ -125,6 +197,12 @@ def unary_op(x, OP: tl.constexpr):
             r = sigmoid(y)
         elif OP == "erf":
             r = tl.erf(y)
+        elif OP == "log1p":
+            r = log1p(y)
+        elif OP == "expm1":
+            r = expm1(y)
+        elif OP == "erfinv":
+            r = erfinv(y)
         elif OP == "gelu":
             r = 0.5 * y * (1.0 + tl.erf(y * SQRT1_2))
         elif OP == "gelu_tanh":
@@ -181,6 +259,8 @@ def binary_op(a, b, OP: tl.constexpr):
         r = (a != 0) | (b != 0)
     elif OP == "logical_xor":
         r = (a != 0) ^ (b != 0)
+    elif OP == "atan2":
+        r = atan2(a, b)
     else:
         g = a
         x = b

@@ -11,7 +11,9 @@ from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_sha
 _INT, _FLOAT = 1, 2
 _COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
                           "logical_xor"))
-_FLOAT_UNARY = frozenset(("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "erf"))
+_FLOAT_UNARY = frozenset(("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "erf",
+                          "log1p", "expm1", "erfinv"))
+_FLOAT_BINARY = frozenset(("div", "atan2"))  # integer inputs give the default float dtype
 Scalar = (int, float, bool)
 
 
@@ -21,7 +23,7 @@ def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
     """Run binary kernel ``op`` with PyTorch promotion and broadcasting (no autograd)."""
     if out is None and isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is b.dtype \
             and a.shape == b.shape and a.device is b.device and \
-            (op != "div" or a.dtype.kind == _FLOAT):
+            (op not in _FLOAT_BINARY or a.dtype.kind == _FLOAT):
         # the common case, kept short: same dtype, shape and device
         dtype = dt.bool_ if op in _COMPARISONS else a.dtype
         return _make(a._backend.binary(op, a, b, dtype), a.shape, dtype, a.device, a._backend)
@@ -51,7 +53,7 @@ def binary_raw(op: str, a, b, out: Tensor | None = None) -> Tensor:
             return binary_raw(op, _as_tensor(a, b), b, out)
         ref, shape = b, b.shape
         dtype = _scalar_promote(b, a)
-    if op == "div" and dtype.kind != _FLOAT:
+    if op in _FLOAT_BINARY and dtype.kind != _FLOAT:
         dtype = dt.get_default_dtype()
     out_dtype = dt.bool_ if op in _COMPARISONS else dtype
     if op not in ("logical_and", "logical_or", "logical_xor"):
@@ -347,6 +349,44 @@ class Floor(Unary):
         return g * 0
 
 
+class Log1p(Unary):
+    saves = (0,)
+    op = "log1p"
+
+    def backward(self, g):
+        return g / (self.x + 1)
+
+
+class Expm1(Unary):
+    saves = ('out',)
+    op = "expm1"
+
+    def backward(self, g):
+        return g * (self.out + 1)
+
+
+class Erfinv(Unary):
+    saves = ('out',)
+    op = "erfinv"
+
+    def backward(self, g):
+        return g * (self.out * self.out).exp() * (math.sqrt(math.pi) / 2)
+
+
+class Atan2(Function):
+    """``atan2(y, x)``; backward ``(x, -y) * g / (x**2 + y**2)``."""
+    saves = (0, 1)
+
+    def forward(self, y, x):
+        self.y, self.x = y, x
+        return binary_raw("atan2", y, x)
+
+    def backward(self, g):
+        ny, nx = self.needs_input_grad
+        scale = g / (self.x * self.x + self.y * self.y)
+        return (scale * self.x if ny else None), (-(scale * self.y) if nx else None)
+
+
 class Where(Function):
     saves = (0,)
 
@@ -503,6 +543,27 @@ def sign(input):
 def floor(input):
     """The largest integer not greater than each element (integers unchanged; zero gradient)."""
     return Floor.apply(input)
+
+
+def log1p(input):
+    """``log(1 + input)``, accurate for small ``input``."""
+    return Log1p.apply(input)
+
+
+def expm1(input):
+    """``exp(input) - 1``, accurate for small ``input``."""
+    return Expm1.apply(input)
+
+
+def erfinv(input):
+    """The inverse of :func:`erf` on (-1, 1) (±inf at ±1, NaN outside)."""
+    return Erfinv.apply(input)
+
+
+def atan2(input, other):
+    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right
+    quadrant, in ``[-pi, pi]`` (integer inputs give the default float dtype)."""
+    return Atan2.apply(input, other)
 
 
 def square(input):

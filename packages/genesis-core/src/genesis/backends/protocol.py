@@ -48,9 +48,9 @@ if TYPE_CHECKING:
 #: the op strings of each kernel family: the primitive set, closed and small. The registry, the
 #: conformance kit (one case per op) and each backend's kernel-table test all read these.
 UNARY_OPS = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
-             "relu", "erf", "sign", "floor", "logical_not")
+             "relu", "erf", "sign", "floor", "logical_not", "log1p", "expm1", "erfinv")
 BINARY_OPS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le",
-              "gt", "ge", "logical_and", "logical_or", "logical_xor")
+              "gt", "ge", "logical_and", "logical_or", "logical_xor", "atan2")
 REDUCE_OPS = ("sum", "prod", "max", "min")
 ARG_REDUCE_OPS = ("argmax", "argmin")
 RANDOM_DISTRIBUTIONS = ("uniform", "normal", "randint", "bernoulli")

@@ -18,12 +18,23 @@ from genesis.testing._cases import FLOATS, Arg, OpCase
 
 S = (3, 4)
 B = (2, 3, 4)
-R, P, NZ, TIES, BOOL = "real", "positive", "nonzero", "ties", "bool"
+R, P, NZ, UNIT, TIES, BOOL = "real", "positive", "nonzero", "unit", "ties", "bool"
 SIGNED_INTS = ("int32", "int64", "int8", "int16")
 
 
 def _erf(x):
     return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def _erfinv(y: float) -> float:
+    """The inverse of ``math.erf`` by Newton's method (quadratic: 6 steps reach float64)."""
+    x = 0.0
+    for _ in range(40):
+        step = (math.erf(x) - y) / (2 / math.sqrt(math.pi) * math.exp(-x * x))
+        x -= step
+        if abs(step) < 1e-17 * max(1.0, abs(x)):
+            break
+    return x
 
 
 #: op -> (float64 reference, input domain, differentiable, dtypes)
@@ -43,6 +54,9 @@ UNARY = {
     "sign": (np.sign, NZ, True, FLOATS + SIGNED_INTS),
     "floor": (np.floor, R, True, FLOATS + SIGNED_INTS),
     "logical_not": (np.logical_not, TIES, False, FLOATS + SIGNED_INTS),
+    "log1p": (np.log1p, UNIT, True, FLOATS),
+    "expm1": (np.expm1, R, True, FLOATS),
+    "erfinv": (lambda x: np.vectorize(_erfinv, otypes=[np.float64])(x), UNIT, True, FLOATS),
 }
 
 #: op -> (float64 reference, (domain a, domain b), differentiable, dtypes); comparisons and
@@ -64,6 +78,7 @@ BINARY = {
     "logical_and": (np.logical_and, (TIES, TIES), False, FLOATS + SIGNED_INTS),
     "logical_or": (np.logical_or, (TIES, TIES), False, FLOATS + SIGNED_INTS),
     "logical_xor": (np.logical_xor, (TIES, TIES), False, FLOATS + SIGNED_INTS),
+    "atan2": (np.arctan2, (R, NZ), True, FLOATS),
 }
 
 #: op -> (genesis call over axes (0, 2), float64 reference, input domain)
