@@ -15,6 +15,7 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.reduction
     genesis._ops.indexing
     genesis._ops.linalg
+    genesis._ops.transcendental
     genesis._ops.fused                the door to a backend's optional kernels
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
@@ -155,6 +156,23 @@ from genesis._ops.shape import (  # noqa: E402
                             unsqueeze,
                             view,
 )
+from genesis._ops.transcendental import (  # noqa: E402
+                            acos,
+                            acosh,
+                            arccos,
+                            arccosh,
+                            arcsin,
+                            arcsinh,
+                            arctan,
+                            arctanh,
+                            asin,
+                            asinh,
+                            atan,
+                            atanh,
+                            cosh,
+                            sinh,
+                            tan,
+)
 from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
 from genesis.random import (  # noqa: E402
                             Generator,
@@ -167,6 +185,7 @@ from genesis.random import (  # noqa: E402
 )
 
 _tensor_methods.bind()
+arctan2 = atan2
 clip = clamp
 concat = concatenate = cat
 float = float32  # noqa: A001 - PyTorch's aliases
