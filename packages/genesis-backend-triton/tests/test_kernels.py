@@ -186,6 +186,27 @@ def test_reduce_split_path_and_blocks_directly(monkeypatch):
     np.testing.assert_allclose(be.to_numpy(out), a.sum(1), rtol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("split", [False, True], ids=["one_pass", "split"])
+def test_long_half_reductions_round_once_at_torch_level(monkeypatch, dtype, split):
+    import torch
+    n = 1 << 16 if split else 8192
+    if split:  # the GPU's few-rows path: narrow lanes, float32 partials reduced again
+        monkeypatch.setattr(backend().rt, "interpret", False)
+        monkeypatch.setattr(backend(), "_reduce_blocks", lambda m, n, sm, sn: (1, 1024, 1))
+    tx = torch.from_numpy(RNG.normal(0.5, 1.0, (1, n))).to(getattr(torch, dtype))
+    values = tx.double().numpy()
+    t = cuda(tx.float().numpy()).to(getattr(genesis, dtype))
+    for name, fn, exact in (("sum", lambda x: x.sum(1), values.sum(1)),
+                            ("mean", lambda x: x.mean(1), values.mean(1)),
+                            ("var", lambda x: x.var(1), values.var(1, ddof=1))):
+        got = fn(t)
+        assert got.dtype is getattr(genesis, dtype)
+        err = np.abs(got.to(genesis.float64).numpy() - exact).max()
+        torch_err = np.abs(fn(tx).double().numpy() - exact).max()
+        assert err <= 2 * torch_err + 1e-6 * np.abs(exact).max(), (name, err, torch_err)
+
+
 def test_argmax_first_occurrence_and_column_axis():
     a = np.array([[1, 3, 3, 0], [5, 5, 1, 5], [0, 0, 0, 0]], np.int64)
     np.testing.assert_array_equal(cuda(a).argmax(1).numpy(), [1, 0, 0])

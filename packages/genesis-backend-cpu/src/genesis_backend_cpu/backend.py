@@ -228,12 +228,15 @@ class CPUBackend:
         a = arr(x)
         npd = np_dtype(dtype)
         ufunc = REDUCE[op]
-        if a.dtype is npd or op in ("max", "min"):
+        if op in ("max", "min") or (a.dtype is npd and npd not in _HALF):
             r = ufunc.reduce(a, axis=axes)
-        else:  # half types accumulate in float32, integers in int64 (PyTorch's rule)
+        else:  # half types accumulate in float32 and round once at the end (PyTorch's rule)
             r = ufunc.reduce(a, axis=axes, dtype=np.float32 if npd in _HALF else npd)
         if type(r) is not np.ndarray:
             r = np.asarray(r)
+        if r.dtype is not npd and npd in _HALF:
+            with np.errstate(over="ignore"):  # a float32 sum past the half range rounds to inf
+                return _store(r, npd)
         return r if r.dtype is npd and r.flags.c_contiguous else _store(r, npd)
 
     def arg_reduce(self, op, x, axis):

@@ -10,9 +10,11 @@ from genesis._autograd.function import Function
 from genesis._ops.creation import zeros
 from genesis._ops.elementwise import binary_raw, maximum, minimum, where
 from genesis._ops.shape import Expand, Reshape
-from genesis._tensor import Tensor, _make, _wrap_dim, numel_of
+from genesis._tensor import Tensor, _cast_raw, _make, _wrap_dim, numel_of
 
 _FLOAT = 2
+#: half types: reduced in float32 and rounded once at the end, as PyTorch does
+_HALF = (dt.float16, dt.bfloat16)
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
@@ -64,11 +66,15 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """The sum divided by the count; half inputs are summed and divided in float32, then
+    rounded once (rounding the sum first would add a second half-precision error)."""
+
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         self.n = numel_of(tuple(x.shape[a] for a in axes))
-        s = reduce_raw("sum", x, axes, keepdim, x.dtype)
-        return binary_raw("div", s, self.n if self.n else float("nan"), out=s)
+        s = reduce_raw("sum", x, axes, keepdim, dt.float32 if x.dtype in _HALF else x.dtype)
+        s = binary_raw("div", s, self.n if self.n else float("nan"), out=s)
+        return _cast_raw(s, x.dtype)
 
     def backward(self, g):
         if not self.keepdim:
@@ -221,7 +227,13 @@ def argmin(input, dim: int | None = None, keepdim: bool = False):
 
 def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | float | None = None):
-    """Variance over ``dim`` with Bessel's ``correction`` (default 1, like PyTorch)."""
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1, like PyTorch).
+
+    Half inputs (float16, bfloat16) are computed in float32 and rounded once at the end.
+    """
+    if input.dtype in _HALF:
+        return var(input.to(dt.float32), dim, unbiased, keepdim,
+                   correction=correction).to(input.dtype)
     if unbiased is not None and correction is not None:
         raise ValueError("var: pass either unbiased or correction, not both")
     corr = correction if correction is not None else (0 if unbiased is False else 1)
@@ -235,7 +247,11 @@ def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
 
 def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | float | None = None):
-    """Standard deviation: ``sqrt(var(...))``."""
+    """Standard deviation: ``sqrt(var(...))``; half inputs are computed in float32 and
+    rounded once at the end."""
+    if input.dtype in _HALF:
+        return std(input.to(dt.float32), dim, unbiased, keepdim,
+                   correction=correction).to(input.dtype)
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 

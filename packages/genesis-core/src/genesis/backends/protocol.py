@@ -201,7 +201,13 @@ class Backend(Protocol):
         """``a`` where ``cond`` else ``b``; all of the result's shape (or scalars)."""
 
     def reduce(self, op: str, x: View, axes: tuple, dtype: DType) -> Any:
-        """Reduce ``axes`` of ``x`` with ``op`` of :data:`REDUCE_OPS`; result drops them."""
+        """Reduce ``axes`` of ``x`` with ``op`` of :data:`REDUCE_OPS`; result drops them.
+
+        The result has ``dtype``. ``sum``/``prod`` of half inputs (float16, bfloat16) and
+        into half results accumulate in float32 and round once at the end, as PyTorch does
+        (the core relies on it: ``mean`` asks for a float32 sum of a half input); integers
+        accumulate in ``dtype``.
+        """
 
     def arg_reduce(self, op: str, x: View, axis: int) -> Any:
         """Index (int64) of the first max/min along ``axis``; result drops the axis."""
