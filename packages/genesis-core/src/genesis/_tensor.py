@@ -18,9 +18,38 @@ from genesis._device import Device
 from genesis._device import device as _device
 from genesis.backends.layout import contiguous_strides
 
-__all__ = ["Tensor"]
+__all__ = ["Size", "Tensor"]
 
 _UNIT_SEEDS: dict = {}  # the implicit gradient 1 of scalar outputs, per (shape, dtype, device)
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints with ``numel()`` (what ``.shape`` and ``.size()``
+    return, as ``torch.Size``); it compares equal to the plain tuple."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        return numel_of(self)
+
+    def __repr__(self) -> str:
+        return f"genesis.Size({list(self)})"
+
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
 
 
 def numel_of(shape: tuple) -> int:
@@ -360,7 +389,7 @@ def _make(
 ) -> Tensor:
     t = Tensor.__new__(Tensor)
     t.storage = storage
-    t.shape = shape
+    t.shape = shape if type(shape) is Size else Size(shape)
     t.strides = contiguous_strides(shape) if strides is None else strides
     t.offset = offset
     t.dtype = dtype
