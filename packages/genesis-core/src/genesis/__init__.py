@@ -38,15 +38,24 @@ from pkgutil import extend_path
 __path__ = extend_path(__path__, __name__)  # genesis.optim ships in another distribution
 
 from genesis import backends  # noqa: E402
-from genesis._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from genesis._autograd.grad_mode import (  # noqa: E402
+                            enable_grad,
+                            inference_mode,
+                            is_grad_enabled,
+                            is_inference_mode_enabled,
+                            no_grad,
+                            set_grad_enabled,
+)
 from genesis._device import Device, device  # noqa: E402
 from genesis._dtype import (  # noqa: E402
                             DType,
                             bfloat16,
+                            finfo,
                             float16,
                             float32,
                             float64,
                             get_default_dtype,
+                            iinfo,
                             int8,
                             int16,
                             int32,
@@ -173,7 +182,18 @@ from genesis._ops.transcendental import (  # noqa: E402
                             sinh,
                             tan,
 )
-from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
+from genesis._tensor import (  # noqa: E402
+                            Size,
+                            Tensor,
+                            broadcast_shapes,
+                            channels_last,
+                            channels_last_3d,
+                            contiguous_format,
+                            is_tensor,
+                            numel,
+                            preserve_format,
+                            set_printoptions,
+)
 from genesis.random import (  # noqa: E402
                             Generator,
                             default_generator,
@@ -196,6 +216,9 @@ int = int32  # noqa: A001
 short = int16
 
 from genesis import autograd, cuda, nn, utils  # noqa: E402
+from genesis.nn.functional import log_softmax, softmax  # noqa: E402
+
+_tensor_methods.bind_methods(nn.functional.TENSOR_METHODS)
 from genesis.checkpoint import load, load_checkpoint, save, save_checkpoint  # noqa: E402
 
 backends.registry.load_entry_points()

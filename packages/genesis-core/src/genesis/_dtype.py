@@ -7,10 +7,13 @@ for bfloat16).
 
 from __future__ import annotations
 
+import ml_dtypes
+import numpy as np
+
 __all__ = [
     "DType", "float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16",
     "int32", "int64", "bool_", "all_dtypes", "promote_types", "result_type",
-    "get_default_dtype", "set_default_dtype", "dtype_from_name",
+    "get_default_dtype", "set_default_dtype", "dtype_from_name", "finfo", "iinfo",
 ]
 
 # Promotion kinds, ordered: a participant of a higher kind always wins.
@@ -78,6 +81,43 @@ def set_default_dtype(dtype: DType) -> None:
     if not isinstance(dtype, DType) or not dtype.is_floating_point:
         raise TypeError(f"set_default_dtype: dtype={dtype!r}, expected a floating genesis dtype")
     _default_dtype = dtype
+
+
+class finfo:  # noqa: N801 (PyTorch's name)
+    """Machine limits of a floating dtype (``torch.finfo``): ``bits``, ``eps``, ``max``,
+    ``min``, ``tiny`` (= ``smallest_normal``), ``resolution``, ``dtype``."""
+
+    def __init__(self, type: DType | None = None) -> None:
+        dtype = get_default_dtype() if type is None else type
+        if not isinstance(dtype, DType) or not dtype.is_floating_point:
+            raise TypeError(f"finfo: type={dtype!r}, expected a floating genesis dtype")
+        info = ml_dtypes.finfo(ml_dtypes.bfloat16) if dtype.name == "bfloat16" else \
+            np.finfo(dtype.name)
+        self.dtype = dtype.name
+        self.bits = dtype.itemsize * 8
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801
+    """Limits of an integer dtype (``torch.iinfo``): ``bits``, ``max``, ``min``, ``dtype``."""
+
+    def __init__(self, type: DType) -> None:
+        if not isinstance(type, DType) or type.kind != _INT:
+            raise TypeError(f"iinfo: type={type!r}, expected an integer genesis dtype")
+        self.dtype = type.name
+        self.bits = type.itemsize * 8
+        self.min = -(1 << (self.bits - 1)) if type.is_signed else 0
+        self.max = (1 << (self.bits - 1)) - 1 if type.is_signed else (1 << self.bits) - 1
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
 
 
 def _build_table() -> dict:

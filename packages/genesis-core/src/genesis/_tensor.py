@@ -7,6 +7,7 @@ ops (``genesis._ops``) are built on them and attach themselves as methods.
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 import numpy as np
@@ -52,6 +53,96 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
+class MemoryFormat:
+    """A layout name for ``is_contiguous``/``contiguous``/``to`` (``genesis.channels_last``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"genesis.{self.name}"
+
+
+contiguous_format = MemoryFormat("contiguous_format")
+preserve_format = MemoryFormat("preserve_format")
+channels_last = MemoryFormat("channels_last")
+channels_last_3d = MemoryFormat("channels_last_3d")
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor",
+               "bool": "BoolTensor"}
+
+
+def _dense(shape: tuple, strides: tuple, order) -> bool:
+    """Whether dims in ``order`` (outermost first) are packed without gaps (size-1 dims free)."""
+    expected = 1
+    for d in reversed(tuple(order)):
+        if shape[d] != 1 and strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook out again."""
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+             "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80)}
+_PRINT = dict(_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as ``torch.set_printoptions``: digits after the point, the element
+    count beyond which the middle is summarised, items kept at each edge, line width, a
+    ``profile`` (``"default"``, ``"short"``, ``"full"``) and ``sci_mode`` (None: automatic)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile={profile!r}, expected one of "
+                             f"{sorted(_PROFILES)}")
+        _PRINT.update(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"set_printoptions: {name}={value!r}, expected a number >= 0")
+            _PRINT[name] = value
+    _PRINT["sci_mode"] = sci_mode
+
+
+def _format_body(values: np.ndarray) -> str:
+    p = _PRINT
+    threshold = p["threshold"]
+    options = dict(separator=", ", precision=p["precision"], edgeitems=p["edgeitems"],
+                   max_line_width=p["linewidth"], prefix="tensor(",
+                   threshold=sys.maxsize if threshold == float("inf") else int(threshold))
+    if p["sci_mode"] is not None and values.dtype.kind == "f":
+        spec = f".{p['precision']}{'e' if p['sci_mode'] else 'f'}"
+        options["formatter"] = {"float_kind": lambda v: format(v, spec)}
+    return np.array2string(values, **options)
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a genesis Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
 def numel_of(shape: tuple) -> int:
     n = 1
     for d in shape:
@@ -83,6 +174,7 @@ class Tensor:
         "_cache",
         "_base",
         "_views",
+        "_hooks",
         "__weakref__",
     )
 
@@ -100,7 +192,7 @@ class Tensor:
             setattr(self, name, getattr(src, name))
         self.requires_grad = bool(requires_grad)
         self._cache = None
-        self._base = self._views = None
+        self._base = self._views = self._hooks = None
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -129,16 +221,63 @@ class Tensor:
         return self.offset
 
     def element_size(self) -> int:
+        """Bytes per element."""
         return self.dtype.itemsize
 
-    def is_contiguous(self) -> bool:
-        if self.strides == contiguous_strides(self.shape):
-            return True
-        return all(
-            st == cs
-            for st, cs, n in zip(self.strides, contiguous_strides(self.shape), self.shape)
-            if n != 1
-        )
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements of this view take (``numel() * itemsize``)."""
+        return self.numel() * self.dtype.itemsize
+
+    def is_contiguous(self, memory_format: MemoryFormat | None = None) -> bool:
+        """Whether the elements are laid out row-major without gaps (size-1 dims aside); with
+        ``memory_format=genesis.channels_last``, whether a 4-D tensor is NHWC-contiguous."""
+        if memory_format is None or memory_format is contiguous_format:  # empty: always
+            return 0 in self.shape or _dense(self.shape, self.strides, range(self.ndim))
+        if memory_format is channels_last:
+            return self.ndim == 4 and _dense(self.shape, self.strides, (0, 2, 3, 1))
+        if memory_format is channels_last_3d:
+            return self.ndim == 5 and _dense(self.shape, self.strides, (0, 2, 3, 4, 1))
+        raise ValueError(f"is_contiguous: memory_format={memory_format!r}, expected "
+                         "genesis.contiguous_format, channels_last or channels_last_3d")
+
+    def type(self, dtype=None, non_blocking: bool = False) -> str | Tensor:
+        """``type()``: the type name (``'genesis.FloatTensor'``); ``type(dtype)``: a cast (a
+        dtype, or a type name such as ``'torch.LongTensor'``)."""
+        if dtype is None:
+            return f"genesis.{_TYPE_NAMES[self.dtype.name]}"
+        if isinstance(dtype, str):
+            name = dtype.rpartition(".")[2]
+            by_name = {v: k for k, v in _TYPE_NAMES.items()}
+            if name not in by_name:
+                raise ValueError(f"type: dtype={dtype!r}, expected a dtype or one of "
+                                 f"{sorted(by_name)}")
+            dtype = dt.dtype_from_name(by_name[name])
+        return self.to(dtype)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient of this tensor is computed; a tensor it
+        returns replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook={hook!r}, expected a callable")
+        if self._ctx is not None:
+            hooks = self._ctx.hooks
+            if hooks is None:
+                hooks = self._ctx.hooks = []
+        else:
+            hooks = self._hooks
+            if hooks is None:
+                hooks = self._hooks = []
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -302,9 +441,9 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
-    # the registry of live views (weak references) and a backend's memo are per object:
+    # the registry of live views (weak references), hooks and a backend's memo are per object:
     # copies and pickles start without them
-    _UNCOPIED = ("_views", "_cache", "__weakref__")
+    _UNCOPIED = ("_views", "_cache", "_hooks", "__weakref__")
 
     def __getstate__(self) -> tuple:
         slots = (name for cls in type(self).__mro__ for name in getattr(cls, "__slots__", ()))
@@ -314,7 +453,7 @@ class Tensor:
     def __setstate__(self, state: tuple) -> None:
         for name, value in state[1].items():
             setattr(self, name, value)
-        self._views = self._cache = None
+        self._views = self._cache = self._hooks = None
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         """A copy with its own storage (same class, device and backend object), and of ``.grad``.
@@ -333,7 +472,7 @@ class Tensor:
         out.shape, out.strides, out.offset = self.shape, contiguous_strides(self.shape), 0
         out.dtype, out.device, out._backend = self.dtype, self.device, self._backend
         out.requires_grad, out._ctx, out._retains_grad = self.requires_grad, None, False
-        out._cache = out._base = out._views = None
+        out._cache = out._base = out._views = out._hooks = None
         memo[id(self)] = out
         out.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
         return out
@@ -347,9 +486,7 @@ class Tensor:
         values = self._backend.to_numpy(self)
         if self.dtype is dt.bfloat16:
             values = values.astype(np.float32)
-        body = np.array2string(
-            values, separator=", ", precision=4, threshold=1000, prefix="tensor("
-        )
+        body = _format_body(values)
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -402,6 +539,7 @@ def _make(
     t._cache = None  # a backend may memoize its handle for this view here
     t._base = None  # for a view: the tensor that owns the storage (in-place writes reach it)
     t._views = None  # for a base in a graph: its live views (refreshed after in-place writes)
+    t._hooks = None  # a leaf's gradient hooks (a non-leaf's live on its node)
     return t
 
 

@@ -60,11 +60,15 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
             if g is None:
                 continue
             if not isinstance(node, Function):  # a leaf tensor
+                if node._hooks:
+                    g = _run_hooks(node._hooks, g)
                 if id(g.storage) in claimed and not create_graph:
                     g = g.clone()
                 claimed.add(id(g.storage))
                 _accumulate(node, g, create_graph)
                 continue
+            if node.hooks:
+                g = _run_hooks(node.hooks, g)
             if node.retained is not None:  # a non-leaf output that called retain_grad()
                 t = node.retained()
                 if t is not None and t._retains_grad and t._ctx is node:
@@ -95,6 +99,19 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
                 node.release()
     finally:
         _State.enabled = prev_mode
+
+
+def _run_hooks(hooks: list, g):
+    """Each ``register_hook`` function in turn; one that returns a tensor replaces ``g``."""
+    for hook in list(hooks):
+        out = hook(g)
+        if out is not None:
+            if getattr(out, "shape", None) != g.shape:
+                raise RuntimeError(f"hook {hook!r} returned a gradient of shape "
+                                   f"{getattr(out, 'shape', type(out).__name__)}, expected "
+                                   f"{g.shape}")
+            g = out
+    return g
 
 
 def _check_saved(node) -> None:

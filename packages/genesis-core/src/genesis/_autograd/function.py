@@ -51,6 +51,8 @@ class Function:
     edges: list
     #: weak reference to the output tensor when it called ``retain_grad()``
     retained = None
+    #: ``register_hook`` functions of the output tensor, run on its gradient first
+    hooks = None
     #: what backward reads back: input positions and/or ``"out"`` (``self.out``); the
     #: engine raises if one of them was modified in place after this node was recorded
     saves: tuple = ()

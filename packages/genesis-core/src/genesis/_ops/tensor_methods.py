@@ -348,6 +348,13 @@ def _writes(fn):
     return method
 
 
+def bind_methods(methods: dict) -> None:
+    """Attach ``name -> function`` methods to :class:`Tensor` (a library layer above the ops,
+    such as ``nn.functional``, lists its Tensor methods and the package root binds them)."""
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
 def bind() -> None:
     """Attach methods and operators to :class:`Tensor` (called once at import)."""
     T = Tensor

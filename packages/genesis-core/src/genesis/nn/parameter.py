@@ -33,7 +33,7 @@ class Parameter(Tensor):
             setattr(self, name, getattr(data, name))
         self.grad = None
         self._cache = None
-        self._base = self._views = None
+        self._base = self._views = self._hooks = None
         self._ctx = None
         self._retains_grad = False
         self.requires_grad = False

@@ -37,3 +37,6 @@ __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logi
            "one_hot", "pad", "relu", "rms_norm", "scaled_dot_product_attention", "sigmoid", "silu",
            "smooth_l1_loss", "softmax",
            "tanh"]
+
+#: Tensor methods that are functional ops (``x.softmax(dim)``), bound by the package root
+TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}
