@@ -150,3 +150,30 @@ def test_kernel_tables_cover_exactly_the_protocol():
     assert sorted(cpu.RANDOM) == sorted(protocol.RANDOM_DISTRIBUTIONS)
     backend = genesis.device("cpu").backend
     assert all(callable(getattr(backend, k)) for k in protocol.KERNELS)
+
+
+def _wrong_hyperparameter(kernel, key, change):
+    def wrong(*args, **kwargs):
+        kwargs[key] = change(kwargs[key])
+        return kernel(*args, **kwargs)
+    return wrong
+
+
+@pytest.mark.parametrize("name, key, change", [
+    ("adamw_step", "beta2", lambda b: 0.99), ("adamw_step", "amsgrad", lambda a: False),
+    ("adamw_step", "decoupled", lambda d: not d), ("sgd_step", "nesterov", lambda n: not n),
+    ("sgd_step", "dampening", lambda d: d + 0.1)])
+def test_the_kit_fails_when_a_fused_step_is_broken(name, key, change):
+    import dataclasses
+
+    from genesis.testing import STEP_CHECKS
+    backend = genesis.device("cpu").backend
+    saved = backend.capabilities
+    wrong = _wrong_hyperparameter(saved.fused[name], key, change)
+    backend.capabilities = dataclasses.replace(saved, fused={**saved.fused, name: wrong})
+    try:
+        with pytest.raises(AssertionError):
+            STEP_CHECKS[name]("cpu")
+    finally:
+        backend.capabilities = saved
+    STEP_CHECKS[name]("cpu")

@@ -75,3 +75,8 @@ def test_fused_kernel_door_names_unknown_kernels():
     assert fused_kernel("softmax", x) is x._backend.capabilities.fused["softmax"]
     with pytest.raises(KeyError, match="not one of"):
         fused_kernel("sofmax", x)
+
+
+def test_every_fused_kernel_has_a_kit_check():
+    from genesis.testing import uncovered_fused
+    assert uncovered_fused(build_cases()) == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from genesis.backends import protocol
 from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_int_cases, structural_cases
+from genesis.testing._fused_steps import STEP_CHECKS, uncovered_fused
 from genesis.testing._references import primitive_cases, uncovered_ops
 from genesis.testing._suite import (
     ConformanceSkip,
@@ -47,6 +48,8 @@ __all__ = [
     "conformance_suite",
     "primitive_cases",
     "run_kit",
+    "STEP_CHECKS",
+    "uncovered_fused",
     "uncovered_ops",
 ]
 
@@ -96,6 +99,10 @@ def conformance_suite(device: str, *, cases: list | None = None) -> type:
         @pytest.mark.parametrize("name", [c.name for c in float_cases if c.fused])
         def test_fused_matches_composite(self, name):
             run(check_fused, by_name[name])
+
+        @pytest.mark.parametrize("kernel", sorted(STEP_CHECKS))
+        def test_fused_step_kernel(self, kernel):
+            run(STEP_CHECKS[kernel])
 
         @pytest.mark.parametrize("dtype", ALL_DTYPES)
         def test_dtype_roundtrip(self, dtype):

@@ -1,0 +1,157 @@
+"""Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
+the optimizer steps (against a float64 numpy step of PyTorch's formula) and dropout (mask
+statistics and the exact ``x * mask / (1 - p)`` relation, forward and backward).
+
+:func:`uncovered_fused` names any kernel of ``protocol.FUSED_OPS`` the kit has no check for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import genesis
+import genesis.nn.functional as F
+from genesis.backends import protocol
+from genesis.testing._suite import ConformanceSkip, _backend, _rng
+
+SHAPES = ((3, 4), (7,), (2, 2, 3))
+#: step number of each parameter (a fused step receives them already incremented)
+STEPS = (1.0, 4.0, 2.0)
+
+
+def _kernel(device: str, name: str):
+    kernel = _backend(device).capabilities.fused.get(name)
+    if kernel is None:
+        raise ConformanceSkip(f"backend {device!r} provides no fused kernel {name!r}")
+    return kernel
+
+
+def _state(device: str, name: str, dtype: str, extra: int) -> tuple:
+    """float64 host arrays (params, grads, then ``extra`` state buffers) and device copies."""
+    rng = _rng("fused", name, dtype)
+    scales = (1.0, 1.0, 0.1, 0.01, 0.01)  # params, grads, first/second moments, their max
+    host = [[rng.standard_normal(s) * scales[k] for s in SHAPES] for k in range(2 + extra)]
+    for k in range(3, 2 + extra):  # second moments are non-negative
+        host[k] = [np.abs(a) for a in host[k]]
+    npd = genesis._tensor.numpy_dtype(genesis._dtype.dtype_from_name(dtype))
+    host = [[a.astype(npd).astype(np.float64) for a in group] for group in host]
+    dev = [[genesis.tensor(a, dtype=genesis._dtype.dtype_from_name(dtype), device=device)
+            for a in group] for group in host]
+    return host, dev
+
+
+def _adam_reference(p, g, m, v, vmax, step, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                    maximize, decoupled):
+    g = -g if maximize else g
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    v = v * beta2 + g * g * (1 - beta2)
+    bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
+    if amsgrad:
+        vmax = np.maximum(vmax, v)
+    denom = np.sqrt(vmax if amsgrad else v) / np.sqrt(bc2) + eps
+    return p - lr / bc1 * m / denom, m, v, vmax
+
+
+ADAM_SETTINGS = (
+    dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1, amsgrad=False,
+         maximize=False, decoupled=True),
+    dict(lr=3e-3, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.05, amsgrad=True,
+         maximize=True, decoupled=False),
+)
+
+
+def check_fused_adamw_step(device: str, dtype: str = "float32") -> None:
+    """``adamw_step`` moves params and both moments (and the AMSGrad max) as PyTorch's Adam(W)
+    step does, in place, for parameters of different shapes and step counts."""
+    kernel = _kernel(device, "adamw_step")
+    for hyper in ADAM_SETTINGS:
+        (p, g, m, v, vmax), (dp, dg, dm, dv, dvmax) = _state(device, "adamw", dtype, 3)
+        done = kernel(dp, dg, dm, dv, dvmax if hyper["amsgrad"] else None, steps=list(STEPS),
+                      **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adamw_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want = _adam_reference(p[i], g[i], m[i], v[i], vmax[i], step, **hyper)
+            got = (dp[i], dm[i], dv[i], dvmax[i])
+            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), want,
+                                  got):
+                if what == "max_exp_avg_sq" and not hyper["amsgrad"]:
+                    continue
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"adamw_step {what} [{i}]")
+
+
+def _sgd_reference(p, g, buf, first, *, lr, weight_decay, momentum, dampening, nesterov,
+                   maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    if momentum:
+        buf = g.copy() if first else buf * momentum + g * (1 - dampening)
+        g = g + momentum * buf if nesterov else buf
+    return p - lr * g, buf
+
+
+SGD_SETTINGS = (
+    dict(lr=0.1, weight_decay=0.01, momentum=0.9, dampening=0.0, nesterov=True,
+         maximize=False),
+    dict(lr=0.05, weight_decay=0.0, momentum=0.5, dampening=0.1, nesterov=False,
+         maximize=True),
+    dict(lr=0.2, weight_decay=0.1, momentum=0.0, dampening=0.0, nesterov=False,
+         maximize=False),
+)
+
+
+def check_fused_sgd_step(device: str, dtype: str = "float32") -> None:
+    """``sgd_step`` moves params and momentum buffers as PyTorch's SGD step does, with new
+    buffers (``first``) taking the gradient."""
+    kernel = _kernel(device, "sgd_step")
+    first = [True, False, False]
+    for hyper in SGD_SETTINGS:
+        (p, g, buf), (dp, dg, dbuf) = _state(device, "sgd", dtype, 1)
+        done = kernel(dp, dg, dbuf, first=list(first), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"sgd_step declines dtype {dtype}")
+        for i in range(len(SHAPES)):
+            want_p, want_buf = _sgd_reference(p[i], g[i], buf[i], first[i], **hyper)
+            np.testing.assert_allclose(dp[i].numpy().astype(np.float64), want_p, rtol=2e-5,
+                                       atol=1e-6, err_msg=f"sgd_step param [{i}]")
+            if hyper["momentum"]:
+                np.testing.assert_allclose(dbuf[i].numpy().astype(np.float64), want_buf,
+                                           rtol=2e-5, atol=1e-6,
+                                           err_msg=f"sgd_step momentum buffer [{i}]")
+
+
+def check_fused_dropout(device: str) -> None:
+    """``dropout``: the kept fraction is ``1 - p`` (within 5 standard errors), survivors are
+    scaled by ``1 / (1 - p)``, the gradient goes through the same mask, and a seed repeats."""
+    _kernel(device, "dropout")
+    p, n = 0.3, 1 << 14
+    x = genesis.tensor(np.linspace(0.5, 1.5, n), dtype=genesis.float32, device=device)
+    x.requires_grad_(True)
+    genesis.manual_seed(7)
+    y = F.dropout(x, p)
+    y.backward(genesis.ones_like(y) * 2)
+    hx, hy, hg = (t.detach().numpy().astype(np.float64) for t in (x, y, x.grad))
+    kept = hy != 0
+    assert abs(kept.mean() - (1 - p)) < 5 * np.sqrt(p * (1 - p) / n), f"kept {kept.mean()}"
+    np.testing.assert_allclose(hy[kept], hx[kept] / (1 - p), rtol=1e-6)
+    np.testing.assert_allclose(hg, np.where(kept, 2 / (1 - p), 0.0), rtol=1e-6)
+    genesis.manual_seed(7)
+    np.testing.assert_array_equal(F.dropout(x.detach(), p).numpy(), hy.astype(np.float32))
+
+
+#: fused kernel -> its kit check; composite kernels are checked by cases with ``fused=``
+STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd_step,
+               "dropout": check_fused_dropout}
+
+
+def uncovered_fused(cases: list) -> list:
+    """Kernels of ``protocol.FUSED_OPS`` without a kit check (a backward kernel counts as
+    covered by its forward's case, whose check runs the backward too)."""
+    covered = {c.fused for c in cases if c.fused} | set(STEP_CHECKS)
+    return [name for name in protocol.FUSED_OPS
+            if name not in covered and name.split("_backward")[0] not in covered]
