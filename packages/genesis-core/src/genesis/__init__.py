@@ -6,7 +6,8 @@ Layers, bottom up (each module may import only the ones above it in this list):
     _device, _tensor                                   strided views + raw kernel calls
     autograd (grad_mode, function, engine)             the dynamic graph
     _ops (elementwise, reduction, shape, indexing,     differentiable ops built on the
-          linalg, creation, tensor_methods)            backend primitives
+          linalg, creation, structure, joins,          backend primitives
+          selection, tensor_methods)
     nn (functional, init, modules), serialization,     the user-facing library
     testing
 
@@ -50,6 +51,7 @@ from genesis._ops.creation import (  # noqa: E402
                             full,
                             full_like,
                             linspace,
+                            logspace,
                             ones,
                             ones_like,
                             rand,
@@ -99,6 +101,19 @@ from genesis._ops.elementwise import (  # noqa: E402
                             where,
 )
 from genesis._ops.indexing import gather, index_select, masked_fill, nonzero, scatter, scatter_add  # noqa: E402
+from genesis._ops.joins import (  # noqa: E402
+                            atleast_1d,
+                            atleast_2d,
+                            atleast_3d,
+                            column_stack,
+                            dstack,
+                            hstack,
+                            repeat_interleave,
+                            row_stack,
+                            tensor_split,
+                            tile,
+                            vstack,
+)
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
 from genesis._ops.reduction import (  # noqa: E402
                             all,
@@ -116,6 +131,15 @@ from genesis._ops.reduction import (  # noqa: E402
                             sum,
                             var,
 )
+from genesis._ops.selection import (  # noqa: E402
+                            argwhere,
+                            index_add,
+                            index_copy,
+                            index_fill,
+                            masked_select,
+                            scatter_reduce,
+                            take_along_dim,
+)
 from genesis._ops.shape import (  # noqa: E402
                             cat,
                             chunk,
@@ -130,8 +154,27 @@ from genesis._ops.shape import (  # noqa: E402
                             t,
                             transpose,
                             unbind,
+                            unflatten,
                             unsqueeze,
                             view,
+)
+from genesis._ops.structure import (  # noqa: E402
+                            broadcast_tensors,
+                            broadcast_to,
+                            diag,
+                            diag_embed,
+                            diagonal,
+                            flip,
+                            fliplr,
+                            flipud,
+                            meshgrid,
+                            moveaxis,
+                            movedim,
+                            roll,
+                            rot90,
+                            trace,
+                            tril,
+                            triu,
 )
 from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
 from genesis.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
