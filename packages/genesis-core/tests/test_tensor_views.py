@@ -180,5 +180,9 @@ def test_t_of_1d_and_error_for_3d():
 
 
 def test_narrow_out_of_range():
-    with pytest.raises(IndexError):
-        genesis.zeros(3, 4).narrow(1, 3, 2)
+    # as torch: a start past the dim is an IndexError, a slice past its end a RuntimeError
+    for lib in (torch, genesis):
+        with pytest.raises(RuntimeError):
+            lib.zeros(3, 4).narrow(1, 3, 2)
+        with pytest.raises(IndexError):
+            lib.zeros(3, 4).narrow(1, 5, 0)

@@ -28,6 +28,8 @@ def arr(v) -> np.ndarray:
         return h
     if v.offset == 0 and s.shape == v.shape and v.strides == contiguous_strides(v.shape):
         h = s
+    elif 0 in v.shape:  # an empty view may sit at any offset, even past the storage's end
+        h = np.ndarray(v.shape, s.dtype, s, 0, (0,) * len(v.shape))
     else:
         item = s.itemsize
         h = np.ndarray(v.shape, s.dtype, s, v.offset * item, tuple(x * item for x in v.strides))

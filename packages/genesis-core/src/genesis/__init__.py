@@ -16,6 +16,9 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.indexing
     genesis._ops.linalg
     genesis._ops.transcendental
+    genesis._ops.structure            views and copies that rearrange elements
+    genesis._ops.joins                repeat, tile, splits and stacks
+    genesis._ops.selection            index_add/copy/fill, scatter_reduce, masked_select
     genesis._ops.fused                the door to a backend's optional kernels
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
@@ -77,6 +80,7 @@ from genesis._ops.creation import (  # noqa: E402
                             full,
                             full_like,
                             linspace,
+                            logspace,
                             ones,
                             ones_like,
                             rand,
@@ -131,6 +135,19 @@ from genesis._ops.elementwise import (  # noqa: E402
                             where,
 )
 from genesis._ops.indexing import gather, index_select, masked_fill, nonzero, scatter, scatter_add  # noqa: E402
+from genesis._ops.joins import (  # noqa: E402
+                            atleast_1d,
+                            atleast_2d,
+                            atleast_3d,
+                            column_stack,
+                            dstack,
+                            hstack,
+                            repeat_interleave,
+                            row_stack,
+                            tensor_split,
+                            tile,
+                            vstack,
+)
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
 from genesis._ops.reduction import (  # noqa: E402
                             all,
@@ -148,6 +165,15 @@ from genesis._ops.reduction import (  # noqa: E402
                             sum,
                             var,
 )
+from genesis._ops.selection import (  # noqa: E402
+                            argwhere,
+                            index_add,
+                            index_copy,
+                            index_fill,
+                            masked_select,
+                            scatter_reduce,
+                            take_along_dim,
+)
 from genesis._ops.shape import (  # noqa: E402
                             cat,
                             chunk,
@@ -162,8 +188,27 @@ from genesis._ops.shape import (  # noqa: E402
                             t,
                             transpose,
                             unbind,
+                            unflatten,
                             unsqueeze,
                             view,
+)
+from genesis._ops.structure import (  # noqa: E402
+                            broadcast_tensors,
+                            broadcast_to,
+                            diag,
+                            diag_embed,
+                            diagonal,
+                            flip,
+                            fliplr,
+                            flipud,
+                            meshgrid,
+                            moveaxis,
+                            movedim,
+                            roll,
+                            rot90,
+                            trace,
+                            tril,
+                            triu,
 )
 from genesis._ops.transcendental import (  # noqa: E402
                             acos,

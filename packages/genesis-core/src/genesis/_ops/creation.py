@@ -121,6 +121,23 @@ def linspace(start, end, steps: int, *, dtype: dt.DType | None = None, device=No
     return _finish(from_data(values.astype(numpy_dtype(dtype)), device=device), requires_grad)
 
 
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype: dt.DType | None = None,
+             device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` values ``base ** e`` for exponents evenly spaced from ``start`` to ``end``.
+
+    For an integer ``dtype`` the exponents' ends are truncated to integers first and the
+    powers truncated after, as PyTorch does.
+    """
+    if not isinstance(steps, int) or steps < 0:
+        raise RuntimeError(f"logspace: steps={steps!r}, expected a non-negative int")
+    dtype = dtype or dt.get_default_dtype()
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if dtype.kind != 2:
+        start, end = int(start), int(end)
+    values = np.power(float(base), np.linspace(start, end, steps, dtype=np.float64))
+    return _finish(from_data(values.astype(numpy_dtype(dtype)), device=device), requires_grad)
+
+
 def eye(n: int, m: int | None = None, *, dtype: dt.DType | None = None, device=None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n x m``)."""

@@ -571,8 +571,17 @@ def square(input):
     return Mul.apply(input, input)
 
 
-def where(condition, input, other):
-    """``input`` where ``condition`` else ``other`` (tensors or scalars, broadcast)."""
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` else ``other`` (tensors or scalars, broadcast).
+
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``.
+    """
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): expected where(condition) or where(condition, input, other); "
+                        f"got input={'None' if input is None else 'a value'} and "
+                        f"other={'None' if other is None else 'a value'}")
     return Where.apply(condition, input, other)
 
 

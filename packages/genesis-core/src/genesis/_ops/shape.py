@@ -258,8 +258,17 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
 
 
 def unflatten(input, dim: int, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
     d = _wrap_dim(dim, input.ndim)
-    sizes = infer_shape(tuple(sizes), input.shape[d])
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = input.shape[d] if input.ndim else 1
+    try:
+        sizes = infer_shape(sizes, n)
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({n}) in the input tensor") from None
     return reshape(input, input.shape[:d] + sizes + input.shape[d + 1:])
 
 
@@ -270,18 +279,31 @@ def contiguous(input):
     return Contiguous.apply(input)
 
 
-def narrow(input, dim: int, start: int, length: int):
-    """The slice ``start:start+length`` of dimension ``dim`` (a view)."""
+def narrow(input, dim: int, start, length: int):
+    """The slice ``start:start+length`` of dimension ``dim`` (a view); ``start`` may be
+    negative, or a 0-d integer tensor."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, Tensor):
+        if start.ndim or start.dtype.kind != 1:
+            raise RuntimeError(f"narrow(): start must be an 0-dim integral Tensor, got shape "
+                               f"{list(start.shape)} of {start.dtype}")
+        start = start.item()
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d]
     if input.requires_grad and any(st == 0 and m > 1 for m, st in zip(input.shape,
                                                                      input.strides)):
         input = contiguous(input)  # Strided's backward cannot scatter into aliased elements
+    if not -n <= start <= n:
+        raise IndexError(f"narrow(): start out of range (expected to be in range of [{-n}, {n}], "
+                         f"but got {start})")
     if start < 0:
         start += n
-    if not (0 <= start and length >= 0 and start + length <= n):
-        raise IndexError(f"narrow: start={start}, length={length} out of range for dimension {d} "
-                         f"of size {n}")
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
+    if start + length > n:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension "
+                           f"size ({n}) of dimension {d}")
     shape = input.shape[:d] + (length,) + input.shape[d + 1:]
     return Strided.apply(input, shape, input.strides, input.offset + start * input.strides[d])
 
@@ -356,15 +378,24 @@ def stack(tensors, dim: int = 0):
 
 def split(tensor, split_size_or_sections, dim: int = 0):
     """Split into chunks of ``split_size`` (last may be smaller) or of the listed sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor.ndim)
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0 and n:
-            raise RuntimeError(f"split: split_size={size}, expected a positive integer")
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={size}")
+        if size == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
         sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
     else:
         sizes = list(split_size_or_sections)
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
         if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
                                f"tensor's size at dimension {d}), but got split_sizes={sizes}")
@@ -377,14 +408,24 @@ def split(tensor, split_size_or_sections, dim: int = 0):
 
 def chunk(input, chunks: int, dim: int = 0):
     """Split into ``chunks`` pieces of ``ceil(n / chunks)`` (the last may be smaller)."""
-    if not isinstance(chunks, int) or chunks <= 0:
-        raise RuntimeError(f"chunk: chunks={chunks!r}, expected a positive integer")
-    n = input.shape[_wrap_dim(dim, input.ndim)]
-    size = -(-n // chunks) if n else 1
-    return split(input, size, dim)
+    if not isinstance(chunks, int) or isinstance(chunks, bool):
+        raise TypeError(f"chunk(): argument 'chunks' must be int, not {type(chunks).__name__}")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = _wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    if n == 0:  # as in torch: `chunks` empty pieces
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim: int = 0):
     """The slices along ``dim``, each without that dimension (views)."""
+    if input.ndim == 0:
+        raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, input.ndim)
+    if input.shape[d] == 0:
+        return ()
     return tuple(squeeze(p, d) for p in split(input, 1, d))
