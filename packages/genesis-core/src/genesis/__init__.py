@@ -100,6 +100,36 @@ from genesis._ops.elementwise import (  # noqa: E402
 )
 from genesis._ops.indexing import gather, index_select, masked_fill, nonzero, scatter, scatter_add  # noqa: E402
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
+from genesis._ops.paired_reductions import aminmax, std_mean, var_mean  # noqa: E402
+from genesis._ops.pointwise_composites import (  # noqa: E402
+                            clamp_max,
+                            clamp_min,
+                            copysign,
+                            exp2,
+                            float_power,
+                            hypot,
+                            lerp,
+                            log2,
+                            log10,
+                            logaddexp,
+                            logaddexp2,
+                            reciprocal,
+                            xlogy,
+)
+from genesis._ops.predicates import (  # noqa: E402
+                            allclose,
+                            count_nonzero,
+                            equal,
+                            isclose,
+                            isfinite,
+                            isin,
+                            isinf,
+                            isnan,
+                            isneginf,
+                            isposinf,
+                            nan_to_num,
+                            signbit,
+)
 from genesis._ops.reduction import (  # noqa: E402
                             all,
                             amax,
@@ -115,6 +145,17 @@ from genesis._ops.reduction import (  # noqa: E402
                             std,
                             sum,
                             var,
+)
+from genesis._ops.rounding import (  # noqa: E402
+                            ceil,
+                            fix,
+                            floor,
+                            floor_divide,
+                            fmod,
+                            frac,
+                            remainder,
+                            round,
+                            trunc,
 )
 from genesis._ops.shape import (  # noqa: E402
                             cat,
