@@ -341,3 +341,18 @@ def test_errors_match_torch():
         for name in ("reciprocal", "log2", "log10", "exp2"):
             with pytest.raises(TypeError):
                 getattr(lib, name)(2.0)
+
+
+def test_writing_a_saved_input_in_place_is_detected():
+    for lib in (torch, genesis):
+        x = lib.ones(3, requires_grad=True)
+        z = x * 2
+        w = z * z  # saves z
+        z.fmod_(0.7)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            w.sum().backward()
+        x2 = x * 1
+        h = lib.hypot(x2, lib.ones(3))  # saves x2
+        x2.ceil_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            h.sum().backward()
