@@ -10,7 +10,9 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._tensor                   strided views + raw kernel calls
     genesis.random                    counter-based random streams
     genesis._ops.creation             differentiable ops on the backend primitives,
-    genesis._ops.elementwise          one module per family
+    genesis._ops.arguments            one module per family
+    genesis._ops.inplace_variant
+    genesis._ops.elementwise
     genesis._ops.shape
     genesis._ops.reduction
     genesis._ops.indexing
@@ -19,6 +21,10 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.structure            views and copies that rearrange elements
     genesis._ops.joins                repeat, tile, splits and stacks
     genesis._ops.selection            index_add/copy/fill, scatter_reduce, masked_select
+    genesis._ops.predicates           isnan, isclose, allclose, isin, nan_to_num
+    genesis._ops.rounding             ceil, trunc, round, fmod, remainder
+    genesis._ops.pointwise_composites lerp, hypot, logaddexp, copysign, xlogy, log2
+    genesis._ops.paired_reductions    var_mean, std_mean, aminmax
     genesis._ops.fused                the door to a backend's optional kernels
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
@@ -106,7 +112,6 @@ from genesis._ops.elementwise import (  # noqa: E402
                             erfinv,
                             exp,
                             expm1,
-                            floor,
                             ge,
                             gt,
                             le,
@@ -149,6 +154,36 @@ from genesis._ops.joins import (  # noqa: E402
                             vstack,
 )
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
+from genesis._ops.paired_reductions import aminmax, std_mean, var_mean  # noqa: E402
+from genesis._ops.pointwise_composites import (  # noqa: E402
+                            clamp_max,
+                            clamp_min,
+                            copysign,
+                            exp2,
+                            float_power,
+                            hypot,
+                            lerp,
+                            log2,
+                            log10,
+                            logaddexp,
+                            logaddexp2,
+                            reciprocal,
+                            xlogy,
+)
+from genesis._ops.predicates import (  # noqa: E402
+                            allclose,
+                            count_nonzero,
+                            equal,
+                            isclose,
+                            isfinite,
+                            isin,
+                            isinf,
+                            isnan,
+                            isneginf,
+                            isposinf,
+                            nan_to_num,
+                            signbit,
+)
 from genesis._ops.reduction import (  # noqa: E402
                             all,
                             amax,
@@ -164,6 +199,17 @@ from genesis._ops.reduction import (  # noqa: E402
                             std,
                             sum,
                             var,
+)
+from genesis._ops.rounding import (  # noqa: E402
+                            ceil,
+                            fix,
+                            floor,
+                            floor_divide,
+                            fmod,
+                            frac,
+                            remainder,
+                            round,
+                            trunc,
 )
 from genesis._ops.selection import (  # noqa: E402
                             argwhere,

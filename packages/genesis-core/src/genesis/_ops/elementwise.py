@@ -342,13 +342,6 @@ class Sign(Unary):
         return g * 0
 
 
-class Floor(Unary):
-    op = "floor"
-
-    def backward(self, g):
-        return g * 0
-
-
 class Log1p(Unary):
     saves = (0,)
     op = "log1p"
@@ -413,15 +406,24 @@ class Clamp(Function):
         return out if out is not x else binary_raw("add", x, 0)
 
     def backward(self, g):
+        """PyTorch's rule: ``x`` gets the gradient inside ``[lo, hi]``, a bound where ``x``
+        passes it; when the bounds cross (``lo > hi``) the result is ``hi``, whose gradient it
+        is; a tie ``lo == hi`` below ``lo`` gives no gradient at all."""
         x, lo, hi = self.x, self.lo, self.hi
+        nx, nlo, nhi = self.needs_input_grad
         keep = None
         if lo is not None:
             keep = x >= lo
         if hi is not None:
             keep = (x <= hi) if keep is None else keep.logical_and(x <= hi)
-        gx = where(keep, g, 0.0) if keep is not None else g
-        glo = where(x < lo, g, 0.0) if isinstance(lo, Tensor) and self.needs_input_grad[1] else None
-        ghi = where(x > hi, g, 0.0) if isinstance(hi, Tensor) and self.needs_input_grad[2] else None
+        gx = (where(keep, g, 0.0) if keep is not None else g) if nx else None
+        glo = ghi = None
+        if nlo:
+            below = x < lo
+            glo = where(below if hi is None else below.logical_and(lo < hi), g, 0.0)
+        if nhi:
+            above = x > hi
+            ghi = where(above if lo is None else above.logical_or(hi < lo), g, 0.0)
         return gx, glo, ghi
 
 
@@ -540,11 +542,6 @@ def sign(input):
     return Sign.apply(input)
 
 
-def floor(input):
-    """The largest integer not greater than each element (integers unchanged; zero gradient)."""
-    return Floor.apply(input)
-
-
 def log1p(input):
     """``log(1 + input)``, accurate for small ``input``."""
     return Log1p.apply(input)
@@ -588,7 +585,7 @@ def where(condition, input=None, other=None):
 def clamp(input, min=None, max=None):  # noqa: A002
     """Limit values to ``[min, max]`` (either may be ``None``; scalars or tensors)."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must not be None")
+        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
     return Clamp.apply(input, min, max)
 
 

@@ -225,24 +225,40 @@ def argmin(input, dim: int | None = None, keepdim: bool = False):
     return _arg("argmin", input, dim, keepdim)
 
 
-def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: int | float | None = None):
-    """Variance over ``dim`` with Bessel's ``correction`` (default 1, like PyTorch).
+def variance_and_mean(fn: str, input, dim, unbiased: bool | None, keepdim: bool,
+                      correction: int | float | None) -> tuple:
+    """``(variance, mean)`` over ``dim``, the mean with the reduced dims kept (size 1).
 
-    Half inputs (float16, bfloat16) are computed in float32 and rounded once at the end.
+    PyTorch's overloads: ``var(x, True)`` passes ``unbiased`` where ``dim`` stands;
+    ``correction`` (default 1) replaces ``unbiased``. Half inputs (float16, bfloat16) are
+    computed in float32 and rounded once at the end.
     """
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     if input.dtype in _HALF:
-        return var(input.to(dt.float32), dim, unbiased, keepdim,
-                   correction=correction).to(input.dtype)
+        variance, mu = variance_and_mean(fn, input.to(dt.float32), dim, unbiased, keepdim,
+                                         correction)
+        return variance.to(input.dtype), mu.to(input.dtype)
     if unbiased is not None and correction is not None:
-        raise ValueError("var: pass either unbiased or correction, not both")
+        raise ValueError(f"{fn}: pass either unbiased or correction, not both")
+    if input.dtype.kind != _FLOAT:
+        raise RuntimeError(f"{fn} only support floating point and complex dtypes; got "
+                           f"input of dtype {input.dtype}")
     corr = correction if correction is not None else (0 if unbiased is False else 1)
     axes = normalize_dims(dim, input.ndim)
     n = numel_of(tuple(input.shape[a] for a in axes))
-    centered = input - input.mean(axes, keepdim=True)
+    mu = input.mean(axes, keepdim=True)
+    centered = input - mu
     denom = n - corr
-    return (centered * centered).sum(axes, keepdim=keepdim) / (denom if denom > 0 else
-                                                               float("nan") if n else 0.0)
+    variance = (centered * centered).sum(axes, keepdim=keepdim) / (
+        denom if denom > 0 else float("nan") if n else 0.0)
+    return variance, mu
+
+
+def var(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | float | None = None):
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1, like PyTorch)."""
+    return variance_and_mean("std and var", input, dim, unbiased, keepdim, correction)[0]
 
 
 def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,

@@ -10,7 +10,19 @@ from genesis import _dtype as dt
 from genesis._autograd.function import Function, Versions, mark_modified
 from genesis._device import Device
 from genesis._device import device as _device
-from genesis._ops import creation, indexing, joins, linalg, selection, structure, transcendental
+from genesis._ops import (
+    creation,
+    indexing,
+    joins,
+    linalg,
+    paired_reductions,
+    pointwise_composites,
+    predicates,
+    rounding,
+    selection,
+    structure,
+    transcendental,
+)
 from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
@@ -20,7 +32,8 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
-METHOD_MODULES: tuple = (transcendental, structure, joins, selection)
+METHOD_MODULES: tuple = (transcendental, structure, joins, selection, predicates, rounding,
+                         pointwise_composites, paired_reductions)
 
 # -- conversions -------------------------------------------------------------------------------
 
@@ -189,10 +202,15 @@ def addcdiv_(self, tensor1, tensor2, *, value=1):
 
 
 def lerp_(self, end, weight):
-    """``self += weight * (end - self)``."""
+    """In-place :func:`genesis.lerp` (PyTorch's two-sided formula)."""
     if _tracked(self, end, weight):
-        old = _alias(self)
-        return _rebind(self, old + (end - old) * weight)
+        return _rebind(self, pointwise_composites.lerp(_alias(self), end, weight))
+    _check_inplace_shape(self, end)
+    _check_inplace_shape(self, weight)
+    if isinstance(weight, Tensor) or abs(weight) >= 0.5:
+        self._backend.copy_(self, pointwise_composites.lerp(self, end, weight))
+        return self
+    pointwise_composites.check_lerp_arguments(self, end, weight)
     d = binary_raw("sub", end, self)
     binary_raw("mul", d, weight, out=d)
     binary_raw("add", self, d, out=self)
@@ -200,8 +218,13 @@ def lerp_(self, end, weight):
 
 
 def clamp_(self, min=None, max=None):  # noqa: A002
-    if _tracked(self):
+    """In-place :func:`genesis.clamp`."""
+    if _tracked(self, min, max):
         return _rebind(self, E.clamp(_alias(self), min, max))
+    if min is None and max is None:
+        raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
+    _check_inplace_shape(self, min)
+    _check_inplace_shape(self, max)
     if min is not None:
         binary_raw("maximum", self, min, out=self)
     if max is not None:
@@ -278,16 +301,6 @@ def bernoulli_(self, p: float = 0.5, *, generator=None):
 
 
 # -- small composites used as methods -----------------------------------------------------------
-
-
-def floor_divide(self, other):
-    return E.div(self, other, rounding_mode="floor")
-
-
-def remainder(self, other):
-    """Python-style modulus (result has the sign of the divisor)."""
-    q = E.div(self, other, rounding_mode="floor")
-    return self - q * other
 
 
 def _operator(fn):
@@ -384,14 +397,11 @@ def bind() -> None:
         "clamp": E.clamp,
         "clip": E.clamp,
         "where": _where_method,
-        "floor": E.floor,
         "log1p": E.log1p,
         "expm1": E.expm1,
         "erfinv": E.erfinv,
         "atan2": E.atan2,
         "arctan2": E.atan2,
-        "floor_divide": floor_divide,
-        "remainder": remainder,
         "true_divide": E.div,
         "subtract": E.sub,
         "multiply": E.mul,
@@ -492,7 +502,6 @@ def bind() -> None:
         "relu_": _inplace_unary("relu", E.relu),
         "sigmoid_": _inplace_unary("sigmoid", E.sigmoid),
         "tanh_": _inplace_unary("tanh", E.tanh),
-        "floor_": _inplace_unary("floor", E.floor),
         "log1p_": _inplace_unary("log1p", E.log1p),
         "expm1_": _inplace_unary("expm1", E.expm1),
         "erfinv_": _inplace_unary("erfinv", E.erfinv),
@@ -526,10 +535,6 @@ def bind() -> None:
         "__pos__": lambda s: s,
         "__matmul__": linalg.matmul,
         "__rmatmul__": _reversed(linalg.matmul),
-        "__floordiv__": floor_divide,
-        "__rfloordiv__": _reversed(floor_divide),
-        "__mod__": remainder,
-        "__rmod__": _reversed(remainder),
         "__eq__": _operator(E.eq),
         "__ne__": _operator(E.ne),
         "__lt__": E.lt,
