@@ -63,6 +63,8 @@ from genesis._ops.creation import (  # noqa: E402
                             zeros,
                             zeros_like,
 )
+from genesis._ops.determinants import det, logdet, slogdet  # noqa: E402
+from genesis._ops.einsum import einsum, tensordot  # noqa: E402
 from genesis._ops.elementwise import (  # noqa: E402
                             abs,
                             add,
@@ -100,6 +102,22 @@ from genesis._ops.elementwise import (  # noqa: E402
 )
 from genesis._ops.indexing import gather, index_select, masked_fill, nonzero, scatter, scatter_add  # noqa: E402
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
+from genesis._ops.linalg_solvers import cholesky, inverse  # noqa: E402
+from genesis._ops.norms import cdist, norm  # noqa: E402
+from genesis._ops.products import (  # noqa: E402
+                            addbmm,
+                            addmm,
+                            addmv,
+                            addr,
+                            baddbmm,
+                            cross,
+                            dot,
+                            ger,
+                            inner,
+                            mv,
+                            outer,
+                            vdot,
+)
 from genesis._ops.reduction import (  # noqa: E402
                             all,
                             amax,
@@ -133,6 +151,7 @@ from genesis._ops.shape import (  # noqa: E402
                             unsqueeze,
                             view,
 )
+from genesis._ops.spectral import qr, svd  # noqa: E402
 from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
 from genesis.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from genesis.random import (  # noqa: E402
@@ -155,7 +174,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-from genesis import autograd, cuda, nn, utils  # noqa: E402
+from genesis import autograd, cuda, linalg, nn, utils  # noqa: E402
 from genesis.checkpoint import load, load_checkpoint, save, save_checkpoint  # noqa: E402
 
 backends.registry.load_entry_points()

@@ -9,7 +9,16 @@ from __future__ import annotations
 from genesis import _dtype as dt
 from genesis._device import Device
 from genesis._device import device as _device
-from genesis._ops import creation, indexing, linalg
+from genesis._ops import (
+    creation,
+    determinants,
+    indexing,
+    linalg,
+    linalg_solvers,
+    norms,
+    products,
+    spectral,
+)
 from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
@@ -20,7 +29,7 @@ from genesis.autograd.grad_mode import _State
 
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
-METHOD_MODULES: tuple = ()
+METHOD_MODULES: tuple = (products, norms, linalg_solvers, determinants, spectral)
 
 # -- conversions -------------------------------------------------------------------------------
 
