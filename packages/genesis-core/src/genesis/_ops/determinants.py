@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from genesis._ops.elementwise import binary_raw, unary_raw, where
+from genesis._ops.fused import wrap
 from genesis._ops.linalg_common import (
     check_matrix,
     detached,
@@ -15,7 +16,6 @@ from genesis._ops.linalg_common import (
     kernel,
     mat_t,
     off_diagonal,
-    tensor_of,
 )
 from genesis._ops.linalg_solvers import inv
 from genesis._ops.spectral import linalg_svd
@@ -26,12 +26,12 @@ __all__ = ["det", "logdet", "slogdet"]
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 
 
-def _slogdet_raw(fn: str, A: Tensor) -> tuple:
-    check_matrix(fn, A)
+def _slogdet_raw(fn: str, A: Tensor, cpu_kernel: str | None = None) -> tuple:
+    check_matrix(fn, A, cpu_kernel=cpu_kernel)
     a = detached(A)
     sign, logabsdet = kernel(fn, "linalg_slogdet", a)(a)
     batch = A.shape[:-2]
-    return tensor_of(sign, batch, a), tensor_of(logabsdet, batch, a)
+    return wrap(sign, batch, a), wrap(logabsdet, batch, a)
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
@@ -51,7 +51,7 @@ def _slogdet_backward(a, outs, which, g):
 
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix of ``A (..., n, n)``."""
-    sign, logabsdet = _slogdet_raw("linalg.det", A)
+    sign, logabsdet = _slogdet_raw("linalg.det", A, "lu_cpu")
     value = binary_raw("mul", sign, unary_raw("exp", logabsdet))
     return factor_outputs(A, (value,), _det_backward, lambda a: (det(a),))[0]
 
@@ -71,6 +71,7 @@ def _det_backward(a, outs, which, g):
 def logdet(input: Tensor) -> Tensor:
     """The log of the determinant of each square matrix: ``nan`` where it is negative,
     ``-inf`` where it is zero."""
+    check_matrix("logdet", input)
     sign, logabsdet = slogdet(input)
     return where(sign < 0, float("nan"), logabsdet)
 

@@ -161,13 +161,11 @@ def contract(operands: list, labels: list, output: list) -> Tensor:
         if op.dtype is not dtype:
             raise RuntimeError(f"expected scalar type {torch_name(dtype)} but found "
                                f"{torch_name(op.dtype)}")
-    sizes = _sizes(operands, labels)
-    ops = []
-    for i, (op, ls) in enumerate(zip(operands, labels)):
-        op, ls = _diagonal(op, ls, i)
+    ops = [_diagonal(op, ls, i) for i, (op, ls) in enumerate(zip(operands, labels))]
+    sizes = _sizes([op for op, _ in ops], [ls for _, ls in ops])
+    for i, (op, ls) in enumerate(ops):
         later = set(output).union(*(labels[j] for j in range(len(labels)) if j != i))
-        op, ls = _sum_out(op, ls, later, keep_dtype=len(operands) > 1)
-        ops.append((op, ls))
+        ops[i] = _sum_out(op, ls, later, keep_dtype=len(operands) > 1)
     x, xl = ops[0]
     for k in range(1, len(ops)):
         y, yl = ops[k]

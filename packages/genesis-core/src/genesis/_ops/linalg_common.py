@@ -40,9 +40,16 @@ def detached(x: Tensor) -> Tensor:
     return x.detach() if x.requires_grad else x
 
 
-def check_floating(fn: str, x: Tensor, low_precision: bool = False) -> None:
+def check_floating(fn: str, x: Tensor, low_precision: bool = False,
+                   cpu_kernel: str | None = None, floats_only: bool = False) -> None:
     """PyTorch's dtype errors of a LAPACK-backed function: float32/float64 only (float16 and
-    bfloat16 too when ``low_precision``)."""
+    bfloat16 too when ``low_precision``). Where PyTorch's CPU kernel ``cpu_kernel`` is what
+    refuses the half types (every other type too, when ``floats_only``), its
+    ``NotImplementedError`` is raised."""
+    if cpu_kernel is not None and (floats_only or x.dtype.kind == _FLOAT) and \
+            x.dtype.name not in ("float32", "float64"):
+        raise NotImplementedError(f"\"{cpu_kernel}\" not implemented for "
+                                  f"'{torch_name(x.dtype)}'")
     if x.dtype.kind != _FLOAT:
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got "
                            f"{torch_name(x.dtype)}")
@@ -51,15 +58,17 @@ def check_floating(fn: str, x: Tensor, low_precision: bool = False) -> None:
                            f"{torch_name(x.dtype)}")
 
 
-def check_matrix(fn: str, A, square: bool = True, low_precision: bool = False) -> None:
-    """``A`` is a float tensor of (square when ``square``) matrices ``(..., m, n)``."""
+def check_matrix(fn: str, A, square: bool = True, cpu_kernel: str | None = None,
+                 floats_only: bool = False) -> None:
+    """``A`` is a float tensor of (square when ``square``) matrices ``(..., m, n)``; see
+    :func:`check_floating` for ``cpu_kernel`` and ``floats_only``."""
     check_tensor(fn, "A", A)
     if A.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    check_floating(fn, A, low_precision)
+    check_floating(fn, A, cpu_kernel=cpu_kernel, floats_only=floats_only)
 
 
 def kernel(fn: str, name: str, like: Tensor) -> Callable:
@@ -70,12 +79,6 @@ def kernel(fn: str, name: str, like: Tensor) -> Callable:
         raise NotImplementedError(f"{fn}: the {like.device.type!r} backend provides no "
                                   f"{name!r} kernel")
     return k
-
-
-def tensor_of(storage, shape: tuple, like: Tensor, dtype: dt.DType | None = None) -> Tensor:
-    """A kernel's result ``storage`` as a tensor of ``shape`` on ``like``'s device."""
-    return _make(storage, tuple(shape), like.dtype if dtype is None else dtype, like.device,
-                 like._backend)
 
 
 def raise_failures(fn: str, info: Tensor, message: Callable[[int], str]) -> None:
@@ -136,8 +139,8 @@ class FactorOutput(Function):
     backward formula. The formulas are linear in the output gradients, so the shares of the
     outputs a loss uses add up to the whole. When the backward itself is recorded (double
     backward), ``redo(a)`` recomputes the outputs differentiably for the rule to use.
-    The outputs alias ``outs``, which are saved inputs of every node: writing one in place
-    makes the backward raise, as in PyTorch.
+    The outputs alias ``outs``, which are saved inputs of every node, checked at backward
+    like any saved tensor.
     """
 
     saves = (0,)

@@ -9,6 +9,7 @@ kernels; the backward formulas are written here with tensor ops.
 from __future__ import annotations
 
 from genesis import _dtype as dt
+from genesis._ops.fused import wrap
 from genesis._ops.linalg_common import (
     batch_eye,
     check_matrix,
@@ -19,7 +20,6 @@ from genesis._ops.linalg_common import (
     mat_t,
     raise_failures,
     scale_diagonal,
-    tensor_of,
     torch_name,
     tril,
 )
@@ -38,8 +38,8 @@ def solve_raw(fn: str, a: Tensor, b: Tensor, singular) -> Tensor:
     a = _expand_raw(a, batch + a.shape[-2:]) if a.shape[:-2] != batch else a
     b = _expand_raw(b, batch + b.shape[-2:]) if b.shape[:-2] != batch else b
     x, info = kernel(fn, "linalg_solve", a)(a, b)
-    raise_failures(fn, tensor_of(info, batch, a, dt.int32), singular)
-    return tensor_of(x, batch + b.shape[-2:], a)
+    raise_failures(fn, wrap(info, batch, a, dt.int32), singular)
+    return wrap(x, batch + b.shape[-2:], a)
 
 
 def _inv_singular(info: int) -> str:
@@ -93,7 +93,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     batch dimensions broadcast. Raises :class:`genesis.linalg.LinAlgError` for a singular
     ``A``."""
     fn = "linalg.solve"
-    check_matrix(fn, A)
+    check_matrix(fn, A, cpu_kernel="lu_cpu")
     check_tensor(fn, "B", B)
     if B.dtype is not A.dtype:
         raise RuntimeError(f"{fn}: Expected A and B to have the same dtype, but found A of "
@@ -122,11 +122,11 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     positive-definite matrix, ``A = L L^T``, read from ``A``'s lower triangle; raises
     :class:`genesis.linalg.LinAlgError` for a matrix that is not positive-definite."""
     fn = "linalg.cholesky"
-    check_matrix(fn, A)
+    check_matrix(fn, A, cpu_kernel="cholesky_cpu")
     a = detached(A)
     lower, info = kernel(fn, "linalg_cholesky", a)(a)
-    raise_failures(fn, tensor_of(info, A.shape[:-2], a, dt.int32), _not_pd)
-    out = factor_outputs(A, (tensor_of(lower, A.shape, a),), _cholesky_backward,
+    raise_failures(fn, wrap(info, A.shape[:-2], a, dt.int32), _not_pd)
+    out = factor_outputs(A, (wrap(lower, A.shape, a),), _cholesky_backward,
                          lambda x: (linalg_cholesky(x),))[0]
     return mat_t(out) if upper else out
 

@@ -77,7 +77,7 @@ class VectorNorm(Function):
         return self.out
 
     def backward(self, g):
-        (x,) = self.inputs
+        x = self.inputs[0]
         p, axes = self.ord, self.axes
         if _State.enabled:
             norm = _vector_norm_value(x, p, axes, True)

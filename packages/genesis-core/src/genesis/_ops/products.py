@@ -111,18 +111,22 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
-def _check_scalars(dtype: dt.DType, beta, alpha) -> None:
-    if dtype.kind != _FLOAT:
-        for name, v in (("beta", beta), ("alpha", alpha)):
-            if isinstance(v, float):
-                raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
-                                   "floating point number.")
+def _integral_scalars(dtype: dt.DType, beta, alpha, strict: bool) -> tuple:
+    """``beta`` and ``alpha`` for an integral (or bool) product: float ones are refused when
+    ``strict`` (addr) and truncated otherwise, as PyTorch does."""
+    if dtype.kind == _FLOAT:
+        return beta, alpha
+    for name, v in (("beta", beta), ("alpha", alpha)):
+        if strict and isinstance(v, float):
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                               "floating point number.")
+    return int(beta), int(alpha)
 
 
-def _combine(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+def _combine(input: Tensor, product: Tensor, beta, alpha, strict: bool = False) -> Tensor:
     """``beta * input + alpha * product``, ``input`` broadcast to the product; with ``beta ==
     0`` the input's values (even nan) are ignored, as in PyTorch."""
-    _check_scalars(product.dtype, beta, alpha)
+    beta, alpha = _integral_scalars(product.dtype, beta, alpha, strict)
     shape = broadcast_shapes(input.shape, product.shape)
     if shape != product.shape:
         input.expand(*product.shape)  # raises PyTorch's expand error
@@ -167,10 +171,10 @@ def _check_batches(fn: str, input: Tensor, batch1: Tensor, batch2: Tensor) -> No
         check_tensor(fn, name, b)
         if b.ndim != 3:
             raise RuntimeError(f"{name} must be a 3D tensor")
-    if batch1.shape[0] != batch2.shape[0]:
+    if fn == "addbmm" and batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{batch1.shape[0]} and {batch2.shape[0]}")
-    if batch1.shape[2] != batch2.shape[1]:
+    if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: "
                            f"[{batch2.shape[0]}, {batch2.shape[1]}].")
@@ -207,7 +211,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
     product = vec1.unsqueeze(-1) * vec2
     dtype = dt.result_type(input, product)
-    return _combine(input.to(dtype), product.to(dtype), beta, alpha)
+    return _combine(input.to(dtype), product.to(dtype), beta, alpha, strict=True)
 
 
 def _inplace(fn, name: str):

@@ -13,6 +13,7 @@ from collections import namedtuple
 from functools import partial
 
 from genesis._ops.creation import zeros
+from genesis._ops.fused import wrap
 from genesis._ops.linalg_common import (
     check_matrix,
     detached,
@@ -20,7 +21,6 @@ from genesis._ops.linalg_common import (
     kernel,
     mat_t,
     off_diagonal,
-    tensor_of,
     tril,
 )
 from genesis._ops.linalg_solvers import solve
@@ -48,7 +48,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> QRResult:
     ``mode`` ``"reduced"`` (``k = min(m, n)`` columns of ``Q``), ``"complete"`` (``Q`` square)
     or ``"r"`` (``R`` only; ``Q`` is empty)."""
     fn = "linalg.qr"
-    check_matrix(fn, A, square=False)
+    check_matrix(fn, A, square=False, cpu_kernel="geqrf_cpu")
     if mode not in _QR_MODES:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
@@ -57,9 +57,9 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> QRResult:
     *batch, m, n = A.shape
     batch, k = tuple(batch), min(m, n)
     complete = mode == "complete"
-    R = tensor_of(r, batch + (m if complete else k, n), a)
+    R = wrap(r, batch + (m if complete else k, n), a)
     Q = zeros(0, dtype=a.dtype, device=a.device) if q is None else \
-        tensor_of(q, batch + (m, m if complete else k), a)
+        wrap(q, batch + (m, m if complete else k), a)
     outs = factor_outputs(A, (Q, R), partial(_qr_backward, mode),
                           lambda x: tuple(linalg_qr(x, mode)))
     return QRResult(*outs)
@@ -112,10 +112,10 @@ def qr(input: Tensor, some: bool = True) -> QRResult:
 def _eigh(fn: str, A: Tensor, UPLO: str, keep: tuple) -> tuple:
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    check_matrix(fn, A)
+    check_matrix(fn, A, cpu_kernel="linalg_eigh_cpu", floats_only=True)
     a = detached(A)
     w, v = kernel(fn, "linalg_eigh", a)(a, UPLO == "U")
-    outs = (tensor_of(w, A.shape[:-1], a), tensor_of(v, A.shape, a))
+    outs = (wrap(w, A.shape[:-1], a), wrap(v, A.shape, a))
     return factor_outputs(A, outs, _eigh_backward, lambda x: tuple(eigh(x, UPLO)), keep)
 
 
@@ -128,7 +128,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of each symmetric matrix of ``A``."""
-    return _eigh("linalg.eigvalsh", A, UPLO, (0,))[0]
+    return _eigh("linalg.eigh", A, UPLO, (0,))[0]
 
 
 def _eigh_backward(a, outs, which, g):
@@ -144,14 +144,14 @@ def _eigh_backward(a, outs, which, g):
 # -- svd ------------------------------------------------------------------------------------
 
 def _svd(fn: str, A: Tensor, full_matrices: bool, keep: tuple) -> tuple:
-    check_matrix(fn, A, square=False)
+    check_matrix(fn, A, square=False, cpu_kernel="linalg_svd_cpu")
     a = detached(A)
     u, s, vh = kernel(fn, "linalg_svd", a)(a, full_matrices, True)
     *batch, m, n = A.shape
     batch, k = tuple(batch), min(m, n)
-    outs = (tensor_of(u, batch + (m, m if full_matrices else k), a),
-            tensor_of(s, batch + (k,), a),
-            tensor_of(vh, batch + (n if full_matrices else k, n), a))
+    outs = (wrap(u, batch + (m, m if full_matrices else k), a),
+            wrap(s, batch + (k,), a),
+            wrap(vh, batch + (n if full_matrices else k, n), a))
     return factor_outputs(A, outs, _svd_backward,
                           lambda x: tuple(linalg_svd(x, full_matrices)), keep)
 
@@ -169,15 +169,15 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *,
 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     """The singular values of each matrix of ``A``, descending."""
-    fn = "linalg.svdvals"
+    fn = "linalg.svd"
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
     if _State.enabled and getattr(A, "requires_grad", False):  # the gradient needs U and Vh
         return _svd(fn, A, False, (1,))[1]
-    check_matrix(fn, A, square=False)
+    check_matrix(fn, A, square=False, cpu_kernel="linalg_svd_cpu")
     s = kernel(fn, "linalg_svd", A)(A, False, False)
-    return tensor_of(s, A.shape[:-2] + (min(A.shape[-2:]),), A)
+    return wrap(s, A.shape[:-2] + (min(A.shape[-2:]),), A)
 
 
 def _svd_backward(a, outs, which, g):
