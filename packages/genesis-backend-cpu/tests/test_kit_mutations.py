@@ -177,3 +177,32 @@ def test_the_kit_fails_when_a_fused_step_is_broken(name, key, change):
     finally:
         backend.capabilities = saved
     STEP_CHECKS[name]("cpu")
+
+
+def _slightly_off(kernel):
+    """The kernel with its first output scaled by 1 + 1e-6 (a subtly wrong factorization)."""
+    def wrong(*args, **kwargs):
+        out = kernel(*args, **kwargs)
+        first = out[0] if isinstance(out, tuple) else out
+        if first is not None:
+            first *= 1 + 1e-6
+        return out
+    return wrong
+
+
+@pytest.mark.parametrize("name", ["linalg_solve", "linalg_slogdet", "linalg_cholesky",
+                                  "linalg_qr", "linalg_eigh", "linalg_svd"])
+def test_the_kit_fails_when_a_factorization_is_off(name):
+    import dataclasses
+
+    from genesis.testing import STEP_CHECKS
+    backend = genesis.device("cpu").backend
+    saved = backend.capabilities
+    backend.capabilities = dataclasses.replace(
+        saved, fused={**saved.fused, name: _slightly_off(saved.fused[name])})
+    try:
+        with pytest.raises(AssertionError):
+            STEP_CHECKS[name]("cpu")
+    finally:
+        backend.capabilities = saved
+    STEP_CHECKS[name]("cpu")

@@ -10,13 +10,21 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._tensor                   strided views + raw kernel calls
     genesis.random                    counter-based random streams
     genesis._ops.creation             differentiable ops on the backend primitives,
-    genesis._ops.arguments            one module per family
+    genesis._ops.fused                one module per family (fused: the door to a
+    genesis._ops.arguments              backend's optional kernels)
     genesis._ops.inplace_variant
     genesis._ops.elementwise
     genesis._ops.shape
     genesis._ops.reduction
     genesis._ops.indexing
     genesis._ops.linalg
+    genesis._ops.linalg_common        factorizations through optional backend kernels,
+    genesis._ops.linalg_solvers         with their backward formulas
+    genesis._ops.spectral
+    genesis._ops.determinants
+    genesis._ops.norms
+    genesis._ops.einsum
+    genesis._ops.products
     genesis._ops.transcendental
     genesis._ops.structure            views and copies that rearrange elements
     genesis._ops.joins                repeat, tile, splits and stacks
@@ -25,12 +33,12 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.rounding             ceil, trunc, round, fmod, remainder
     genesis._ops.pointwise_composites lerp, hypot, logaddexp, copysign, xlogy, log2
     genesis._ops.paired_reductions    var_mean, std_mean, aminmax
-    genesis._ops.fused                the door to a backend's optional kernels
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
     genesis.serialization             the user-facing library
     genesis.checkpoint
     genesis.autograd
+    genesis.linalg
     genesis.nn
     genesis.utils
     genesis.cuda
@@ -100,6 +108,8 @@ from genesis._ops.creation import (  # noqa: E402
                             zeros,
                             zeros_like,
 )
+from genesis._ops.determinants import det, logdet, slogdet  # noqa: E402
+from genesis._ops.einsum import einsum, tensordot  # noqa: E402
 from genesis._ops.elementwise import (  # noqa: E402
                             abs,
                             add,
@@ -154,6 +164,8 @@ from genesis._ops.joins import (  # noqa: E402
                             vstack,
 )
 from genesis._ops.linalg import bmm, matmul, mm  # noqa: E402
+from genesis._ops.linalg_solvers import cholesky, inverse  # noqa: E402
+from genesis._ops.norms import cdist, norm  # noqa: E402
 from genesis._ops.paired_reductions import aminmax, std_mean, var_mean  # noqa: E402
 from genesis._ops.pointwise_composites import (  # noqa: E402
                             clamp_max,
@@ -183,6 +195,20 @@ from genesis._ops.predicates import (  # noqa: E402
                             isposinf,
                             nan_to_num,
                             signbit,
+)
+from genesis._ops.products import (  # noqa: E402
+                            addbmm,
+                            addmm,
+                            addmv,
+                            addr,
+                            baddbmm,
+                            cross,
+                            dot,
+                            ger,
+                            inner,
+                            mv,
+                            outer,
+                            vdot,
 )
 from genesis._ops.reduction import (  # noqa: E402
                             all,
@@ -238,6 +264,7 @@ from genesis._ops.shape import (  # noqa: E402
                             unsqueeze,
                             view,
 )
+from genesis._ops.spectral import qr, svd  # noqa: E402
 from genesis._ops.structure import (  # noqa: E402
                             broadcast_tensors,
                             broadcast_to,
@@ -306,7 +333,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-from genesis import autograd, cuda, nn, utils  # noqa: E402
+from genesis import autograd, cuda, linalg, nn, utils  # noqa: E402
 from genesis.nn.functional import log_softmax, softmax  # noqa: E402
 
 _tensor_methods.bind_methods(nn.functional.TENSOR_METHODS)

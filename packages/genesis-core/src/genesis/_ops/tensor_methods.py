@@ -12,14 +12,19 @@ from genesis._device import Device
 from genesis._device import device as _device
 from genesis._ops import (
     creation,
+    determinants,
     indexing,
     joins,
     linalg,
+    linalg_solvers,
+    norms,
     paired_reductions,
     pointwise_composites,
     predicates,
+    products,
     rounding,
     selection,
+    spectral,
     structure,
     transcendental,
 )
@@ -33,7 +38,8 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
 METHOD_MODULES: tuple = (transcendental, structure, joins, selection, predicates, rounding,
-                         pointwise_composites, paired_reductions)
+                         pointwise_composites, paired_reductions, products, norms,
+                         linalg_solvers, determinants, spectral)
 
 # -- conversions -------------------------------------------------------------------------------
 

@@ -89,6 +89,12 @@ FUSED_OPS = {
     "silu": "(x) -> storage",
     "silu_backward": "(grad, x) -> storage",
     "dropout": "(x, p, seed, offset) -> (y, mask bool)",
+    "linalg_solve": "(a (..., n, n), b (..., n, k), equal batch dims) -> (x, info (...,) int32)",
+    "linalg_slogdet": "(a (..., n, n)) -> (sign (...,), logabsdet (...,))",
+    "linalg_cholesky": "(a (..., n, n)) -> (L lower, info (...,) int32)",
+    "linalg_qr": "(a (..., m, n), mode 'reduced' | 'complete' | 'r') -> (Q | None, R)",
+    "linalg_eigh": "(a (..., n, n), upper) -> (eigenvalues (..., n), eigenvectors (..., n, n))",
+    "linalg_svd": "(a (..., m, n), full_matrices, compute_uv) -> (U, S, Vh) | S",
 }
 
 
@@ -144,6 +150,25 @@ class Capabilities:
         alive and unmodified at backward, else ``"gelu_backward"``.
         ``"dropout"(x, p, seed, offset) -> (storage y, storage mask bool)`` with
         ``y = x * mask / (1 - p)``, drawn from the (seed, offset) stream like ``random``.
+        The matrix factorizations (LAPACK's semantics; results of the input's dtype; the
+        core checks shapes and dtypes, float32/float64, and raises from ``info``):
+        ``"linalg_solve"(a, b) -> (storage x, storage info)``: ``x = a^-1 b`` per matrix;
+        ``info`` (int32, one per matrix) is 0, or ``i > 0`` when ``a`` is singular (the
+        ``i``-th pivot of its LU factorization is zero; ``x`` is then unspecified there).
+        ``"linalg_slogdet"(a) -> (storage sign, storage logabsdet)``: ``(0, -inf)`` for a
+        singular matrix. ``"linalg_cholesky"(a) -> (storage L, storage info)``: lower
+        ``L`` with ``a = L L^T``, read from ``a``'s lower triangle; ``info`` 0, or the order
+        of the first leading minor that is not positive-definite. ``"linalg_qr"(a, mode)
+        -> (storage Q | None, storage R)``: Householder QR, ``Q`` ``(..., m, min(m, n))``
+        and ``R`` ``(..., min(m, n), n)`` for ``"reduced"``, ``(..., m, m)`` and ``(..., m,
+        n)`` for ``"complete"``, no ``Q`` for ``"r"`` (``R`` as for ``"reduced"``).
+        ``"linalg_eigh"(a, upper) -> (storage eigenvalues, storage eigenvectors)``:
+        ascending eigenvalues, eigenvectors as columns, of the symmetric matrix read from
+        ``a``'s upper (``upper``) or lower triangle. ``"linalg_svd"(a, full_matrices,
+        compute_uv) -> (storage U, storage S, storage Vh)``, or ``storage S`` alone when not
+        ``compute_uv``: ``a = U diag(S) Vh``, ``S`` descending, ``U`` ``(..., m, k)`` and
+        ``Vh`` ``(..., k, n)`` with ``k = min(m, n)`` (``m`` and ``n`` when
+        ``full_matrices``).
     """
 
     dtypes: frozenset = frozenset({"float32", "float64", "float16", "bfloat16", "int8", "uint8",

@@ -1,6 +1,8 @@
 """Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
-the optimizer steps (against a float64 numpy step of PyTorch's formula) and dropout (mask
-statistics and the exact ``x * mask / (1 - p)`` relation, forward and backward).
+the optimizer steps (against a float64 numpy step of PyTorch's formula), dropout (mask
+statistics and the exact ``x * mask / (1 - p)`` relation, forward and backward) and the
+linear-algebra factorizations (through ``genesis.linalg``, against ``numpy.linalg`` in float64;
+factors that are unique only up to signs are checked by what defines them).
 
 :func:`uncovered_fused` names any kernel of ``protocol.FUSED_OPS`` the kit has no check for.
 """
@@ -144,9 +146,78 @@ def check_fused_dropout(device: str) -> None:
     np.testing.assert_array_equal(F.dropout(x.detach(), p).numpy(), hy.astype(np.float32))
 
 
+def _matrices(device: str, name: str, shape: tuple, kind: str = "general") -> tuple:
+    """A well-conditioned float64 batch (symmetric positive-definite for ``kind="spd"``) on
+    the host and the device."""
+    rng = _rng("linalg", name, shape)
+    a = rng.standard_normal(shape)
+    if kind == "spd":
+        a = a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+    elif shape[-1] == shape[-2]:
+        a = a + shape[-1] * np.eye(shape[-1])
+    return a, genesis.tensor(a, dtype=genesis.float64, device=device)
+
+
+def _close(got, want, what: str) -> None:
+    np.testing.assert_allclose(np.asarray(got.numpy(), np.float64), want, rtol=1e-9,
+                               atol=1e-10, err_msg=what)
+
+
+def _require_float64(device: str) -> None:
+    if "float64" not in _backend(device).capabilities.dtypes:
+        raise ConformanceSkip(f"backend {device!r} does not declare float64")
+
+
+def check_fused_linalg(device: str, name: str) -> None:
+    """One factorization kernel, through its public op, on a batch of 4x4 (and 5x3) matrices."""
+    _kernel(device, name)
+    _require_float64(device)
+    la = genesis.linalg
+    if name == "linalg_solve":
+        a, ga = _matrices(device, name, (2, 4, 4))
+        b, gb = _matrices(device, name + "b", (2, 4, 3))
+        _close(la.solve(ga, gb), np.linalg.solve(a, b), "linalg.solve")
+        _close(la.inv(ga), np.linalg.inv(a), "linalg.inv")
+    elif name == "linalg_slogdet":
+        a, ga = _matrices(device, name, (3, 4, 4))
+        a[1] = -a[1]  # a negative determinant too
+        ga = genesis.tensor(a, dtype=genesis.float64, device=device)
+        sign, logabs = np.linalg.slogdet(a)
+        got = la.slogdet(ga)
+        _close(got.sign, sign, "slogdet sign")
+        _close(got.logabsdet, logabs, "slogdet logabsdet")
+    elif name == "linalg_cholesky":
+        a, ga = _matrices(device, name, (2, 4, 4), "spd")
+        _close(la.cholesky(ga), np.linalg.cholesky(a), "linalg.cholesky")
+    elif name == "linalg_qr":
+        a, ga = _matrices(device, name, (2, 5, 3))
+        q, r = la.qr(ga)
+        want_r = np.linalg.qr(a)[1]
+        signs = np.sign(np.diagonal(want_r, axis1=-2, axis2=-1))[..., :, None]
+        got_signs = np.sign(np.diagonal(r.numpy(), axis1=-2, axis2=-1))[..., :, None]
+        _close(r * genesis.tensor(got_signs * signs, device=device), want_r, "qr R (signs)")
+        _close(q @ r, a, "qr: Q R = A")
+        _close(q.mT @ q, np.broadcast_to(np.eye(3), (2, 3, 3)), "qr: Q^T Q = I")
+    elif name == "linalg_eigh":
+        a, ga = _matrices(device, name, (2, 4, 4), "spd")
+        values, vectors = la.eigh(ga)
+        _close(values, np.linalg.eigvalsh(a), "eigh eigenvalues")
+        _close(vectors @ (values.unsqueeze(-1) * vectors.mT), a, "eigh: V diag(w) V^T = A")
+    else:
+        a, ga = _matrices(device, name, (2, 5, 3))
+        u, s, vh = la.svd(ga, full_matrices=False)
+        _close(s, np.linalg.svd(a, compute_uv=False), "svd singular values")
+        _close(u @ (s.unsqueeze(-1) * vh), a, "svd: U diag(S) Vh = A")
+        _close(la.svdvals(ga), np.linalg.svd(a, compute_uv=False), "svdvals")
+
+
+LINALG_KERNELS = ("linalg_solve", "linalg_slogdet", "linalg_cholesky", "linalg_qr",
+                  "linalg_eigh", "linalg_svd")
+
 #: fused kernel -> its kit check; composite kernels are checked by cases with ``fused=``
 STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd_step,
-               "dropout": check_fused_dropout}
+               "dropout": check_fused_dropout,
+               **{k: (lambda device, k=k: check_fused_linalg(device, k)) for k in LINALG_KERNELS}}
 
 
 def uncovered_fused(cases: list) -> list:
