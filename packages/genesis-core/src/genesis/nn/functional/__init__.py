@@ -6,14 +6,30 @@ nodes with closed-form backward; a backend that declares a fused kernel for one 
 """
 
 from genesis.nn.functional._activation import (
+                                               celu,
+                                               elu,
                                                gelu,
+                                               glu,
+                                               gumbel_softmax,
+                                               hardsigmoid,
+                                               hardswish,
+                                               hardtanh,
                                                leaky_relu,
                                                log_softmax,
+                                               logsigmoid,
+                                               mish,
+                                               prelu,
                                                relu,
+                                               relu6,
+                                               selu,
                                                sigmoid,
                                                silu,
                                                softmax,
+                                               softmin,
+                                               softplus,
+                                               softsign,
                                                tanh,
+                                               tanhshrink,
 )
 from genesis.nn.functional._attention import scaled_dot_product_attention
 from genesis.nn.functional._dropout import dropout
@@ -31,9 +47,10 @@ from genesis.nn.functional._normalization import batch_norm, layer_norm, normali
 from genesis.nn.functional._padding import pad
 from genesis.nn.functional._sparse import embedding, one_hot
 
-__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "dropout", "embedding", "gelu", "l1_loss", "layer_norm",
-           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "normalize",
-           "one_hot", "pad", "relu", "rms_norm", "scaled_dot_product_attention", "sigmoid", "silu",
-           "smooth_l1_loss", "softmax",
-           "tanh"]
+__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
+           "cross_entropy", "dropout", "elu", "embedding", "gelu", "glu", "gumbel_softmax",
+           "hardsigmoid", "hardswish", "hardtanh", "l1_loss", "layer_norm", "leaky_relu",
+           "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss", "normalize",
+           "one_hot", "pad", "prelu", "relu", "relu6", "rms_norm", "scaled_dot_product_attention",
+           "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
+           "softsign", "tanh", "tanhshrink"]
