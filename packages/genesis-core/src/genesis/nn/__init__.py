@@ -10,6 +10,8 @@ from genesis.nn.modules import (
                                 BatchNorm1d,
                                 BCELoss,
                                 BCEWithLogitsLoss,
+                                Bilinear,
+                                CosineSimilarity,
                                 CrossEntropyLoss,
                                 Dropout,
                                 Embedding,
@@ -31,6 +33,7 @@ from genesis.nn.modules import (
                                 MSELoss,
                                 MultiheadAttention,
                                 NLLLoss,
+                                PairwiseDistance,
                                 PReLU,
                                 ReLU,
                                 ReLU6,
@@ -49,10 +52,11 @@ from genesis.nn.modules import (
 )
 from genesis.nn.parameter import Parameter
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CELU", "CrossEntropyLoss", "Dropout",
-           "ELU", "Embedding", "Flatten", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh",
-           "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax",
-           "MSELoss", "Mish", "Module", "ModuleDict", "ModuleList", "MultiheadAttention",
-           "NLLLoss", "PReLU", "Parameter", "RMSNorm", "ReLU", "ReLU6", "SELU", "Sequential",
-           "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign",
-           "Tanh", "Tanhshrink", "Unflatten", "functional", "init", "utils"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU", "CosineSimilarity",
+           "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GLU",
+           "Hardsigmoid", "Hardswish", "Hardtanh", "Identity", "L1Loss", "LayerNorm", "LeakyReLU",
+           "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "Mish", "Module", "ModuleDict",
+           "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU", "PairwiseDistance",
+           "Parameter", "RMSNorm", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
+           "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink",
+           "Unflatten", "functional", "init", "utils"]

@@ -32,8 +32,9 @@ from genesis.nn.functional._activation import (
                                                tanhshrink,
 )
 from genesis.nn.functional._attention import scaled_dot_product_attention
+from genesis.nn.functional._distance import cosine_similarity, pairwise_distance
 from genesis.nn.functional._dropout import dropout
-from genesis.nn.functional._linear import linear
+from genesis.nn.functional._linear import bilinear, linear
 from genesis.nn.functional._loss import (
                                                binary_cross_entropy,
                                                binary_cross_entropy_with_logits,
@@ -47,10 +48,10 @@ from genesis.nn.functional._normalization import batch_norm, layer_norm, normali
 from genesis.nn.functional._padding import pad
 from genesis.nn.functional._sparse import embedding, one_hot
 
-__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
-           "cross_entropy", "dropout", "elu", "embedding", "gelu", "glu", "gumbel_softmax",
-           "hardsigmoid", "hardswish", "hardtanh", "l1_loss", "layer_norm", "leaky_relu",
-           "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss", "normalize",
-           "one_hot", "pad", "prelu", "relu", "relu6", "rms_norm", "scaled_dot_product_attention",
-           "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
-           "softsign", "tanh", "tanhshrink"]
+__all__ = ["batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "celu", "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding", "gelu",
+           "glu", "gumbel_softmax", "hardsigmoid", "hardswish", "hardtanh", "l1_loss",
+           "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mish", "mse_loss",
+           "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu", "relu",
+           "relu6", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
+           "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink"]

@@ -27,9 +27,10 @@ from genesis.nn.modules.activation import (
 )
 from genesis.nn.modules.attention import MultiheadAttention
 from genesis.nn.modules.container import ModuleDict, ModuleList, Sequential
+from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from genesis.nn.modules.dropout import Dropout
 from genesis.nn.modules.flatten import Flatten, Unflatten
-from genesis.nn.modules.linear import Identity, Linear
+from genesis.nn.modules.linear import Bilinear, Identity, Linear
 from genesis.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -47,7 +48,9 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Bilinear",
     "CELU",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
@@ -73,6 +76,7 @@ __all__ = [
     "MultiheadAttention",
     "NLLLoss",
     "PReLU",
+    "PairwiseDistance",
     "RMSNorm",
     "ReLU",
     "ReLU6",
