@@ -26,7 +26,13 @@ from genesis.nn.modules.activation import (
     Tanhshrink,
 )
 from genesis.nn.modules.attention import MultiheadAttention
-from genesis.nn.modules.container import ModuleDict, ModuleList, Sequential
+from genesis.nn.modules.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from genesis.nn.modules.dropout import Dropout
 from genesis.nn.modules.flatten import Flatten, Unflatten
@@ -89,6 +95,8 @@ __all__ = [
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
     "PoissonNLLLoss",
     "RMSNorm",
     "ReLU",
