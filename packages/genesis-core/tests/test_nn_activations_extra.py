@@ -97,6 +97,24 @@ def test_activation_is_stable_at_extreme_inputs(name, dtype):
     assert np.isfinite(g.detach().numpy()).all()
 
 
+@pytest.mark.parametrize("size", [5, 8, 33])
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", sorted(n for n in UNARY if not n.startswith(("glu", "softmin"))))
+def test_activation_values_at_nan_and_inf_match_torch(name, dtype, size):
+    """Values only: PyTorch's gradient at NaN depends on whether its vectorised or scalar
+    loop handled the element (i.e. on the tensor's length), so it is no contract."""
+    base = np.array([np.nan, np.inf, -np.inf, 3.0, -3.0, 0.0, 1.0, -1.0])
+    compare(UNARY[name], arrays=[np.resize(base, size).astype(dtype)], grad=False)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", sorted(n for n in UNARY if not n.startswith(
+    ("glu", "softmin", "celu_negative_alpha"))))  # alpha < 0 at -inf: inf * 0 (torch: -inf)
+def test_activation_gradients_at_inf_match_torch(name, dtype):
+    base = np.array([np.inf, -np.inf, 3.0, -3.0, 0.0, 1.0, -1.0, 0.5])
+    compare(UNARY[name], arrays=[np.resize(base, 11).astype(dtype)])
+
+
 # tiny results that need expm1/log1p accuracy: checked relative to their size (atol 0)
 PRECISION = {
     "elu": (lambda lib, x: F(lib).elu(x), (-1e-3, -1e-9)),

@@ -333,7 +333,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     _check_floating("hardswish", input)
 
     def fn(x):
-        return E.where(x <= -3, 0.0, E.where(x >= 3, x, x * (x + 3) / 6))
+        m = x.clamp(-3, 3)  # the middle branch, finite where it is not taken
+        return E.where(x <= -3, x * 0, E.where(x < 3, m * (m + 3) / 6, x))
     return apply_inplace(input, fn) if inplace else fn(input)
 
 
