@@ -41,11 +41,16 @@ UNARY = {
     "softmin_0": lambda lib, x: F(lib).softmin(x, dim=0),
     "glu_last": lambda lib, x: F(lib).glu(x),
     "glu_0": lambda lib, x: F(lib).glu(x, 0),
+    "threshold": lambda lib, x: F(lib).threshold(x, 0.5, -2.0),
+    "hardshrink": lambda lib, x: F(lib).hardshrink(x),
+    "hardshrink_lambd": lambda lib, x: F(lib).hardshrink(x, lambd=1.5),
+    "softshrink": lambda lib, x: F(lib).softshrink(x),
+    "softshrink_lambd": lambda lib, x: F(lib).softshrink(x, 2.0),
     "leaky_relu": lambda lib, x: F(lib).leaky_relu(x, 0.2),
     "silu": lambda lib, x: F(lib).silu(x),
 }
 INPLACE = ("elu", "selu", "celu", "mish", "hardswish", "hardsigmoid", "hardtanh", "relu6",
-           "leaky_relu", "silu")
+           "threshold", "leaky_relu", "silu")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -137,7 +142,8 @@ def test_activation_keeps_relative_precision_on_tiny_results(name, dtype):
 
 @pytest.mark.parametrize("name", INPLACE)
 def test_inplace_variant_on_non_leaf(name):
-    kwargs = {"hardtanh": {"min_val": -0.5}, "leaky_relu": {"negative_slope": 0.1}}
+    kwargs = {"hardtanh": {"min_val": -0.5}, "leaky_relu": {"negative_slope": 0.1},
+              "threshold": {"threshold": 0.2, "value": -1.0}}
     seen = {}
 
     def fn(lib, x):
@@ -161,6 +167,7 @@ def test_inplace_on_a_leaf_that_requires_grad_is_refused(name):
 def test_clamping_activations_keep_integer_dtypes(name, dtype):
     compare(lambda lib, x: getattr(F(lib), name)(x), [(4, 5)], dtype=dtype, low=-9, high=9)
     compare(lambda lib, x: F(lib).hardtanh(x, -2.5, 3.7), [(4, 5)], dtype=dtype, low=-9, high=9)
+    compare(lambda lib, x: F(lib).threshold(x, 1.5, 5.5), [(4, 5)], dtype=dtype, low=-9, high=9)
 
 
 @pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
@@ -186,7 +193,8 @@ def assert_raises_like_torch(call, match: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["elu", "selu", "celu", "softplus", "logsigmoid", "mish",
-                                  "hardswish", "hardsigmoid", "glu", "softmin"])
+                                  "hardswish", "hardsigmoid", "glu", "softmin", "hardshrink",
+                                  "softshrink"])
 def test_integer_input_is_refused_like_torch(name):
     args = (0,) if name == "softmin" else ()
     assert_raises_like_torch(lambda lib: getattr(F(lib), name)(lib.tensor([1, -2, 4, 3]), *args),
@@ -198,6 +206,8 @@ def test_argument_errors_match_torch():
     assert_raises_like_torch(lambda lib: F(lib).hardtanh(x(lib), 2.0, 1.0),
                              "min_val=2.0 is greater than max_val=1.0")
     assert_raises_like_torch(lambda lib: F(lib).celu(x(lib), 0.0), "alpha=0.0")
+    assert_raises_like_torch(lambda lib: F(lib).softshrink(x(lib), -1.0),
+                             "lambd=-1.0, expected a number >= 0")
     assert_raises_like_torch(lambda lib: F(lib).hardtanh(lib.tensor([True, False])),
                              "bool inputs are not supported")
     assert_raises_like_torch(lambda lib: F(lib).hardtanh(lib.tensor([1, 2], dtype=lib.uint8)),
@@ -372,7 +382,9 @@ MODULES = {
     "ReLU6_inplace": ((True,), {}), "GLU": ((), {}), "GLU_dim": ((1,), {}),
     "LogSigmoid": ((), {}), "Softsign": ((), {}), "Tanhshrink": ((), {}),
     "Softmin": ((1,), {}), "Softmin_last": ((), {"dim": -1}), "PReLU": ((), {}),
-    "PReLU_channels": ((4,), {"init": 0.1}),
+    "PReLU_channels": ((4,), {"init": 0.1}), "Threshold": ((0.1, 20), {}),
+    "Threshold_inplace": ((0.1, 20.0, True), {}), "Hardshrink": ((), {}),
+    "Softshrink": ((0.3,), {}),
 }
 
 

@@ -18,6 +18,7 @@ from genesis.nn.modules import (
                                 Embedding,
                                 Flatten,
                                 GaussianNLLLoss,
+                                Hardshrink,
                                 Hardsigmoid,
                                 Hardswish,
                                 Hardtanh,
@@ -53,9 +54,11 @@ from genesis.nn.modules import (
                                 Softmax,
                                 Softmin,
                                 Softplus,
+                                Softshrink,
                                 Softsign,
                                 Tanh,
                                 Tanhshrink,
+                                Threshold,
                                 TripletMarginLoss,
                                 Unflatten,
 )
@@ -63,11 +66,11 @@ from genesis.nn.parameter import Parameter
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU",
            "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "ELU",
-           "Embedding", "Flatten", "GELU", "GLU", "GaussianNLLLoss", "Hardsigmoid", "Hardswish",
-           "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU",
-           "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "Mish", "Module",
-           "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU",
+           "Embedding", "Flatten", "GELU", "GLU", "GaussianNLLLoss", "Hardshrink", "Hardsigmoid",
+           "Hardswish", "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
+           "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
+           "Mish", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU",
            "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PoissonNLLLoss",
            "RMSNorm", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
-           "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink",
-           "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]
+           "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
+           "Threshold", "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]

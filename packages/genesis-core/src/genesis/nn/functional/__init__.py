@@ -11,6 +11,7 @@ from genesis.nn.functional._activation import (
                                                gelu,
                                                glu,
                                                gumbel_softmax,
+                                               hardshrink,
                                                hardsigmoid,
                                                hardswish,
                                                hardtanh,
@@ -27,9 +28,11 @@ from genesis.nn.functional._activation import (
                                                softmax,
                                                softmin,
                                                softplus,
+                                               softshrink,
                                                softsign,
                                                tanh,
                                                tanhshrink,
+                                               threshold,
 )
 from genesis.nn.functional._attention import scaled_dot_product_attention
 from genesis.nn.functional._distance import cosine_similarity, pairwise_distance
@@ -57,10 +60,11 @@ from genesis.nn.functional._sparse import embedding, one_hot
 
 __all__ = ["batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "celu", "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout",
-           "elu", "embedding", "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax",
+           "elu", "embedding", "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax", "hardshrink",
            "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
            "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
            "margin_ranking_loss", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
            "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm",
            "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-           "softmin", "softplus", "softsign", "tanh", "tanhshrink", "triplet_margin_loss"]
+           "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
+           "triplet_margin_loss"]

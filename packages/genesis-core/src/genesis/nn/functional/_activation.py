@@ -1,5 +1,5 @@
 """Activations: relu, leaky_relu, gelu, silu, sigmoid, tanh, the softmax family, and the
-composite ones (elu, softplus, hardswish, prelu, glu, gumbel_softmax...)."""
+composite ones (elu, softplus, hardswish, prelu, glu, gumbel_softmax, the shrinks...)."""
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
 
@@ -473,3 +473,29 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     index = y_soft.detach().argmax(d, keepdim=True)
     y_hard = y_soft.detach().new_zeros(logits.shape).scatter(d, index, 1.0)
     return y_hard - y_soft.detach() + y_soft
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``value`` where ``input <= threshold``, else ``input`` (NaN kept); integer inputs keep
+    their dtype (``value`` truncated to an int), as in PyTorch."""
+    check_tensor("threshold", "input", input)
+    fill = value if input.dtype.is_floating_point else int(value)
+
+    def fn(x):
+        return E.where(x <= threshold, fill, x)
+    return apply_inplace(input, fn) if inplace else fn(input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """0 where ``-lambd <= input <= lambd``, else ``input``."""
+    _check_floating("hardshrink", input)
+    return E.where((input >= -lambd).logical_and(input <= lambd), 0.0, input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``input`` moved ``lambd`` towards 0, and 0 within ``[-lambd, lambd]``."""
+    _check_floating("softshrink", input)
+    if not lambd >= 0:
+        raise RuntimeError(f"softshrink: lambd={lambd!r}, expected a number >= 0")
+    inside = (input >= -lambd).logical_and(input <= lambd)
+    return E.where(inside, input * 0, E.where(input > lambd, input - lambd, input + lambd))

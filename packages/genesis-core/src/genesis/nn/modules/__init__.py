@@ -6,6 +6,7 @@ from genesis.nn.modules.activation import (
     GELU,
     GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -21,9 +22,11 @@ from genesis.nn.modules.activation import (
     Softmax,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
     Tanhshrink,
+    Threshold,
 )
 from genesis.nn.modules.attention import MultiheadAttention
 from genesis.nn.modules.container import (
@@ -73,6 +76,7 @@ __all__ = [
     "GELU",
     "GLU",
     "GaussianNLLLoss",
+    "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
@@ -109,9 +113,11 @@ __all__ = [
     "Softmax",
     "Softmin",
     "Softplus",
+    "Softshrink",
     "Softsign",
     "Tanh",
     "Tanhshrink",
+    "Threshold",
     "TripletMarginLoss",
     "Unflatten",
 ]

@@ -15,7 +15,8 @@ from genesis.nn.parameter import Parameter
 
 __all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
            "ELU", "SELU", "CELU", "Softplus", "Mish", "Hardswish", "Hardsigmoid", "Hardtanh",
-           "ReLU6", "PReLU", "GLU", "LogSigmoid", "Softsign", "Tanhshrink", "Softmin"]
+           "ReLU6", "PReLU", "GLU", "LogSigmoid", "Softsign", "Tanhshrink", "Softmin", "Threshold",
+           "Hardshrink", "Softshrink"]
 
 
 class ReLU(Module):
@@ -327,3 +328,46 @@ class Softmin(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """``value`` where ``x <= threshold``, else ``x``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class Hardshrink(Module):
+    """0 within ``[-lambd, lambd]``, else ``x``."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """``x`` moved ``lambd`` towards 0, 0 within ``[-lambd, lambd]``."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
