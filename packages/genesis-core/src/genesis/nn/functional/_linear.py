@@ -1,8 +1,10 @@
-"""``linear``: one autograd node for ``x @ W.T + b`` with a direct backward."""
+"""``linear``: one autograd node for ``x @ W.T + b`` with a direct backward; ``bilinear``."""
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
 
 from __future__ import annotations
+
+import math
 
 from genesis._autograd.function import Function, ProductSaves
 from genesis._ops.elementwise import binary_raw
@@ -66,3 +68,52 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]``.
+
+    ``input1`` ``(*, in1)`` and ``input2`` ``(*, in2)`` share their leading dims (no
+    broadcasting, as in PyTorch), ``weight`` is ``(out, in1, in2)``, ``bias`` ``(out,)``;
+    the result is ``(*, out)``. Computed as one matmul and a product-sum.
+    """
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        check_tensor("bilinear", name, t)
+    if bias is not None:
+        check_tensor("bilinear", "bias", bias)
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and "
+                           f"{input2.ndim}")
+    if input1.ndim == 0:
+        raise IndexError("bilinear(): input1 and input2 are 0-D, expected at least 1 dim "
+                         "(*, in_features)")
+    for i, (a, b) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: "
+                               f"got {a} and {b}")
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight of shape {list(weight.shape)}, expected 3-D "
+                           "(out_features, in1_features, in2_features)")
+    n_out, n_in1, n_in2 = weight.shape
+    for name, got, want in (("input1", input1.shape[-1], n_in1),
+                            ("input2", input2.shape[-1], n_in2)):
+        if got != want:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {got} "
+                               f"but expected {want}")
+    if bias is not None and tuple(bias.shape) != (n_out,):
+        raise RuntimeError(f"bilinear(): bias of shape {list(bias.shape)} does not match weight "
+                           f"size: expected [{n_out}]")
+    dtypes = [t.dtype for t in (input1, input2, weight, bias) if t is not None]
+    if any(d is not dtypes[0] for d in dtypes):
+        raise RuntimeError("bilinear(): all tensors must have the same dtype, got " + ", ".join(
+            f"{name}: {t.dtype}" for name, t in (("input1", input1), ("input2", input2),
+                                                 ("weight", weight), ("bias", bias))
+            if t is not None))
+    lead = tuple(input1.shape[:-1])
+    rows = math.prod(lead)
+    # x1 @ W viewed as (in1, out * in2), then the product-sum with x2 over in2
+    mixed = input1.reshape(rows, n_in1) @ weight.permute(1, 0, 2).reshape(n_in1, n_out * n_in2)
+    out = (mixed.reshape(rows, n_out, n_in2) * input2.reshape(rows, 1, n_in2)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(lead + (n_out,))

@@ -1,19 +1,24 @@
 """Losses: cross_entropy (one node, backward ``softmax - onehot``), nll, mse, l1, smooth l1,
-binary cross entropy (with logits)."""
+binary cross entropy (with logits); kl_div, huber, margin ranking, triplet margin, cosine
+embedding, Poisson and Gaussian negative log likelihood (composites)."""
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
 
 from __future__ import annotations
 
+import math
+import warnings
+
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State
-from genesis._ops.creation import full
-from genesis._ops.elementwise import where
+from genesis._ops.creation import full, full_like
+from genesis._ops.elementwise import minimum, where
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
 from genesis.nn.functional._activation import log_softmax, log_softmax_raw, softmax
 from genesis.nn.functional._checks import check_reduction, check_tensor, reduce_loss
+from genesis.nn.functional._distance import pairwise_distance
 
 # -- class-index targets: shared shape handling ------------------------------------------------
 
@@ -362,3 +367,208 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     loss = BCEWithLogits.apply(input, target.to(input.dtype), pos_weight)
     return reduce_loss(loss * weight if weight is not None else loss, reduction)
 
+
+
+# -- divergence, robust-regression, ranking, embedding and likelihood losses ------------------
+
+_KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+def _check_floats(fn: str, **tensors) -> None:
+    for name, t in tensors.items():
+        check_tensor(fn, name, t)
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"{fn}: {name} has dtype {t.dtype}, expected a floating point "
+                               "dtype")
+
+
+def _xlogy_self(t: Tensor) -> Tensor:
+    """``t * log(t)``, 0 where ``t == 0`` (whose gradient is then 0, not nan)."""
+    zero = t == 0
+    return where(zero, 0.0, t * where(zero, 1.0, t).log())
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` pointwise, for
+    log-probabilities ``input`` and probabilities ``target`` (log-probabilities when
+    ``log_target``); ``0 * log(0)`` counts as 0.
+
+    ``reduction='batchmean'`` divides the sum by ``input.shape[0]`` (the KL divergence per
+    sample); ``'mean'`` divides by the number of elements, and warns as PyTorch does.
+    """
+    _check_floats("kl_div", input=input, target=target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    if reduction not in _KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction={reduction!r}, expected 'none', 'batchmean', "
+                         "'sum' or 'mean'")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = _xlogy_self(target) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return reduce_loss(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)`` (``d`` the
+    error, broadcast), optionally times ``weight`` (``input``'s shape), reduced."""
+    _pair("huber_loss", input, target)
+    check_reduction("huber_loss", reduction)
+    if not dt.result_type(input, target).is_floating_point:
+        raise NotImplementedError(f"huber_loss: input ({input.dtype}) and target "
+                                  f"({target.dtype}), expected floating point dtypes")
+    if not delta > 0:
+        raise RuntimeError(f"huber_loss: delta={delta!r}, expected a positive number")
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({list(target.shape)}) that is different to the "
+                      f"input size ({list(input.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      stacklevel=2)
+    z = (input - target).abs()
+    loss = where(z < delta, z * z * 0.5, (z - 0.5 * delta) * delta)
+    if weight is not None:
+        check_tensor("huber_loss", "weight", weight)
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError(f"huber_loss: weight of shape {list(weight.shape)}, expected the "
+                             f"input's shape {list(input.shape)}")
+        loss = loss * weight
+    return reduce_loss(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target`` 1 asks ``input1`` to rank
+    higher than ``input2``, -1 lower (the three broadcast together)."""
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        check_tensor("margin_ranking_loss", name, t)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("margin_ranking_loss", reduction)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(f"margin_ranking_loss: all input tensors should have the same number "
+                           f"of dims, got input1 {list(input1.shape)}, input2 "
+                           f"{list(input2.shape)}, target {list(target.shape)}")
+    return reduce_loss((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, d(anchor, positive) - d(anchor, negative) + margin)`` with ``d`` the
+    :func:`pairwise_distance` (``p``, ``eps``) over the last dim; ``swap`` uses
+    ``min(d(a, n), d(p, n))`` as the negative distance."""
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_tensor("triplet_margin_loss", name, t)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("triplet_margin_loss", reduction)
+    if not margin > 0:
+        raise ValueError(f"triplet_margin_loss: margin={margin!r}, expected a number greater "
+                         "than 0")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"triplet_margin_loss: the anchor, positive, and negative tensors are "
+                           f"expected to have the same number of dimensions, but got: anchor "
+                           f"{anchor.ndim}D, positive {positive.ndim}D, and negative "
+                           f"{negative.ndim}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return reduce_loss((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
+_COSINE_EPSILON = 1e-12
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``target == -1`` (0 elsewhere); inputs ``(N, D)`` with target ``(N,)``, or ``(D,)`` with a
+    0-D target."""
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        check_tensor("cosine_embedding_loss", name, t)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("cosine_embedding_loss", reduction)
+    if target.ndim > 1:
+        raise RuntimeError(f"cosine_embedding_loss: target of shape {list(target.shape)}, "
+                           "expected a 0-D or 1-D target (multi-target not supported)")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise RuntimeError(f"cosine_embedding_loss: a {target.ndim}-D target expects "
+                           f"{target.ndim + 1}-D inputs, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}")
+    d = target.ndim
+    dot = (input1 * input2).sum(d)
+    norms = ((input1 * input1).sum(d) + _COSINE_EPSILON) * \
+        ((input2 * input2).sum(d) + _COSINE_EPSILON)
+    cos = dot / norms.sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0),
+                                                    0.0)
+    return reduce_loss(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Poisson negative log likelihood: ``exp(input) - target * input`` for a log-rate
+    ``input`` (``log_input``), else ``input - target * log(input + eps)``; ``full`` adds the
+    Stirling term ``t * log(t) - t + 0.5 * log(2 * pi * t)`` where ``target > 1``."""
+    _pair("poisson_nll_loss", input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    check_reduction("poisson_nll_loss", reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        above = target > 1
+        t = where(above, target, 2.0)  # the term is dropped elsewhere: keep log() finite there
+        stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
+        loss = loss + where(above, stirling, 0.0)
+    return reduce_loss(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Gaussian negative log likelihood ``0.5 * (log(var) + (input - target)**2 / var)``
+    (plus ``0.5 * log(2 * pi)`` when ``full``), ``var`` clamped to at least ``eps``.
+
+    ``var`` is a non-negative number, a tensor of ``input``'s shape, or one that broadcasts
+    with a single mismatched dim (``input.shape[:-1]`` gets a trailing 1). As in PyTorch, the
+    clamp does not cut ``var``'s gradient.
+    """
+    _pair("gaussian_nll_loss", input, target)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"gaussian_nll_loss: var={var!r} is negative, expected a "
+                             "non-negative variance")
+        var = full_like(input, float(var))
+    else:
+        check_tensor("gaussian_nll_loss", "var", var)
+        if (var < 0).any().item():
+            raise ValueError("gaussian_nll_loss: var has negative entries, expected "
+                             "non-negative variances")
+        if tuple(var.shape) != tuple(input.shape):
+            if tuple(input.shape[:-1]) == tuple(var.shape):
+                var = var.unsqueeze(-1)
+            elif not (var.ndim == input.ndim and sum(
+                    v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+                raise ValueError(f"gaussian_nll_loss: var of shape {list(var.shape)} is of "
+                                 f"incorrect size for input of shape {list(input.shape)}: "
+                                 "expected the input's shape, the input's shape without its "
+                                 "last dim, or one broadcasting along a single dim")
+    check_reduction("gaussian_nll_loss", reduction)
+    value = var.detach()
+    var = where(value < eps, var - value + eps, var)
+    d = input - target
+    loss = (var.log() + d * d / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce_loss(loss, reduction)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State, no_grad
-from genesis._ops.elementwise import where
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor, wrap_dim
+from genesis.nn.functional._distance import vector_norm
 
 #: ``torch.finfo(dtype).eps`` for the floating dtypes (RMSNorm's default eps)
 FINFO_EPS = {"float32": 1.1920928955078125e-07, "float64": 2.220446049250313e-16,
@@ -249,11 +249,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """``input / max(norm_p(input, dim), eps)`` (the gradient is finite at zero vectors)."""
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """``input / max(norm_p(input, dim), eps)`` for any ``p`` (``inf`` included); the gradient
+    is finite at zero vectors. ``out`` receives the result when given."""
     check_tensor("normalize", "input", input)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"normalize: input has dtype {input.dtype}, expected a floating "
+                           "point dtype")
     d = wrap_dim("normalize", dim, input.ndim)
-    powered = (input.abs() ** p).sum(d, keepdim=True)
-    positive = powered > 0
-    norm = where(positive, where(positive, powered, 1.0) ** (1.0 / p), 0.0)
-    return input / norm.clamp(min=eps)
+    result = input / vector_norm(input, p, (d,) if input.ndim else (), True).clamp(min=eps)
+    if out is None:
+        return result
+    check_tensor("normalize", "out", out)
+    return out.copy_(result)

@@ -89,18 +89,26 @@ def _renorm_rows_(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: 
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 tensor of shape ``(*tensor.shape, num_classes)`` with a 1 at each index."""
+    """int64 tensor of shape ``(*tensor.shape, num_classes)`` with a 1 at each index
+    (``num_classes=-1``: one more than the largest index)."""
     check_tensor("one_hot", "tensor", tensor)
     if tensor.dtype is not dt.int64:
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got "
                            f"{tensor.dtype}")
-    if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
-        num_classes = int(tensor.max().item()) + 1
-    if tensor.numel() and (int(tensor.min().item()) < 0 or
-                           int(tensor.max().item()) >= num_classes):
-        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values in "
-                           f"[{int(tensor.min().item())}, {int(tensor.max().item())}]")
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < -1:
+        raise RuntimeError(f"one_hot: num_classes={num_classes!r}, expected -1 (inferred) or a "
+                           "non-negative int")
+    if num_classes == -1 and tensor.numel() == 0:
+        raise RuntimeError("one_hot: can not infer total number of classes from empty tensor "
+                           "(pass num_classes)")
+    if tensor.numel():
+        low, high = int(tensor.min().item()), int(tensor.max().item())
+        if low < 0:
+            raise RuntimeError(f"one_hot: class values must be non-negative, got {low}")
+        if num_classes == -1:
+            num_classes = high + 1
+        elif high >= num_classes:
+            raise RuntimeError(f"one_hot: class values must be smaller than "
+                               f"num_classes={num_classes}, got {high}")
     out = zeros(tuple(tensor.shape) + (num_classes,), dtype=dt.int64, device=tensor.device)
     return out.scatter(-1, tensor.unsqueeze(-1), 1)

@@ -1,13 +1,18 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``."""
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
+from genesis._tensor import Tensor
 from genesis.nn.modules.module import Module
+from genesis.nn.parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(fn: str, idx, n: int) -> int:
@@ -193,3 +198,222 @@ class ModuleDict(Module):
                 raise ValueError(f"ModuleDict.update: element #{j} should be a (key, module) "
                                  f"pair, got {item!r}")
             self[item[0]] = item[1]
+
+
+# -- parameter containers ----------------------------------------------------------------------
+
+def _as_parameter(value: Any) -> Any:
+    """A plain tensor becomes a :class:`Parameter` (it requires grad); anything else is kept."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) \
+        else value
+
+
+def _entry_repr(key, value) -> str:
+    if isinstance(value, Parameter):
+        size = "x".join(str(n) for n in value.shape)
+        device = "" if value.device.type == "cpu" else f" ({value.device})"
+        return f"({key}): Parameter containing: [{value.dtype} of size {size}{device}]"
+    return f"({key}): Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters registered on the module, under the names ``"0"``, ``"1"``...
+    (so a model's ``parameters()`` and ``state_dict()`` see them, as ``plist.0``...).
+
+    Plain tensors added are wrapped in :class:`Parameter`; other objects are kept as they are.
+    Supports indexing (a slice gives a new ParameterList), ``len``, iteration, ``append``,
+    ``extend`` and ``+=``.
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, idx) -> str:
+        try:
+            i = operator.index(idx)
+        except TypeError:
+            raise TypeError(f"ParameterList: index must be an int or a slice, got "
+                            f"{type(idx).__name__}") from None
+        if not -self._size <= i < self._size:
+            raise IndexError(f"ParameterList: index {i} is out of range for {self._size} "
+                             "entries")
+        return str(i + self._size if i < 0 else i)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(self[i] for i in range(*idx.indices(self._size)))
+        return getattr(self, self._key(idx))
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        setattr(self, self._key(idx), _as_parameter(param))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, parameters: Iterable[Any]) -> ParameterList:
+        return self.extend(parameters)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end."""
+        self._size += 1
+        try:
+            self[self._size - 1] = value
+        except Exception:
+            self._size -= 1
+            raise
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append each of ``values`` (an iterable, not a tensor)."""
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join("  " + _entry_repr(i, p) for i, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters (string keys) registered on the module under their keys
+    (a model's ``state_dict()`` shows ``pdict.key``).
+
+    Plain tensors set are wrapped in :class:`Parameter`. Built from, and ``update``d with, a
+    mapping or ``(key, value)`` pairs; a plain (unordered) mapping is added in sorted key
+    order, as in PyTorch. A missing key raises ``KeyError``.
+    """
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _check_key(key) -> str:
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: key={key!r} of type {type(key).__name__}, expected "
+                            "a string")
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        if self._check_key(key) not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if hasattr(type(self), self._check_key(key)):
+            raise KeyError(f"ParameterDict: key={key!r} is the name of a ParameterDict "
+                           "attribute, expected another key")
+        setattr(self, key, _as_parameter(value))
+        self._keys[key] = None
+
+    def __delitem__(self, key: str) -> None:
+        if self._check_key(key) not in self._keys:
+            raise KeyError(key)
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """``self[key]``, after setting it to ``default`` if it is missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its value."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last ``(key, value)`` pair."""
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with ``keys``, each set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def update(self, parameters: Mapping[str, Any] | Iterable) -> None:
+        """Add parameters from a mapping (a plain one in sorted key order) or from
+        ``(key, value)`` pairs."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError(f"ParameterDict.update should be called with an iterable of "
+                            f"key/value pairs, but got {type(parameters).__name__}")
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = list(parameters.items())
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = list(parameters)
+        for j, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"ParameterDict.update: element #{j} should be a (key, value) "
+                                 f"pair, got {pair!r}")
+            self[pair[0]] = pair[1]
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join("  " + _entry_repr(k, p) for k, p in self.items())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")

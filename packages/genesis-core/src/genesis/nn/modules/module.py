@@ -428,7 +428,7 @@ class Module:
         lines = [line for line in self.extra_repr().split("\n") if line]
         for name, module in self._modules.items():
             lines.append(f"({name}): " + _addindent(repr(module), 2))
-        if not self._modules:
+        if not self._modules and len(lines) <= 1:  # one-line extra_repr inline, as PyTorch
             return f"{self._get_name()}({self.extra_repr()})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
