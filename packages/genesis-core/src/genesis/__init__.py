@@ -15,6 +15,8 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.reduction
     genesis._ops.indexing
     genesis._ops.linalg
+    genesis._ops.sampling             random draws from distributions, built on uniform/normal
+    genesis._ops.sampling_discrete
     genesis._ops.transcendental
     genesis._ops.fused                the door to a backend's optional kernels
     genesis._ops.inplace              recording in-place writes; x[key] = value
@@ -139,6 +141,8 @@ from genesis._ops.reduction import (  # noqa: E402
                             sum,
                             var,
 )
+from genesis._ops.sampling import bernoulli, normal  # noqa: E402
+from genesis._ops.sampling_discrete import multinomial, poisson  # noqa: E402
 from genesis._ops.shape import (  # noqa: E402
                             cat,
                             chunk,

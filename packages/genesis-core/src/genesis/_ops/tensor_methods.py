@@ -10,7 +10,7 @@ from genesis import _dtype as dt
 from genesis._autograd.function import Function, Versions, mark_modified
 from genesis._device import Device
 from genesis._device import device as _device
-from genesis._ops import creation, indexing, linalg, transcendental
+from genesis._ops import creation, indexing, linalg, sampling, sampling_discrete, transcendental
 from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
@@ -20,7 +20,7 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
-METHOD_MODULES: tuple = (transcendental,)
+METHOD_MODULES: tuple = (transcendental, sampling, sampling_discrete)
 
 # -- conversions -------------------------------------------------------------------------------
 
@@ -272,11 +272,6 @@ def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     return creation.fill_random_(self, "normal", mean, std, generator)
 
 
-def bernoulli_(self, p: float = 0.5, *, generator=None):
-    _tracked(self)
-    return creation.fill_random_(self, "bernoulli", p, 0.0, generator)
-
-
 # -- small composites used as methods -----------------------------------------------------------
 
 
@@ -502,7 +497,6 @@ def bind() -> None:
         "scatter_add_": scatter_add_,
         "uniform_": uniform_,
         "normal_": normal_,
-        "bernoulli_": bernoulli_,
         # operators
         "__add__": E.add,
         "__radd__": _reversed(E.add),
