@@ -33,6 +33,8 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.rounding             ceil, trunc, round, fmod, remainder
     genesis._ops.pointwise_composites lerp, hypot, logaddexp, copysign, xlogy, log2
     genesis._ops.paired_reductions    var_mean, std_mean, aminmax
+    genesis._ops.sampling             random draws from distributions, built on uniform/normal
+    genesis._ops.sampling_discrete
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
     genesis.serialization             the user-facing library
@@ -237,6 +239,8 @@ from genesis._ops.rounding import (  # noqa: E402
                             round,
                             trunc,
 )
+from genesis._ops.sampling import bernoulli, normal  # noqa: E402
+from genesis._ops.sampling_discrete import multinomial, poisson  # noqa: E402
 from genesis._ops.selection import (  # noqa: E402
                             argwhere,
                             index_add,

@@ -158,17 +158,24 @@ def _random(distribution: str, shape: tuple, a, b, dtype: dt.DType, device,
     return _make(storage, shape, dtype, dev, backend)
 
 
+def _float_dtype(fn: str, dtype: dt.DType | None) -> dt.DType:
+    dtype = dtype or dt.get_default_dtype()
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"{fn}: dtype={dtype}, expected a floating point dtype")
+    return dtype
+
+
 def rand(*size, generator: Generator | None = None, dtype: dt.DType | None = None, device=None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _finish(_random("uniform", _shape(size), 0.0, 1.0, dtype or dt.get_default_dtype(),
+    return _finish(_random("uniform", _shape(size), 0.0, 1.0, _float_dtype("rand", dtype),
                            device, generator), requires_grad)
 
 
 def randn(*size, generator: Generator | None = None, dtype: dt.DType | None = None, device=None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    return _finish(_random("normal", _shape(size), 0.0, 1.0, dtype or dt.get_default_dtype(),
+    return _finish(_random("normal", _shape(size), 0.0, 1.0, _float_dtype("randn", dtype),
                            device, generator), requires_grad)
 
 
@@ -212,8 +219,20 @@ def _like(name, factory):
 zeros_like = _like("zeros_like", zeros)
 ones_like = _like("ones_like", ones)
 empty_like = _like("empty_like", empty)
-rand_like = _like("rand_like", rand)
-randn_like = _like("randn_like", randn)
+
+
+def rand_like(input: Tensor, *, generator: Generator | None = None,
+              dtype: dt.DType | None = None, device=None, requires_grad: bool = False) -> Tensor:
+    """``rand`` with the shape (and by default dtype, device) of input."""
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
+                device=device or input.device, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, generator: Generator | None = None,
+               dtype: dt.DType | None = None, device=None, requires_grad: bool = False) -> Tensor:
+    """``randn`` with the shape (and by default dtype, device) of input."""
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
+                 device=device or input.device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype: dt.DType | None = None, device=None,
@@ -223,12 +242,13 @@ def full_like(input: Tensor, fill_value, *, dtype: dt.DType | None = None, devic
                 device=device or input.device, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype: dt.DType | None = None, device=None,
+def randint_like(input: Tensor, low, high=None, *, generator: Generator | None = None,
+                 dtype: dt.DType | None = None, device=None,
                  requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high) with the shape of ``input``."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
                    device=device or input.device, requires_grad=requires_grad)
 
 

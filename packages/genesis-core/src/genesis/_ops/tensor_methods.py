@@ -23,6 +23,8 @@ from genesis._ops import (
     predicates,
     products,
     rounding,
+    sampling,
+    sampling_discrete,
     selection,
     spectral,
     structure,
@@ -39,7 +41,8 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 #: a new op family lists its methods there instead of in :func:`bind`
 METHOD_MODULES: tuple = (transcendental, structure, joins, selection, predicates, rounding,
                          pointwise_composites, paired_reductions, products, norms,
-                         linalg_solvers, determinants, spectral)
+                         linalg_solvers, determinants, spectral, sampling,
+                         sampling_discrete)
 
 # -- conversions -------------------------------------------------------------------------------
 
@@ -301,11 +304,6 @@ def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     return creation.fill_random_(self, "normal", mean, std, generator)
 
 
-def bernoulli_(self, p: float = 0.5, *, generator=None):
-    _tracked(self)
-    return creation.fill_random_(self, "bernoulli", p, 0.0, generator)
-
-
 # -- small composites used as methods -----------------------------------------------------------
 
 
@@ -524,7 +522,6 @@ def bind() -> None:
         "scatter_add_": scatter_add_,
         "uniform_": uniform_,
         "normal_": normal_,
-        "bernoulli_": bernoulli_,
         # operators
         "__add__": E.add,
         "__radd__": _reversed(E.add),
