@@ -15,6 +15,9 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.reduction
     genesis._ops.indexing
     genesis._ops.linalg
+    genesis._ops.scan                 cumulative ops and diff
+    genesis._ops.sorting              sort, top-k, kth value, median, mode
+    genesis._ops.search               unique, searchsorted/bucketize, bincount
     genesis._ops.fused                the door to a backend's optional kernels
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
@@ -134,6 +137,14 @@ from genesis._ops.reduction import (  # noqa: E402
                             sum,
                             var,
 )
+from genesis._ops.scan import cummax, cummin, cumprod, cumsum, diff, logcumsumexp  # noqa: E402
+from genesis._ops.search import (  # noqa: E402
+                            bincount,
+                            bucketize,
+                            searchsorted,
+                            unique,
+                            unique_consecutive,
+)
 from genesis._ops.shape import (  # noqa: E402
                             cat,
                             chunk,
@@ -150,6 +161,16 @@ from genesis._ops.shape import (  # noqa: E402
                             unbind,
                             unsqueeze,
                             view,
+)
+from genesis._ops.sorting import (  # noqa: E402
+                            argsort,
+                            kthvalue,
+                            median,
+                            mode,
+                            msort,
+                            nanmedian,
+                            sort,
+                            topk,
 )
 from genesis._tensor import Tensor, broadcast_shapes  # noqa: E402
 from genesis.random import (  # noqa: E402

@@ -10,7 +10,7 @@ from genesis import _dtype as dt
 from genesis._autograd.function import Function, Versions, mark_modified
 from genesis._device import Device
 from genesis._device import device as _device
-from genesis._ops import creation, indexing, linalg
+from genesis._ops import creation, indexing, linalg, scan, search, sorting
 from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
@@ -20,7 +20,7 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
-METHOD_MODULES: tuple = ()
+METHOD_MODULES: tuple = (scan, sorting, search)
 
 # -- conversions -------------------------------------------------------------------------------
 
