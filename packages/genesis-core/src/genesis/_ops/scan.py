@@ -232,14 +232,22 @@ def diff(input, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
     return x
 
 
+def _inplace_dtype(self: Tensor, dtype: dt.DType | None) -> dt.DType:
+    if dtype is not None and dtype is not self.dtype:
+        raise RuntimeError(f"Bad in-place call: input tensor dtype {self.dtype} and output "
+                           f"tensor dtype {dtype} should match")
+    return self.dtype
+
+
 def _cumsum_(self, dim: int, *, dtype: dt.DType | None = None):
-    """In-place :func:`cumsum` (the result cast back to this tensor's dtype)."""
-    return self.copy_(cumsum(self, dim, dtype=dtype))
+    """In-place :func:`cumsum` (``dtype``, if given, must be this tensor's)."""
+    return self.copy_(cumsum(self, dim, dtype=_inplace_dtype(self, dtype)))
 
 
 def _cumprod_(self, dim: int, *, dtype: dt.DType | None = None):
-    """In-place :func:`cumprod` (the result cast back to this tensor's dtype)."""
-    return self.copy_(cumprod(self, dim, dtype=dtype))
+    """In-place :func:`cumprod` (``dtype``, if given, must be this tensor's)."""
+    src = self.clone() if self.requires_grad else self  # the graph keeps the old values
+    return self.copy_(cumprod(src, dim, dtype=_inplace_dtype(self, dtype)))
 
 
 TENSOR_METHODS = {"cumsum": cumsum, "cumprod": cumprod, "cummax": cummax, "cummin": cummin,

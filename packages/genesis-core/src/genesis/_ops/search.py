@@ -18,7 +18,7 @@ from genesis._ops.indexing import gather_raw, nonzero
 from genesis._ops.scan import scan_raw
 from genesis._ops.shape import cat
 from genesis._ops.sorting import sort_raw
-from genesis._tensor import Tensor, _contiguous_raw, _wrap_dim
+from genesis._tensor import Tensor, _contiguous_raw, _wrap_dim, numel_of
 
 __all__ = ["bincount", "bucketize", "searchsorted", "unique", "unique_consecutive"]
 
@@ -60,7 +60,7 @@ def _runs(name: str, input, sort: bool, return_inverse: bool, return_counts: boo
                                f"(shape {x.shape}), so unique cannot be applied")
         perm = (d,) + tuple(i for i in range(x.ndim) if i != d)
         moved = x.permute(perm)
-        rows = moved.reshape(x.shape[d], -1)
+        rows = moved.reshape(x.shape[d], numel_of(moved.shape[1:]))
         order_back = tuple(perm.index(i) for i in range(x.ndim))
     n = rows.shape[0]
     order = _lexicographic_order(rows) if sort and n else None
