@@ -260,6 +260,8 @@ def test_median_dtypes_layouts_0d_and_empty(name):
     compare(lambda m, t: getattr(m, name)(t), [()])
     compare(lambda m, t: getattr(m, name)(t, 0), [()])
     compare(lambda m, t: getattr(m, name)(t), [(0,)], grad=False)
+    with pytest.raises(RuntimeError, match="empty tensor of dtype genesis.int64 has no median"):
+        getattr(genesis, name)(genesis.zeros(0, dtype=genesis.int64))
     compare(lambda m, t: getattr(m, name)(t, 1), [(0, 3)])
     for lib in (genesis, torch):
         with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):

@@ -80,7 +80,7 @@ def _no_bool(input, name: str) -> None:
 def _select(input, d: int, sorted_values: Tensor, sorted_indices: Tensor, k: Tensor,
             keepdim: bool) -> Selection:
     """The sorted values and their indices at (keepdim-shaped) positions ``k`` along ``d``."""
-    if input.numel() == 0:  # a row count of zero: empty results of the reduced shape
+    if input.numel() == 0:  # no rows: empty results of the reduced shape
         shape = input.shape[:d] + (1,) + input.shape[d + 1:]
         values, indices = _empty_raw(shape, input.dtype, input.device), \
             _empty_raw(shape, dt.int64, input.device)
@@ -92,11 +92,9 @@ def _select(input, d: int, sorted_values: Tensor, sorted_indices: Tensor, k: Ten
     return Selection(out, indices)
 
 
-def _row_constant(input, d: int, value) -> Tensor:
-    """An int64 tensor of ``value`` (an int, or a keepdim-shaped tensor) per row along ``d``."""
+def _row_constant(input, d: int, value: int) -> Tensor:
+    """``value`` once per row along ``d``: an int64 tensor of the keepdim-reduced shape."""
     shape = input.shape[:d] + (1,) + input.shape[d + 1:] if input.ndim else ()
-    if isinstance(value, Tensor):
-        return value
     return full(shape, value, dtype=dt.int64, device=input.device)
 
 
@@ -194,6 +192,9 @@ def _median(name: str, input, dim, keepdim: bool, ignore_nan: bool):
     if dim is None:
         x = input.detach().reshape(-1)
         if x.numel() == 0:
+            if input.dtype.kind != _FLOAT:  # PyTorch answers an arbitrary number here
+                raise RuntimeError(f"{name}(): an empty tensor of dtype {input.dtype} has no "
+                                   "median (a floating point one gives nan)")
             return full((), float("nan"), dtype=input.dtype, device=input.device)
         values, _ = sort_raw(x, 0, False)
         value = gather_raw(values, 0, _median_position(x, 0, ignore_nan)).reshape(())
@@ -222,8 +223,7 @@ def mode(input, dim: int = -1, keepdim: bool = False) -> Selection:
     d = _reduced_dim(input, dim, "mode")
     x = input.detach()
     if x.ndim == 0 or x.numel() == 0:
-        zero = full(x.shape[:d] + (1,) + x.shape[d + 1:] if x.ndim else (), 0, dtype=dt.int64,
-                    device=x.device)
+        zero = _row_constant(x, d, 0)
         return _select(input, d, x, zero, zero, keepdim)
     values, indices = sort_raw(x, d, False)
     n = x.shape[d]
