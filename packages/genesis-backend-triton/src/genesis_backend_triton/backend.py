@@ -341,9 +341,7 @@ class TritonBackend:
             ident = {"cumsum": 0, "cumprod": 1, "logcumsumexp": -math.inf}.get(op)
             if ident is None:
                 ident = _identity("max" if op == "cummax" else "min", acc)
-            tile = 1 << 14 if self.rt.interpret else 2048
-            bn = min(next_pow2(n), tile if self.rt.interpret else 1024)
-            bm = max(1, min(next_pow2(m), tile // bn))
+            bm, bn = self._scan_blocks(m, n)
             big = x.offset + (m - 1) * abs(sm) + (n - 1) * abs(sn) > INT32_MAX or \
                 m * n > INT32_MAX
             scan_kernel[(cdiv(m, bm),)](
@@ -352,13 +350,23 @@ class TritonBackend:
                 num_warps=4 if bm * bn <= 1024 else 8)
         return self._from_rows(rows.storage, x.shape, axis, dtype)
 
+    def _scan_blocks(self, m: int, n: int) -> tuple:
+        """``(BLOCK_M, BLOCK_N)``: whole rows up to a chunk width, as many rows as fit a tile."""
+        tile = 1 << 14 if self.rt.interpret else 2048
+        bn = min(next_pow2(n), tile if self.rt.interpret else 1024)
+        return max(1, min(next_pow2(m), tile // bn)), bn
+
+    def _sort_block(self, n: int) -> int:
+        """Elements ranked per program, and compared per step (``BLOCK_I = BLOCK_J``)."""
+        return min(next_pow2(n), 128 if self.rt.interpret else 64)
+
     def sort(self, x, axis, descending):
         from genesis_backend_triton.kernels.sorting import sort_kernel
         src, m, n, sm, sn = self._rows(x, (axis,))
         values = self.new_view((m, n), x.dtype)
         indices = self.new_view((m, n), _dtype("int64"))
         if m * n:
-            block = min(next_pow2(n), 128 if self.rt.interpret else 64)
+            block = self._sort_block(n)
             big = x.offset + (m - 1) * abs(sm) + (n - 1) * abs(sn) > INT32_MAX or \
                 m * n > INT32_MAX
             sort_kernel[(m, cdiv(n, block))](
