@@ -231,3 +231,23 @@ def test_inplace_cumsum_refuses_a_leaf_that_requires_grad():
     for lib in (genesis, torch):
         with pytest.raises(RuntimeError, match="leaf Variable"):
             lib.ones(3, requires_grad=True).cumsum_(0)
+
+
+GRADCHECKS = {
+    "cumsum": (lambda x: x.cumsum(1), (0.5, 1.5)),
+    "cumprod": (lambda x: x.cumprod(0), (0.5, 1.5)),
+    "cumprod_with_zeros": (lambda x: (x * (x > 0.9)).cumprod(1), (0.5, 1.5)),
+    "cummax": (lambda x: x.cummax(1).values, (-1, 1)),
+    "cummin": (lambda x: x.cummin(0).values, (-1, 1)),
+    "logcumsumexp": (lambda x: x.logcumsumexp(1), (-3, 3)),
+    "diff": (lambda x: x.diff(n=2, dim=1, prepend=x[:, :1] * 3), (-1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADCHECKS))
+def test_gradcheck(name):
+    fn, (low, high) = GRADCHECKS[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    x = genesis.tensor(rng.uniform(low, high, (3, 5)), dtype=genesis.float64,
+                       requires_grad=True)
+    assert genesis.autograd.gradcheck(fn, [x])

@@ -291,3 +291,22 @@ def test_mode_dtypes_layouts_0d_and_empty():
     for lib in (genesis, torch):
         with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
             lib.mode(lib.zeros(0, 3), 0)
+
+
+GRADCHECKS = {
+    "sort": lambda x: x.sort(1, descending=True).values,
+    "topk": lambda x: x.topk(2, 0).values,
+    "kthvalue": lambda x: x.kthvalue(3, 1, keepdim=True).values,
+    "median_dim": lambda x: x.median(0).values,
+    "median_all": lambda x: x.median(),
+    "nanmedian_dim": lambda x: x.nanmedian(1).values,
+    "mode": lambda x: x.mode(1).values,
+    "msort": lambda x: x.msort(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADCHECKS))
+def test_gradcheck(name):
+    x = genesis.tensor(distinct((4, 5), seed=len(name)), dtype=genesis.float64,
+                       requires_grad=True)
+    assert genesis.autograd.gradcheck(GRADCHECKS[name], [x])
