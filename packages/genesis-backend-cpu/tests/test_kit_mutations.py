@@ -28,6 +28,8 @@ SWAPS = {
     "logical_xor": "logical_and", "atan2": "div",
     "sum": "prod", "prod": "sum", "max": "min", "min": "max",
     "argmax": "argmin", "argmin": "argmax",
+    "cumsum": "cumprod", "cumprod": "cumsum", "cummax": "cummin", "cummin": "cummax",
+    "logcumsumexp": "cumsum",
 }
 
 
@@ -75,6 +77,16 @@ def _where_swapped(backend):
     return where
 
 
+def _sort_ties_reversed(backend):
+    original = backend.sort
+
+    def sort(x, axis, descending):  # right values, but equal ones in reverse input order
+        a = arr(x)
+        values, index = original(genesis.from_numpy(np.flip(a, axis).copy()), axis, descending)
+        return values, cpu._store((a.shape[axis] - 1) - index, np.dtype(np.int64))
+    return sort
+
+
 def _random_broken(distribution: str):
     def make(backend):
         original = backend.random
@@ -96,6 +108,7 @@ def _random_broken(distribution: str):
 METHOD_MUTANTS = {
     "matmul": _drop_last_k, "copy_": _copy_ignoring_strides, "fill_": _fill_ignoring_value,
     "gather": _gather_off_by_one, "scatter_": _scatter_flipped, "where": _where_swapped,
+    "sort": _sort_ties_reversed,
     **{d: _random_broken(d) for d in protocol.RANDOM_DISTRIBUTIONS},
 }
 
@@ -107,7 +120,7 @@ def mutated(op: str):
     saved = []
     if op in SWAPS:
         wrong = SWAPS[op]
-        for table in (cpu.UNARY, cpu.BINARY, cpu._KERNELS, cpu.REDUCE, cpu.ARG_REDUCE):
+        for table in (cpu.UNARY, cpu.BINARY, cpu._KERNELS, cpu.REDUCE, cpu.ARG_REDUCE, cpu.SCAN):
             if op in table:
                 saved.append((table, op, table[op]))
                 table[op] = table[wrong]
@@ -146,6 +159,7 @@ def test_kernel_tables_cover_exactly_the_protocol():
     assert sorted(cpu.BINARY) == sorted(protocol.BINARY_OPS)
     assert sorted(cpu.REDUCE) == sorted(protocol.REDUCE_OPS)
     assert sorted(cpu.ARG_REDUCE) == sorted(protocol.ARG_REDUCE_OPS)
+    assert sorted(cpu.SCAN) == sorted(protocol.SCAN_OPS)
     assert sorted(cpu._KERNELS) == sorted(protocol.UNARY_OPS + protocol.BINARY_OPS)
     assert sorted(cpu.RANDOM) == sorted(protocol.RANDOM_DISTRIBUTIONS)
     backend = genesis.device("cpu").backend

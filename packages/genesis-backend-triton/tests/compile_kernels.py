@@ -13,7 +13,14 @@ os.environ.pop("TRITON_INTERPRET", None)
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
 from genesis_backend_triton.kernels import elementwise as ew  # noqa: E402
-from genesis_backend_triton.kernels import fused, indexing, matmul, reduction  # noqa: E402
+from genesis_backend_triton.kernels import (  # noqa: E402
+    fused,
+    indexing,
+    matmul,
+    reduction,
+    scan,
+    sorting,
+)
 from genesis_backend_triton.kernels import random as rnd  # noqa: E402
 from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
@@ -88,6 +95,17 @@ def cases():
     for op in ("argmax", "argmin"):
         yield op, reduction.arg_reduce_kernel, {"x": "*fp16", "out": "*i64"}, dict(
             OP=op, IDENT=float("-inf"), ACC=tl.float32, BLOCK_M=4, BLOCK_N=256, INDEX64=True)
+    for op, t, out, acc, ident in (
+            ("cumsum", "*i1", "*i64", tl.int64, 0), ("cumprod", "*bf16", "*bf16", tl.float32, 1),
+            ("cummax", "*fp16", "*fp16", tl.float32, float("-inf")),
+            ("cummin", "*i1", "*i1", tl.int32, 2**31 - 1),
+            ("logcumsumexp", "*fp64", "*fp64", tl.float64, float("-inf"))):
+        yield f"scan {op} {t}", scan.scan_kernel, {"x": t, "out": out}, dict(
+            OP=op, IDENT=ident, ACC=acc, BLOCK_M=2, BLOCK_N=1024, INDEX64=op == "cummax")
+    for t, descending in (("*fp32", False), ("*bf16", True), ("*i1", False), ("*i64", True)):
+        yield f"sort {t} descending={descending}", sorting.sort_kernel, {
+            "x": t, "values": t, "indices": "*i64"}, dict(
+            DESCENDING=descending, BLOCK_I=64, BLOCK_J=64, INDEX64=descending)
     for op, t in (("tanh", "*fp64"), ("erf", "*bf16"), ("gelu_tanh", "*fp32"), ("sign", "*fp16"),
                   ("floor", "*fp32"), ("logical_not", "*i32"), ("copy", "*bf16")):
         yield f"unary {op} {t}", ew.unary_kernel, {"x": t, "out": "*fp32"}, dict(

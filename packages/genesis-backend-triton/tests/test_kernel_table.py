@@ -11,7 +11,7 @@ import ast
 import inspect
 
 from genesis.backends import protocol
-from genesis_backend_triton.kernels import opmath, random, reduction
+from genesis_backend_triton.kernels import opmath, random, reduction, scan
 
 #: ops the dispatchers also serve for the fused kernels (not part of the primitive contract)
 FUSED_UNARY = {"copy", "gelu", "gelu_tanh", "silu"}
@@ -38,6 +38,10 @@ def test_binary_dispatch_is_the_protocol():
 def test_reduce_dispatch_is_the_protocol():
     assert dispatched(reduction, "_combine", "OP") == set(protocol.REDUCE_OPS)
     assert dispatched(reduction, "arg_reduce_kernel", "OP") == set(protocol.ARG_REDUCE_OPS)
+
+
+def test_scan_dispatch_is_the_protocol():
+    assert dispatched(scan, "scan_kernel", "OP") == set(protocol.SCAN_OPS)
 
 
 def test_random_dispatch_is_the_protocol():

@@ -103,6 +103,10 @@ def _kernel(op: str, fn):
 _KERNELS = {op: _kernel(op, fn) for op, fn in {**UNARY, **BINARY}.items()}
 REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
 ARG_REDUCE = {"argmax": np.argmax, "argmin": np.argmin}
+#: scan op -> the ufunc whose ``accumulate`` runs it (maximum/minimum propagate NaN, as torch's
+#: cummax/cummin do; logaddexp is the running log-sum-exp, exact at every step)
+SCAN = {"cumsum": np.add, "cumprod": np.multiply, "cummax": np.maximum, "cummin": np.minimum,
+        "logcumsumexp": np.logaddexp}
 
 
 def _uniform(rng, shape, work, a, b):
@@ -241,6 +245,24 @@ class CPUBackend:
 
     def arg_reduce(self, op, x, axis):
         return _store(np.asarray(ARG_REDUCE[op](arr(x), axis=axis)), np.dtype(np.int64))
+
+    def scan(self, op, x, axis, dtype):
+        a = arr(x)
+        npd = np_dtype(dtype)
+        work = np.dtype(np.float32) if npd in _HALF else npd
+        with np.errstate(all="ignore"):
+            return _store(SCAN[op].accumulate(a.astype(work, copy=False), axis=axis), npd)
+
+    def sort(self, x, axis, descending):
+        a = arr(x)
+        keys = a.astype(np.float32) if a.dtype in _HALF else a  # numpy orders NaN last
+        if descending:  # a stable ascending sort of the reversed axis, read backwards
+            order = np.flip(np.argsort(np.flip(keys, axis), axis=axis, kind="stable"), axis)
+            index = (a.shape[axis] - 1) - order
+        else:
+            index = np.argsort(keys, axis=axis, kind="stable")
+        return (_store(np.take_along_axis(a, index, axis=axis), a.dtype),
+                _store(index, np.dtype(np.int64)))
 
     def matmul(self, a, b, dtype):
         x, y = arr(a), arr(b)

@@ -318,6 +318,64 @@ class TritonBackend:
             ACC=_tl(acc), BLOCK_M=bm, BLOCK_N=bn, INDEX64=big, num_warps=warps)
         return out.storage
 
+    # -- scans and sorting ---------------------------------------------------------------
+    def _from_rows(self, storage, shape: tuple, axis: int, dtype):
+        """A contiguous storage of ``shape`` from ``storage`` holding the ``(M, N)`` rows of
+        :meth:`_rows` (``axis`` last): the same storage when ``axis`` is already last."""
+        if numel(shape[axis + 1:]) == 1:
+            return storage
+        out = self.new_view(shape, dtype)
+        order = [i for i in range(len(shape)) if i != axis] + [axis]
+        moved = tuple(shape[i] for i in order)
+        self.copy_(View(out.storage, moved, tuple(out.strides[i] for i in order), 0, dtype),
+                   View(storage, moved, contiguous_strides(moved), 0, dtype))
+        return out.storage
+
+    def scan(self, op, x, axis, dtype):
+        from genesis_backend_triton.kernels.scan import scan_kernel
+        src, m, n, sm, sn = self._rows(x, (axis,))
+        rows = self.new_view((m, n), dtype)
+        if m * n:
+            name = x.dtype.name if op in ("cummax", "cummin") else dtype.name
+            acc = "float32" if name in _HALF else "int32" if name == "bool" else name
+            ident = {"cumsum": 0, "cumprod": 1, "logcumsumexp": -math.inf}.get(op)
+            if ident is None:
+                ident = _identity("max" if op == "cummax" else "min", acc)
+            bm, bn = self._scan_blocks(m, n)
+            big = x.offset + (m - 1) * abs(sm) + (n - 1) * abs(sn) > INT32_MAX or \
+                m * n > INT32_MAX
+            scan_kernel[(cdiv(m, bm),)](
+                self.rt.ptr(src), self.rt.ptr(rows), src.offset, m, n, sm, sn, OP=op,
+                IDENT=ident, ACC=_tl(acc), BLOCK_M=bm, BLOCK_N=bn, INDEX64=big,
+                num_warps=4 if bm * bn <= 1024 else 8)
+        return self._from_rows(rows.storage, x.shape, axis, dtype)
+
+    def _scan_blocks(self, m: int, n: int) -> tuple:
+        """``(BLOCK_M, BLOCK_N)``: whole rows up to a chunk width, as many rows as fit a tile."""
+        tile = 1 << 14 if self.rt.interpret else 2048
+        bn = min(next_pow2(n), tile if self.rt.interpret else 1024)
+        return max(1, min(next_pow2(m), tile // bn)), bn
+
+    def _sort_block(self, n: int) -> int:
+        """Elements ranked per program, and compared per step (``BLOCK_I = BLOCK_J``)."""
+        return min(next_pow2(n), 128 if self.rt.interpret else 64)
+
+    def sort(self, x, axis, descending):
+        from genesis_backend_triton.kernels.sorting import sort_kernel
+        src, m, n, sm, sn = self._rows(x, (axis,))
+        values = self.new_view((m, n), x.dtype)
+        indices = self.new_view((m, n), _dtype("int64"))
+        if m * n:
+            block = self._sort_block(n)
+            big = x.offset + (m - 1) * abs(sm) + (n - 1) * abs(sn) > INT32_MAX or \
+                m * n > INT32_MAX
+            sort_kernel[(m, cdiv(n, block))](
+                self.rt.ptr(src), self.rt.ptr(values), self.rt.ptr(indices), src.offset, n, sm,
+                sn, DESCENDING=bool(descending), BLOCK_I=block, BLOCK_J=block, INDEX64=big,
+                num_warps=4)
+        return (self._from_rows(values.storage, x.shape, axis, x.dtype),
+                self._from_rows(indices.storage, x.shape, axis, _dtype("int64")))
+
     # -- matmul --------------------------------------------------------------------------
     def matmul(self, a, b, dtype):
         from genesis_backend_triton.kernels.matmul import launch_matmul

@@ -35,6 +35,9 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.paired_reductions    var_mean, std_mean, aminmax
     genesis._ops.sampling             random draws from distributions, built on uniform/normal
     genesis._ops.sampling_discrete
+    genesis._ops.scan                 cumulative ops and diff
+    genesis._ops.sorting              sort, top-k, kth value, median, mode
+    genesis._ops.search               unique, searchsorted/bucketize, bincount
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
     genesis.serialization             the user-facing library
@@ -241,6 +244,14 @@ from genesis._ops.rounding import (  # noqa: E402
 )
 from genesis._ops.sampling import bernoulli, normal  # noqa: E402
 from genesis._ops.sampling_discrete import multinomial, poisson  # noqa: E402
+from genesis._ops.scan import cummax, cummin, cumprod, cumsum, diff, logcumsumexp  # noqa: E402
+from genesis._ops.search import (  # noqa: E402
+                            bincount,
+                            bucketize,
+                            searchsorted,
+                            unique,
+                            unique_consecutive,
+)
 from genesis._ops.selection import (  # noqa: E402
                             argwhere,
                             index_add,
@@ -267,6 +278,16 @@ from genesis._ops.shape import (  # noqa: E402
                             unflatten,
                             unsqueeze,
                             view,
+)
+from genesis._ops.sorting import (  # noqa: E402
+                            argsort,
+                            kthvalue,
+                            median,
+                            mode,
+                            msort,
+                            nanmedian,
+                            sort,
+                            topk,
 )
 from genesis._ops.spectral import qr, svd  # noqa: E402
 from genesis._ops.structure import (  # noqa: E402

@@ -25,7 +25,10 @@ from genesis._ops import (
     rounding,
     sampling,
     sampling_discrete,
+    scan,
+    search,
     selection,
+    sorting,
     spectral,
     structure,
     transcendental,
@@ -42,7 +45,7 @@ from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
 METHOD_MODULES: tuple = (transcendental, structure, joins, selection, predicates, rounding,
                          pointwise_composites, paired_reductions, products, norms,
                          linalg_solvers, determinants, spectral, sampling,
-                         sampling_discrete)
+                         sampling_discrete, scan, sorting, search)
 
 # -- conversions -------------------------------------------------------------------------------
 

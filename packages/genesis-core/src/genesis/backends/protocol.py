@@ -22,7 +22,8 @@ promotion, autograd, composite ops such as softmax or layer norm -- lives in
 the core and works on every backend that provides these primitives.
 
 The primitives are data below (:data:`UNARY_OPS`, :data:`BINARY_OPS`, :data:`REDUCE_OPS`,
-:data:`ARG_REDUCE_OPS`, :data:`RANDOM_DISTRIBUTIONS`, :data:`KERNELS`): the registry checks a
+:data:`ARG_REDUCE_OPS`, :data:`SCAN_OPS`, :data:`RANDOM_DISTRIBUTIONS`, :data:`KERNELS`): the
+registry checks a
 backend against this module, the conformance kit generates one case per listed op, and each
 backend's tests check its kernel table covers exactly these lists. Adding an op means: its
 name here, its float64 reference in ``genesis.testing._references``, a kernel in every backend,
@@ -53,15 +54,18 @@ BINARY_OPS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne
               "gt", "ge", "logical_and", "logical_or", "logical_xor", "atan2")
 REDUCE_OPS = ("sum", "prod", "max", "min")
 ARG_REDUCE_OPS = ("argmax", "argmin")
+#: inclusive scans along one axis (``cummax``/``cummin`` give values only: the core derives
+#: their indices with a second ``cummax`` over positions)
+SCAN_OPS = ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp")
 RANDOM_DISTRIBUTIONS = ("uniform", "normal", "randint", "bernoulli")
 #: the kernels that are one method each (no op string)
-KERNELS = ("where", "matmul", "copy_", "fill_", "gather", "scatter_")
+KERNELS = ("where", "matmul", "copy_", "fill_", "gather", "scatter_", "sort")
 #: op family -> the backend method that runs it
 FAMILIES = {"unary": UNARY_OPS, "binary": BINARY_OPS, "reduce": REDUCE_OPS,
-            "arg_reduce": ARG_REDUCE_OPS, "random": RANDOM_DISTRIBUTIONS}
+            "arg_reduce": ARG_REDUCE_OPS, "scan": SCAN_OPS, "random": RANDOM_DISTRIBUTIONS}
 #: every primitive a backend must provide, by name
-PRIMITIVE_OPS = (UNARY_OPS + BINARY_OPS + REDUCE_OPS + ARG_REDUCE_OPS + RANDOM_DISTRIBUTIONS
-                 + KERNELS)
+PRIMITIVE_OPS = (UNARY_OPS + BINARY_OPS + REDUCE_OPS + ARG_REDUCE_OPS + SCAN_OPS
+                 + RANDOM_DISTRIBUTIONS + KERNELS)
 
 #: the optional kernels a backend may declare in ``Capabilities.fused``: name -> signature.
 #: The core runs them through :func:`genesis._ops.fused.fused_kernel` when declared and falls
@@ -236,6 +240,24 @@ class Backend(Protocol):
 
     def arg_reduce(self, op: str, x: View, axis: int) -> Any:
         """Index (int64) of the first max/min along ``axis``; result drops the axis."""
+
+    def scan(self, op: str, x: View, axis: int, dtype: DType) -> Any:
+        """Inclusive scan ``op`` of :data:`SCAN_OPS` along ``axis``; result has ``x.shape``.
+
+        ``out[..., i, ...]`` combines ``x[..., 0..i, ...]``: ``cumsum``/``cumprod`` compute in
+        ``dtype`` (int64 for integer and bool inputs, chosen by the core; half types may
+        accumulate in float32), ``cummax``/``cummin`` propagate NaN like ``maximum``/``minimum``
+        (``dtype`` is ``x.dtype``), ``logcumsumexp`` is ``log(cumsum(exp(x)))`` without
+        overflow or underflow (a running log-add-exp; floating ``dtype`` only).
+        """
+
+    def sort(self, x: View, axis: int, descending: bool) -> tuple:
+        """Stable sort along ``axis``: ``(values storage, int64 indices storage)``, both of
+        ``x.shape``; ``indices`` are positions along ``axis`` in ``x``.
+
+        NaN is larger than every number (last ascending, first descending); equal elements
+        (NaNs among themselves too) keep their order in ``x`` in both directions.
+        """
 
     def matmul(self, a: View, b: View, dtype: DType) -> Any:
         """Batched ``(..., n, k) @ (..., k, m)``; batch dims are equal (broadcast by core)."""

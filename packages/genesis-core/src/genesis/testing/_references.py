@@ -95,6 +95,76 @@ ARG_REDUCE = {
     "argmin": (lambda a: a.argmin(1), lambda a: a.argmin(1)),
 }
 
+#: op -> (genesis call along axis 1, float64 reference, input domain, dtypes)
+SCAN = {
+    "cumsum": (lambda a: a.cumsum(1), lambda a: np.cumsum(a, 1), R, FLOATS + SIGNED_INTS),
+    "cumprod": (lambda a: a.cumprod(1), lambda a: np.cumprod(a, 1), NZ, FLOATS + SIGNED_INTS),
+    "cummax": (lambda a: a.cummax(1).values, lambda a: np.maximum.accumulate(a, 1), R,
+               FLOATS + SIGNED_INTS),
+    "cummin": (lambda a: a.cummin(1).values, lambda a: np.minimum.accumulate(a, 1), R,
+               FLOATS + SIGNED_INTS),
+    "logcumsumexp": (lambda a: a.logcumsumexp(1), lambda a: np.logaddexp.accumulate(a, 1), R,
+                     FLOATS),
+}
+
+
+def _cummax_indices(a):
+    """Where the running maximum along axis 1 was last reached (ties: the later index)."""
+    out = np.zeros(a.shape, np.int64)
+    best = a[:, :1].copy()
+    for i in range(1, a.shape[1]):
+        reached = a[:, i:i + 1] >= best
+        best = np.where(reached, a[:, i:i + 1], best)
+        out[:, i:i + 1] = np.where(reached, i, out[:, i - 1:i])
+    return out
+
+
+def _stable_order(a, descending: bool):
+    """Stable sort order along axis 1, NaN above every number, equal values by index."""
+    def row(v):
+        nan = np.isnan(v)
+        key = np.where(nan, 0.0, v)
+        index = np.arange(v.size)
+        if descending:
+            return np.lexsort((index, -key, ~nan))
+        return np.lexsort((index, key, nan))
+    return np.apply_along_axis(row, 1, a)
+
+
+def _with_nans(a):
+    return np.where(a > 1, np.nan, a)
+
+
+def _sort_scan_cases() -> list:
+    """The scans (one case each, plus cummax's tie rule) and the stable sort: values, the
+    order of ties in both directions, NaN placement."""
+    import genesis as g
+
+    cases = [OpCase(f"scan_{op}", call, ref, (Arg(B, domain),), dtypes=dtypes, covers=(op,))
+             for op, (call, ref, domain, dtypes) in SCAN.items()]
+    cases += [
+        OpCase("cummax_indices", lambda a: a.cummax(1).indices, _cummax_indices,
+               (Arg(B, TIES),), grad=False, dtypes=FLOATS + SIGNED_INTS, covers=("cummax",)),
+        OpCase("sort_values", lambda a: a.sort(1).values, lambda a: np.sort(a, 1), (Arg(B),),
+               dtypes=FLOATS + SIGNED_INTS, covers=("sort",)),
+        OpCase("sort_descending_values", lambda a: a.sort(1, descending=True).values,
+               lambda a: -np.sort(-a, 1), (Arg(B),), dtypes=FLOATS + SIGNED_INTS,
+               covers=("sort",)),
+        OpCase("sort_ties", lambda a: a.sort(1).indices, lambda a: _stable_order(a, False),
+               (Arg(B, TIES),), grad=False, dtypes=FLOATS + SIGNED_INTS, covers=("sort",)),
+        OpCase("sort_descending_ties", lambda a: a.sort(1, descending=True).indices,
+               lambda a: _stable_order(a, True), (Arg(B, TIES),), grad=False,
+               dtypes=FLOATS + SIGNED_INTS, covers=("sort",)),
+        OpCase("sort_nan", lambda a: g.where(a > 1, float("nan"), a).argsort(1),
+               lambda a: _stable_order(_with_nans(a), False), (Arg(B, TIES),), grad=False,
+               covers=("sort",)),
+        OpCase("sort_descending_nan",
+               lambda a: g.where(a > 1, float("nan"), a).argsort(1, descending=True),
+               lambda a: _stable_order(_with_nans(a), True), (Arg(B, TIES),), grad=False,
+               covers=("sort",)),
+    ]
+    return cases
+
 
 def _kernel_cases() -> list:
     """The one-method kernels, each exercised through the public op that reaches it."""
@@ -148,7 +218,7 @@ def primitive_cases() -> list:
     for op, (call, ref) in ARG_REDUCE.items():
         cases.append(OpCase(op, call, ref, (Arg(B, TIES),), grad=False,
                             dtypes=FLOATS + SIGNED_INTS, covers=(op,)))
-    return cases + _kernel_cases()
+    return cases + _sort_scan_cases() + _kernel_cases()
 
 
 def uncovered_ops(cases: list) -> list:
