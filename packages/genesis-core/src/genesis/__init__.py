@@ -17,6 +17,7 @@ the ``genesis.backends`` entry-point group when this package is imported.
 from __future__ import annotations
 
 from pkgutil import extend_path
+from types import ModuleType as _ModuleType
 
 __path__ = extend_path(__path__, __name__)  # genesis.optim ships in another distribution
 
@@ -39,6 +40,7 @@ from genesis._dtype import (  # noqa: E402
                             uint8,
 )
 from genesis._dtype import bool_ as bool
+from genesis._install import import_optional as _import_optional  # noqa: E402
 from genesis._ops import tensor_methods as _tensor_methods  # noqa: E402
 from genesis._ops.creation import (  # noqa: E402
                             arange,
@@ -161,3 +163,11 @@ from genesis.checkpoint import load, load_checkpoint, save, save_checkpoint  # n
 backends.registry.load_entry_points()
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> _ModuleType:
+    """``genesis.optim`` without ``import genesis.optim`` (PEP 562; imported on first use).
+
+    Raises AttributeError naming the distribution to install when it is missing.
+    """
+    return _import_optional(name)
