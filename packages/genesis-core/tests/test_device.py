@@ -66,3 +66,13 @@ def test_a_device_serves_tensors_once_its_backend_resolves():
     assert dev is genesis.device("cpu:0") and dev == "cpu"
     assert genesis.zeros(2, device=dev).device == dev
     assert dev != "nonsense_type"  # comparing with a bad string is False, not an error
+
+
+def test_genesis_cuda_without_a_cuda_backend_says_how_to_install_one(monkeypatch):
+    monkeypatch.delitem(registry.backends, "cuda", raising=False)
+    assert not genesis.cuda.is_available() and genesis.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match="no backend provides device 'cuda'; "
+                                           "genesis-backend-triton does: install it from the "
+                                           "Genesis repository: `pip install "
+                                           "./packages/genesis-backend-triton` from a checkout"):
+        genesis.cuda.memory_allocated()
