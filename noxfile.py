@@ -55,40 +55,82 @@ def triton(session: nox.Session) -> None:
                 *session.posargs, env={"TRITON_INTERPRET": "1"})
 
 
+# What each package's own tests need beyond the package and its declared dependencies:
+# other Genesis packages (from the local wheels only) and third-party tools (from the index).
+WHEEL_TEST_NEEDS = {
+    "genesis-core": (["genesis-backend-cpu"], [TORCH]),  # a device to compute on; torch: oracle
+    "genesis-backend-cpu": ([], []),
+    "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
+    "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
+}
+IMPORT_NAMES = {"genesis-core": "genesis", "genesis-backend-cpu": "genesis_backend_cpu",
+                "genesis-optim": "genesis.optim",
+                "genesis-backend-triton": "genesis_backend_triton"}
+# imports the package (which must come from site-packages, not a source tree), then runs pytest
+RUN_FROM_WHEEL = ("import importlib, sys, pytest\n"
+                  "module = importlib.import_module(sys.argv[1])\n"
+                  "assert 'site-packages' in module.__file__, module.__file__\n"
+                  "print(sys.argv[1], 'from', module.__file__, flush=True)\n"
+                  "sys.exit(pytest.main(sys.argv[2:]))")
+
+
+def third_party_requirements(requirements: list[str]) -> list[str]:
+    """The non-Genesis requirements of Genesis ``requirements`` (extras included), transitively."""
+    from packaging.requirements import Requirement
+
+    found: list[str] = []
+    seen: set[str] = set()
+    todo = list(requirements)
+    while todo:
+        req = Requirement(todo.pop())
+        if req.name not in PACKAGES:
+            found.append(str(req))
+            continue
+        if str(req) in seen:
+            continue
+        seen.add(str(req))
+        project = nox.project.load_toml(ROOT / "packages" / req.name / "pyproject.toml")
+        project = project["project"]
+        todo += project.get("dependencies", [])
+        for extra in req.extras:
+            todo += project["optional-dependencies"][extra]
+    return sorted(set(found))
+
+
 @nox.session(python=PYTHON)
 def wheels(session: nox.Session) -> None:
-    """Build every package's wheel, then install each alone (with only its declared
-    dependencies) and run its tests against the installed wheel, not the source tree."""
+    """Build every package's wheel, then, for each package, a fresh environment holding only
+    that wheel, its declared dependencies and what its tests need; import it and run its own
+    tests against the installed wheel, not the source tree.
+
+    The Genesis packages install with ``--no-index --find-links <dist>``: the package index
+    has an unrelated ``genesis-core``, which must never be picked. Their third-party
+    dependencies (numpy, pluggy, scipy, ...) install first, from the index, in a separate call.
+    """
     dist = ROOT / ".nox" / "_dist"
     session.install("build")
     session.run("python", "-c", f"import shutil; shutil.rmtree({str(dist)!r}, ignore_errors=True)")
     for name in PACKAGES:
         session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), pkg(name),
                     silent=True)
-    find = ["--find-links", str(dist)]
-    for name in PACKAGES:  # each distribution installs alone from its wheel
+    for name in PACKAGES:
+        local_test_needs, test_tools = WHEEL_TEST_NEEDS[name]
+        wanted = [name, *local_test_needs]
         env_dir = ROOT / ".nox" / f"_wheel-{name}"
         session.run("python", "-m", "venv", "--clear", str(env_dir))
         py = str(env_dir / "bin" / "python")
-        session.run(py, "-m", "pip", "install", "-q", "numpy", "pluggy", "scipy", "ml_dtypes",
-                    "pytest", external=True)
-        session.run(py, "-m", "pip", "install", "-q", *find, name, external=True)
-        session.run(py, "-c", f"import importlib.metadata as m; print({name!r}, "
-                    f"m.version({name!r}))", external=True)
-    # the three pure-Python packages together from wheels: genesis.optim resolves across
-    # distributions, and the packages' own test suites pass against the installed code
-    env_dir = ROOT / ".nox" / "_wheel-all"
-    session.run("python", "-m", "venv", "--clear", str(env_dir))
-    py = str(env_dir / "bin" / "python")
-    session.run(py, "-m", "pip", "install", "-q", *TEST_DEPS, external=True)
-    session.run(py, "-m", "pip", "install", "-q", *find, "genesis-core", "genesis-backend-cpu",
-                "genesis-optim", external=True)
-    session.run(py, "-c", "import genesis, genesis.optim; assert 'site-packages' in "
-                "genesis.optim.__file__, genesis.optim.__file__; print('genesis.optim from',"
-                " genesis.optim.__file__)", external=True)
-    for name in ("genesis-core", "genesis-backend-cpu", "genesis-optim"):
-        session.run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", pkg(name) + "/tests",
-                    external=True)
+        env = {"PYTHONPATH": ""}  # nothing from a source tree
+        session.run(py, "-m", "pip", "install", "-q", *third_party_requirements(wanted),
+                    "pytest>=8", *test_tools, external=True, env=env)
+        session.run(py, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(dist),
+                    *wanted, external=True, env=env)
+        session.run(py, "-m", "pip", "check", external=True, env=env)
+        if name == "genesis-backend-triton":
+            env["TRITON_INTERPRET"] = "1"
+        session.chdir(env_dir)  # away from the repository root
+        session.run(py, "-c", RUN_FROM_WHEEL, IMPORT_NAMES[name], "-q", "-p", "no:cacheprovider",
+                    pkg(name) + "/tests", *session.posargs, external=True, env=env)
+        session.chdir(ROOT)
 
 
 @nox.session(python=False)

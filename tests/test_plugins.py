@@ -42,11 +42,14 @@ def test_third_party_device_computes():
     assert r.stdout.split() == ["toy", "18.0"]
 
 
-def test_unavailable_backend_raises_its_reason():
-    r = run("import genesis\ntry:\n    genesis.device('ghost')\nexcept RuntimeError as e:\n"
-            "    print(e)")
-    assert "no ghost driver found" in r.stdout
-    assert "unknown device" not in r.stdout
+def test_unavailable_backend_builds_its_device_and_raises_its_reason_on_allocation():
+    r = run("import genesis\nd = genesis.device('ghost')\nprint(repr(d))\ntry:\n"
+            "    genesis.zeros(2, device=d)\nexcept RuntimeError as e:\n    print(e)")
+    assert r.returncode == 0, r.stderr
+    built, error = r.stdout.splitlines()
+    assert built == "device(type='ghost', index=0)"  # like torch.device('cuda') without a GPU
+    assert "device 'ghost' is registered by a backend but unavailable" in error
+    assert "no ghost driver found" in error and "unknown device" not in error
 
 
 def test_environment_variable_restricts_plugins():
@@ -63,13 +66,52 @@ def test_unknown_device_lists_registered_ones():
     assert "unknown device type 'tpu'" in r.stdout and "['cpu', 'toy']" in r.stdout
 
 
+NO_ENTRY_POINTS = ("import importlib.metadata as m\n_all = m.entry_points\n"
+                   "m.entry_points = lambda **kw: [] if kw.get('group') == 'genesis.backends' "
+                   "else _all(**kw)\n")
+
+
 @pytest.mark.parametrize("op", ["genesis.zeros(3)", "genesis.tensor([1.0])"])
-def test_no_backend_names_the_package_to_install(op):
-    r = run(f"import genesis\ntry:\n    {op}\nexcept RuntimeError as e:\n    print(e)",
-            backends="")
+def test_no_backend_installed_says_how_to_install_one_from_the_repository(op):
+    r = run(NO_ENTRY_POINTS + f"import genesis\ntry:\n    {op}\nexcept RuntimeError as e:\n"
+            "    print(e)\nprint(genesis.backends.report())")
     assert r.returncode == 0, r.stderr
-    assert "no genesis backend is installed" in r.stdout
-    assert "pip install genesis-backend-cpu" in r.stdout
+    assert "no genesis backend is installed, so device 'cpu' is unavailable" in r.stdout
+    assert "`pip install ./packages/genesis-backend-cpu` from a checkout" in r.stdout
+    assert "git+<repo-url>#subdirectory=packages/genesis-backend-cpu" in r.stdout
+    assert "(none discovered)" in r.stdout and "pip install genesis-backend" not in r.stdout
+
+
+def test_backends_variable_enabling_no_installed_plugin_says_so():
+    r = run("import genesis\ntry:\n    genesis.zeros(3)\nexcept RuntimeError as e:\n"
+            "    print(e)", backends="")
+    assert r.returncode == 0, r.stderr
+    assert ("GENESIS_BACKENDS='' enables none of the installed genesis backend plugins, so "
+            "device 'cpu' is unavailable") in r.stdout
+    assert "['broken', 'cpu', 'ghost', 'toy']" in r.stdout
+    assert "no genesis backend is installed" not in r.stdout
+
+
+def test_unknown_name_in_backends_variable_is_reported_at_load_on_error_and_in_report():
+    r = run("import genesis\ntry:\n    genesis.zeros(3, device='cuda')\n"
+            "except RuntimeError as e:\n    print(e)\nprint(genesis.backends.report())",
+            backends="cpuu,toy")
+    assert r.returncode == 0, r.stderr
+    sentence = "GENESIS_BACKENDS='cpuu,toy' names ['cpuu'], which no installed backend plugin"
+    assert "RuntimeWarning: genesis: " + sentence in r.stderr
+    error, report = r.stdout.split("\n", 1)
+    assert "no genesis backend serves device type 'cuda'; registered device types: ['toy']" \
+        in error
+    assert sentence in error and "installed plugins: ['broken', 'cpu', 'ghost', 'toy']" in error
+    assert "`pip install ./packages/genesis-backend-triton` from a checkout" in error
+    assert sentence in report and "toy = genesis_test_plugins.toy" in report
+
+
+def test_backends_variable_naming_only_unknown_plugins_says_both():
+    r = run("import genesis\ntry:\n    genesis.ones(1)\nexcept RuntimeError as e:\n"
+            "    print(e)", backends="numpy")
+    assert "GENESIS_BACKENDS='numpy' enables none of the installed" in r.stdout
+    assert "names ['numpy'], which no installed backend plugin provides" in r.stdout
 
 
 def test_cuda_is_unavailable_without_its_backend():

@@ -27,6 +27,7 @@ def test_availability_without_gpu_or_interpreter_says_what_to_do(monkeypatch):
     assert not ok
     assert "pycuda is not importable" in reason
     assert "genesis-backend-triton[cuda]" in reason and "TRITON_INTERPRET=1" in reason
+    assert '`pip install "./packages/genesis-backend-triton[cuda]"` from a checkout' in reason
     assert backend.device_count() == 0
 
 

@@ -32,7 +32,9 @@ def test_plot_schedule_without_matplotlib(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake)
-    with pytest.raises(ImportError, match=r"genesis-optim\[plot\]"):
+    with pytest.raises(ImportError, match=r"`pip install matplotlib` .*"
+                                          r"`pip install \"./packages/genesis-optim\[plot\]\"` "
+                                          r"from a checkout"):
         plot_schedule(optim.StepLR(make_optimizer(), 3), 10)
 
 

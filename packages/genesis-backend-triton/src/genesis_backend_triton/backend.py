@@ -35,9 +35,10 @@ _HALF = ("float16", "bfloat16")
 _LOGICAL = ("logical_and", "logical_or", "logical_xor")
 _ATOMIC_WIDE = {"float16": "float32", "bfloat16": "float32", "int8": "int32", "uint8": "int32",
                 "int16": "int32", "bool": "int32"}
-_INSTALL_HINT = ("install `pip install genesis-backend-triton[cuda]` on a host with an NVIDIA "
-                 "GPU and driver, or set TRITON_INTERPRET=1 to run the Triton kernels on the CPU "
-                 "in Triton's interpreter")
+_INSTALL_HINT = ("on a host with an NVIDIA GPU and driver, install genesis-backend-triton[cuda] "
+                 "from the Genesis repository (`pip install "
+                 "\"./packages/genesis-backend-triton[cuda]\"` from a checkout), or set "
+                 "TRITON_INTERPRET=1 to run the Triton kernels on the CPU in Triton's interpreter")
 
 
 def interpreting() -> bool:

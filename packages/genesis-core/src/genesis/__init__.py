@@ -4,6 +4,8 @@ Layers, bottom up: a module imports only from its own line or the lines above it
 (``tests/test_layers.py`` checks every import against this list, function-level ones too):
 
     genesis._dtype
+    genesis._install                  how to install the packages (hints in errors)
+    genesis._nested                   nested Python sequences -> arrays (genesis.tensor)
     genesis.backends                  what a device must provide: protocol, hookspecs, registry
     genesis._device
     genesis._autograd                 the dynamic graph: grad modes, Function, the engine
@@ -40,6 +42,7 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._ops.search               unique, searchsorted/bucketize, bincount
     genesis._ops.inplace              recording in-place writes; x[key] = value
     genesis._ops.tensor_methods       methods and operators bound onto Tensor
+    genesis._map_location             load(map_location=...)
     genesis.serialization             the user-facing library
     genesis.checkpoint
     genesis.autograd
@@ -56,6 +59,7 @@ the ``genesis.backends`` entry-point group when this package is imported.
 from __future__ import annotations
 
 from pkgutil import extend_path
+from types import ModuleType as _ModuleType
 
 __path__ = extend_path(__path__, __name__)  # genesis.optim ships in another distribution
 
@@ -88,6 +92,7 @@ from genesis._dtype import (  # noqa: E402
                             uint8,
 )
 from genesis._dtype import bool_ as bool
+from genesis._install import import_optional as _import_optional  # noqa: E402
 from genesis._ops import tensor_methods as _tensor_methods  # noqa: E402
 from genesis._ops.creation import (  # noqa: E402
                             arange,
@@ -367,3 +372,11 @@ from genesis.checkpoint import load, load_checkpoint, save, save_checkpoint  # n
 backends.registry.load_entry_points()
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> _ModuleType:
+    """``genesis.optim`` without ``import genesis.optim`` (PEP 562; imported on first use).
+
+    Raises AttributeError naming the distribution to install when it is missing.
+    """
+    return _import_optional(name)

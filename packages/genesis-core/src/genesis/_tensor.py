@@ -17,6 +17,7 @@ from genesis._autograd import engine
 from genesis._autograd.grad_mode import _State
 from genesis._device import Device
 from genesis._device import device as _device
+from genesis._nested import sequence_to_numpy
 from genesis.backends.layout import contiguous_strides
 
 __all__ = ["Size", "Tensor"]
@@ -659,8 +660,9 @@ def from_data(data, dtype: dt.DType | None = None, device: str | Device | None =
     dev = _device(device)
     if isinstance(data, Tensor):
         arr = data._backend.to_numpy(data)
-    elif isinstance(data, (list, tuple)) and _contains_tensor(data):
-        arr = np.array([np.asarray(from_data(d).numpy()) for d in data])
+    elif isinstance(data, (list, tuple)):
+        arr, inferred = sequence_to_numpy(data, Tensor)
+        dtype = dtype or inferred
     else:
         arr = np.asarray(data)
     if dtype is None:
@@ -682,9 +684,3 @@ def from_data(data, dtype: dt.DType | None = None, device: str | Device | None =
     arr = np.asarray(arr, dtype=numpy_dtype(dtype), order="C")  # ascontiguousarray makes 0-d 1-d
     b = dev.backend
     return _make(b.from_numpy(arr, dev.index), arr.shape, dtype, dev, b)
-
-
-def _contains_tensor(seq) -> bool:
-    return any(
-        isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _contains_tensor(x)) for x in seq
-    )

@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from genesis._device import Device, device
 from genesis._dtype import dtype_from_name
+from genesis._map_location import MapLocation, placement
 from genesis._tensor import Tensor, _make, dtype_of_numpy
 from genesis.serialization import CheckpointError, CheckpointIntegrityError, load_tree, save_tree
 
@@ -31,19 +33,21 @@ def _to_numpy(t: Tensor) -> tuple[np.ndarray, dict]:
     return t._backend.to_numpy(t), extra
 
 
-def _from_numpy(map_location):
-    from genesis._device import device as _device
+def _from_numpy(map_location: MapLocation):
+    place = placement(map_location)
 
     def build(array: np.ndarray, extra: dict) -> Tensor:
         dtype = dtype_from_name(extra["dtype"]) if "dtype" in extra else dtype_of_numpy(array.dtype)
-        where = map_location if map_location is not None else extra.get("device", "cpu")
-        if callable(where):
-            where = where(extra.get("device", "cpu"))
-        dev = _device(where)
-        b = dev.backend
-        # the loader's arrays are private to this load: a backend may adopt them without a copy
-        storage = getattr(b, "adopt_numpy", b.from_numpy)(np.ascontiguousarray(array), dev.index)
-        t = _make(storage, array.shape, dtype, dev, b)
+
+        def on(where: str | Device) -> Tensor:
+            dev = device(where)
+            b = dev.backend
+            # the loader's arrays are private to this load: a backend may adopt them without a copy
+            storage = getattr(b, "adopt_numpy", b.from_numpy)(np.ascontiguousarray(array),
+                                                              dev.index)
+            return _make(storage, array.shape, dtype, dev, b)
+
+        t = place(extra.get("device", "cpu"), on)
         if extra.get("requires_grad"):
             t.requires_grad = True
         return t
@@ -61,8 +65,20 @@ def save(obj: Any, f: PathLike) -> None:
     save_tree(obj, f, is_tensor=lambda x: isinstance(x, Tensor), to_numpy=_to_numpy)
 
 
-def load(f: PathLike, map_location=None, *, mmap: bool = False) -> Any:
-    """Load what :func:`save` wrote; ``map_location`` names the device for every tensor.
+def load(f: PathLike, map_location: MapLocation = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None) -> Any:
+    """Load what :func:`save` wrote, with ``torch.load``'s keywords.
+
+    Args:
+        f: the file path.
+        map_location: where the tensors go, as in ``torch.load``: ``None`` (where
+            they were saved), a device string or :class:`genesis.Device`, a dict
+            from saved location (``"cpu"``, ``"cuda:0"``) to device, or a callable
+            ``(cpu_tensor, location) -> tensor or None``.
+        weights_only: accepted for PyTorch code and changes nothing: a Genesis
+            file holds only tensors and plain data, never code, so loading is
+            always as safe as ``torch.load(weights_only=True)``, even with ``False``.
+        mmap: memory-map the file instead of reading it (``None`` means no).
 
     Raises :class:`CheckpointError` for a file that is not a Genesis/safetensors
     checkpoint (pickles are refused, never executed) and
@@ -70,7 +86,10 @@ def load(f: PathLike, map_location=None, *, mmap: bool = False) -> Any:
     """
     if not isinstance(f, (str, os.PathLike)):
         raise TypeError(f"load: f={f!r}, expected a file path (str or os.PathLike)")
-    return load_tree(f, from_numpy=_from_numpy(map_location), mmap=mmap)
+    for name, value in (("weights_only", weights_only), ("mmap", mmap)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"load: {name}={value!r}, expected True, False or None")
+    return load_tree(f, from_numpy=_from_numpy(map_location), mmap=bool(mmap))
 
 
 def save_checkpoint(obj: Any, path: PathLike) -> None:
@@ -78,6 +97,10 @@ def save_checkpoint(obj: Any, path: PathLike) -> None:
     save(obj, path)
 
 
-def load_checkpoint(path: PathLike, map_location=None) -> Any:
-    """Load a checkpoint written by :func:`save_checkpoint`, verifying its checksum."""
-    return load(path, map_location=map_location)
+def load_checkpoint(path: PathLike, map_location: MapLocation = None, *,
+                    weights_only: bool | None = None, mmap: bool | None = None) -> Any:
+    """Load a checkpoint written by :func:`save_checkpoint`, verifying its checksum.
+
+    The keywords are :func:`load`'s (and ``torch.load``'s).
+    """
+    return load(path, map_location=map_location, weights_only=weights_only, mmap=mmap)

@@ -6,6 +6,7 @@ With no such plugin (or no GPU), ``is_available()`` is False and
 
 from __future__ import annotations
 
+from genesis._install import install_hint
 from genesis.backends._registry import registry
 
 __all__ = ["is_available", "device_count", "current_device", "synchronize", "memory_allocated",
@@ -17,8 +18,9 @@ def _backend(required: bool = True):
         registry.load_entry_points()
     b = registry.backends.get("cuda")
     if b is None and required:
-        raise RuntimeError("genesis.cuda: no backend provides device 'cuda'; install "
-                           "genesis-backend-triton (and a GPU driver, or set TRITON_INTERPRET=1)")
+        raise RuntimeError("genesis.cuda: no backend provides device 'cuda'; genesis-backend-"
+                           f"triton does: {install_hint('genesis-backend-triton')} (and a GPU "
+                           "driver, or set TRITON_INTERPRET=1)")
     if required:
         ok, reason = b.availability()
         if not ok:

@@ -15,10 +15,17 @@ from importlib import metadata
 
 import pluggy
 
+from genesis._install import install_hint
 from genesis.backends import hookspecs
 from genesis.backends.protocol import Backend, contract_problems
 
 ENV_VAR = "GENESIS_BACKENDS"
+
+TORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
+                      "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                      "privateuseone")
+"""The device types ``torch.device`` accepts: ``genesis.device`` accepts them (and those a
+backend registers) whether or not a backend serves them here."""
 
 
 @dataclass
@@ -46,8 +53,7 @@ class Registry:
     def load_entry_points(self) -> None:
         """Load every plugin of the entry-point group allowed by ``GENESIS_BACKENDS``."""
         self.loaded = True
-        allowed = os.environ.get(ENV_VAR)
-        allowed = None if allowed is None else {s.strip() for s in allowed.split(",") if s.strip()}
+        allowed = _allowed_plugins()
         for ep in metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP):
             dist = getattr(ep.dist, "name", "?") if getattr(ep, "dist", None) else "?"
             if any(r.name == ep.name and r.value == ep.value for r in self.records):
@@ -70,6 +76,9 @@ class Registry:
                     RuntimeWarning,
                     stacklevel=2,
                 )
+        unknown = _unknown_allowed(self)
+        if unknown:
+            warnings.warn(f"genesis: {unknown}", RuntimeWarning, stacklevel=2)
 
     def register_plugin(
         self, plugin: object, name: str, record: PluginRecord | None = None
@@ -119,19 +128,48 @@ def _call_plugin(manager: pluggy.PluginManager, plugin: object) -> list:
     return out
 
 
+def _allowed_plugins() -> set[str] | None:
+    """The plugin names ``GENESIS_BACKENDS`` lets load (None: all of them)."""
+    allowed = os.environ.get(ENV_VAR)
+    return None if allowed is None else {s.strip() for s in allowed.split(",") if s.strip()}
+
+
+def _unknown_allowed(registry: Registry) -> str:
+    """A sentence about names in ``GENESIS_BACKENDS`` that no installed plugin has, or ''."""
+    allowed = _allowed_plugins()
+    unknown = sorted(allowed - {r.name for r in registry.records}) if allowed else []
+    if not unknown:
+        return ""
+    installed = sorted({r.name for r in registry.records})
+    return (f"{ENV_VAR}={os.environ[ENV_VAR]!r} names {unknown}, which no installed backend "
+            f"plugin provides (installed plugins: {installed}).")
+
+
 def _unknown_device_message(device_type: str, registry: Registry) -> str:
     failed = [r for r in registry.records if r.status != "loaded"]
     known = sorted(registry.backends)
-    if not known:
-        msg = (
-            f"no genesis backend is installed, so device {device_type!r} is unavailable. "
-            "Install one, e.g. `pip install genesis-backend-cpu` (numpy, device 'cpu') or "
-            "`pip install genesis-backend-triton` (device 'cuda')."
-        )
+    unknown = _unknown_allowed(registry)
+    if known:
+        msg = (f"unknown device type {device_type!r}" if device_type not in TORCH_DEVICE_TYPES
+               else f"no genesis backend serves device type {device_type!r}")
+        msg += f"; registered device types: {known}."
+        if device_type == "cuda" and not any(r.name == "cuda" for r in failed):
+            msg += (" Device 'cuda' comes with genesis-backend-triton; "
+                    f"{install_hint('genesis-backend-triton')}.")
+    elif registry.records and all(r.status == "disabled" for r in registry.records):
+        msg = (f"{ENV_VAR}={os.environ.get(ENV_VAR)!r} enables none of the installed genesis "
+               f"backend plugins, so device {device_type!r} is unavailable.")
+        if not unknown:
+            msg += f" Installed plugins: {sorted(r.name for r in registry.records)}."
+        failed = []  # all disabled: the sentence above says it
+    elif registry.records:
+        msg = f"no genesis backend could be loaded, so device {device_type!r} is unavailable."
     else:
-        msg = f"unknown device type {device_type!r}; registered device types: {known}."
-        if device_type == "cuda":
-            msg += " Install `genesis-backend-triton` for device 'cuda'."
+        msg = (f"no genesis backend is installed, so device {device_type!r} is unavailable. "
+               "genesis-backend-cpu provides device 'cpu' (numpy) and genesis-backend-triton "
+               f"device 'cuda': {install_hint('genesis-backend-cpu')}.")
+    if unknown:
+        msg += " " + unknown
     if failed:
         msg += " Plugins not loaded: " + ", ".join(f"{r.name} ({r.status})" for r in failed)
         msg += "; genesis.backends.report() says why."
@@ -154,7 +192,11 @@ def report(file=None) -> str:
         f"{ENV_VAR}={os.environ.get(ENV_VAR)!r}):"
     ]
     if not registry.records and not registry.backends:
-        lines.append("  (none discovered) -- install e.g. genesis-backend-cpu")
+        lines.append(f"  (none discovered) -- genesis-backend-cpu provides device 'cpu'; "
+                     f"{install_hint('genesis-backend-cpu')}")
+    unknown = _unknown_allowed(registry)
+    if unknown:
+        lines.append("  " + unknown)
     for r in registry.records:
         lines.append(f"  {r.name} = {r.value}  [{r.distribution}]  {r.status}")
         for dev in r.devices:

@@ -49,7 +49,8 @@ def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
                 param.mul_(1 - lr * weight_decay)
             else:
                 grad = grad.add(param, alpha=weight_decay)
-        exp_avg.lerp_(grad, 1 - beta1)
+        # states may be kept in another dtype than the gradient (dtype_policy); lerp_ wants one
+        exp_avg.lerp_(grad if grad.dtype is exp_avg.dtype else grad.to(exp_avg.dtype), 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         step = steps[i]
         bias_correction1 = 1 - beta1**step
@@ -75,7 +76,8 @@ def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor]
         square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         if centered:
             grad_avg = grad_avgs[i]
-            grad_avg.lerp_(grad, 1 - alpha)
+            grad_avg.lerp_(grad if grad.dtype is grad_avg.dtype else grad.to(grad_avg.dtype),
+                           1 - alpha)
             avg = (square_avg - grad_avg * grad_avg).sqrt_()
         else:
             avg = square_avg.sqrt()

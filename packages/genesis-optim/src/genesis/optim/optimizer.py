@@ -42,6 +42,16 @@ required = _RequiredParameter()
 _DTYPE_POLICIES = ("keep", "param")
 
 
+def _refuse_torch_tensor(value: Any, where: str) -> None:
+    """Raise a TypeError that says so when ``value`` is a PyTorch tensor (torch not imported)."""
+    if any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(value).__mro__):
+        raise TypeError(f"optimizer: {where} is a PyTorch tensor ({type(value).__module__}."
+                        f"{type(value).__qualname__}, shape {tuple(value.shape)}), expected "
+                        "genesis.Tensor parameters, e.g. model.parameters() of a "
+                        "genesis.nn.Module; genesis.optim does not update PyTorch tensors "
+                        "(copy one with genesis.from_numpy(t.detach().numpy()))")
+
+
 class Optimizer:
     """Base class of all optimizers: PyTorch's ``torch.optim.Optimizer`` surface.
 
@@ -61,6 +71,7 @@ class Optimizer:
         self.defaults: dict[str, Any] = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        _refuse_torch_tensor(params, "params")
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a Tensor")
@@ -68,6 +79,8 @@ class Optimizer:
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
+            for i, p in enumerate(groups):
+                _refuse_torch_tensor(p, f"params[{i}]")
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
@@ -90,6 +103,7 @@ class Optimizer:
             raise ValueError("param_group must have a 'params' entry")
         group = dict(param_group)
         params = group["params"]
+        _refuse_torch_tensor(params, "param_group['params']")
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
@@ -105,7 +119,8 @@ class Optimizer:
                                  "names are missing")
             group["param_names"] = [name for name, _ in params]
             params = [p for _, p in params]
-        for p in params:
+        for i, p in enumerate(params):
+            _refuse_torch_tensor(p, f"param_group['params'][{i}]")
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
                                 f"{type(p).__name__}")

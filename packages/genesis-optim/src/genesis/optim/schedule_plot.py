@@ -40,14 +40,17 @@ def plot_schedule(
     """Plot every param group's LR over ``num_steps`` steps; save a PNG at ``path`` if given.
 
     ``metrics`` feeds schedulers containing ReduceLROnPlateau. Returns the
-    matplotlib ``Figure``. Needs matplotlib (``pip install genesis-optim[plot]``).
+    matplotlib ``Figure``. Needs matplotlib (``pip install matplotlib``, or genesis-optim's
+    ``plot`` extra: ``pip install "./packages/genesis-optim[plot]"`` in a Genesis checkout).
     """
     try:
         from matplotlib.figure import Figure
     except ImportError as err:
         raise ImportError(
-            "plot_schedule needs matplotlib; install it with `pip install genesis-optim[plot]` "
-            "or use format_schedule() for a text rendering"
+            "plot_schedule needs matplotlib; install it with `pip install matplotlib` (or "
+            "genesis-optim's plot extra from the Genesis repository: "
+            "`pip install \"./packages/genesis-optim[plot]\"` from a checkout), or use "
+            "format_schedule() for a text rendering"
         ) from err
     curves = _curves(scheduler, num_steps, metrics)
     fig = Figure(figsize=(7, 3.5))
