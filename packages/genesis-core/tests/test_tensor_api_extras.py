@@ -163,3 +163,33 @@ def test_set_printoptions():
 def test_softmax_functions_and_methods(dim):
     compare(lambda lib, x: x.softmax(dim) + x.log_softmax(dim) + lib.softmax(x, dim) +
             lib.log_softmax(x, dim), [(3, 4)])
+
+
+@pytest.mark.parametrize("args", [dict(), dict(bins=7), dict(bins=5, min=-1, max=1),
+                                  dict(bins=4, min=0.5, max=0.5), dict(bins=3, min=-3, max=3)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histc_matches_torch(args, dtype):
+    compare(lambda lib, x: lib.histc(x, **args) + x.histc(**args), [(50,)], dtype=dtype,
+            grad=False)
+
+
+def test_histc_edges_and_errors():
+    x = np.array([0.0, 1.0, 1.0, 2.0, 3.0, -1.0, 4.0])
+    compare(lambda lib, t: lib.histc(t, bins=3, min=0, max=3), arrays=[x], grad=False)
+    compare(lambda lib, t: lib.histc(t, bins=4), arrays=[np.zeros(0)], grad=False)
+    compare(lambda lib, t: lib.histc(t, bins=4), arrays=[np.full(3, 2.0)], grad=False)
+    with pytest.raises(RuntimeError, match="bins=0"):
+        genesis.histc(genesis.ones(3), bins=0)
+    with pytest.raises(NotImplementedError, match="dtype"):
+        genesis.histc(genesis.ones(3, dtype=genesis.int64))
+
+
+def test_top_level_aliases_and_is_floating_point():
+    for alias, name in [("divide", "div"), ("true_divide", "div"), ("multiply", "mul"),
+                        ("subtract", "sub"), ("negative", "neg")]:
+        assert getattr(genesis, alias) is getattr(genesis, name)
+        assert getattr(torch, alias) is not None
+    compare(lambda lib, a, b: lib.divide(a, b) + lib.subtract(a, b) * lib.multiply(a, b) +
+            lib.negative(a) + lib.true_divide(b, a), [(3,), (3,)], low=0.5, high=2)
+    assert genesis.is_floating_point(genesis.ones(2)) == torch.is_floating_point(torch.ones(2))
+    assert genesis.is_floating_point(genesis.ones(2, dtype=genesis.int64)) is False

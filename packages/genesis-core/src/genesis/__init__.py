@@ -253,6 +253,7 @@ from genesis._ops.scan import cummax, cummin, cumprod, cumsum, diff, logcumsumex
 from genesis._ops.search import (  # noqa: E402
                             bincount,
                             bucketize,
+                            histc,
                             searchsorted,
                             unique,
                             unique_consecutive,
@@ -337,6 +338,7 @@ from genesis._tensor import (  # noqa: E402
                             channels_last,
                             channels_last_3d,
                             contiguous_format,
+                            is_floating_point,
                             is_tensor,
                             numel,
                             preserve_format,
@@ -355,6 +357,8 @@ from genesis.random import (  # noqa: E402
 _tensor_methods.bind()
 arctan2 = atan2
 clip = clamp
+divide = true_divide = div  # PyTorch's aliases
+multiply, subtract, negative = mul, sub, neg
 concat = concatenate = cat
 float = float32  # noqa: A001 - PyTorch's aliases
 double = float64

@@ -139,6 +139,11 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input: Tensor) -> bool:
+    """Whether ``input`` has a floating dtype."""
+    return input.dtype.is_floating_point
+
+
 def numel(input: Tensor) -> int:
     """The number of elements of ``input``."""
     return input.numel()

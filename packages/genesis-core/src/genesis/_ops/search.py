@@ -20,7 +20,7 @@ from genesis._ops.shape import cat
 from genesis._ops.sorting import sort_raw
 from genesis._tensor import Tensor, _contiguous_raw, _wrap_dim, numel_of
 
-__all__ = ["bincount", "bucketize", "searchsorted", "unique", "unique_consecutive"]
+__all__ = ["bincount", "bucketize", "histc", "searchsorted", "unique", "unique_consecutive"]
 
 _INT = 1
 
@@ -201,5 +201,30 @@ def bincount(input, weights: Tensor | None = None, minlength: int = 0) -> Tensor
                                                                           weights.to(dtype))
 
 
+def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Histogram of ``input`` in ``bins`` equal-width bins over ``[min, max]`` (both 0: the
+    data's own range); elements outside are ignored, ``max`` falls in the last bin; the
+    counts have ``input``'s floating dtype (no gradient, as in PyTorch)."""
+    _tensor_arg(input, "histc")
+    if input.dtype.kind != 2:
+        raise NotImplementedError(f"histc: not implemented for input of dtype {input.dtype}; "
+                                  "expected a floating tensor")
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins <= 0:
+        raise RuntimeError(f"histc: bins={bins!r}, expected a positive int")
+    x = input.detach().reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and x.numel():
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"histc: max={max!r} must be larger than min={min!r}")
+    inside = x[(x >= lo).logical_and(x <= hi)].to(dt.float64)
+    index = ((inside - lo) * (bins / (hi - lo))).floor().to(dt.int64).clamp(0, bins - 1)
+    counts = zeros((bins,), dtype=dt.int64, device=input.device).scatter_add(
+        0, index, ones_like(index))
+    return counts.to(input.dtype)
+
+
 TENSOR_METHODS = {"unique": unique, "unique_consecutive": unique_consecutive,
-                  "bincount": bincount}
+                  "bincount": bincount, "histc": histc}
