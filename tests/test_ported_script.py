@@ -43,7 +43,8 @@ def run(lib_init, data, labels, path):
         centred = (logits - logits.mean(0, keepdim=True)).view_as(logits)
     torch.save(model.state_dict(), path)
     state = torch.load(path, weights_only=True, map_location="cpu")
-    return losses, acc, top2.tolist(), centred.std().item(), {k: v.numpy() for k, v in state.items()}
+    weights = {k: v.numpy() for k, v in state.items()}
+    return losses, acc, top2.tolist(), centred.std().item(), weights
 '''
 
 
