@@ -7,12 +7,13 @@ Also: the backend's kernel tables cover exactly the ops the protocol lists.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import genesis
 import numpy as np
 import pytest
 from genesis.backends import protocol
-from genesis.testing import build_cases, run_kit
+from genesis.testing import STEP_CHECKS, build_cases, run_kit
 from genesis_backend_cpu import backend as cpu
 from genesis_backend_cpu._views import arr
 
@@ -173,23 +174,27 @@ def _wrong_hyperparameter(kernel, key, change):
     return wrong
 
 
+@contextlib.contextmanager
+def fused_replaced(name: str, make_wrong):
+    """The CPU backend with fused kernel ``name`` replaced by ``make_wrong(kernel)``."""
+    backend = genesis.device("cpu").backend
+    saved = backend.capabilities
+    wrong = make_wrong(saved.fused[name])
+    backend.capabilities = dataclasses.replace(saved, fused={**saved.fused, name: wrong})
+    try:
+        yield
+    finally:
+        backend.capabilities = saved
+
+
 @pytest.mark.parametrize("name, key, change", [
     ("adamw_step", "beta2", lambda b: 0.99), ("adamw_step", "amsgrad", lambda a: False),
     ("adamw_step", "decoupled", lambda d: not d), ("sgd_step", "nesterov", lambda n: not n),
     ("sgd_step", "dampening", lambda d: d + 0.1)])
 def test_the_kit_fails_when_a_fused_step_is_broken(name, key, change):
-    import dataclasses
-
-    from genesis.testing import STEP_CHECKS
-    backend = genesis.device("cpu").backend
-    saved = backend.capabilities
-    wrong = _wrong_hyperparameter(saved.fused[name], key, change)
-    backend.capabilities = dataclasses.replace(saved, fused={**saved.fused, name: wrong})
-    try:
+    with fused_replaced(name, lambda k: _wrong_hyperparameter(k, key, change)):
         with pytest.raises(AssertionError):
             STEP_CHECKS[name]("cpu")
-    finally:
-        backend.capabilities = saved
     STEP_CHECKS[name]("cpu")
 
 
@@ -207,16 +212,7 @@ def _slightly_off(kernel):
 @pytest.mark.parametrize("name", ["linalg_solve", "linalg_slogdet", "linalg_cholesky",
                                   "linalg_qr", "linalg_eigh", "linalg_svd"])
 def test_the_kit_fails_when_a_factorization_is_off(name):
-    import dataclasses
-
-    from genesis.testing import STEP_CHECKS
-    backend = genesis.device("cpu").backend
-    saved = backend.capabilities
-    backend.capabilities = dataclasses.replace(
-        saved, fused={**saved.fused, name: _slightly_off(saved.fused[name])})
-    try:
+    with fused_replaced(name, _slightly_off):
         with pytest.raises(AssertionError):
             STEP_CHECKS[name]("cpu")
-    finally:
-        backend.capabilities = saved
     STEP_CHECKS[name]("cpu")

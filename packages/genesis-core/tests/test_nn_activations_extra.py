@@ -8,7 +8,7 @@ import genesis
 import numpy as np
 import pytest
 import torch
-from torch_compare import LAYOUTS, compare
+from torch_compare import LAYOUTS, assert_raises_like_torch, compare
 
 FLOATS = ("float32", "float64")
 TOL = {"rtol": 1e-5, "atol": 1e-6, "grad_rtol": 1e-5, "grad_atol": 1e-6}
@@ -183,15 +183,6 @@ def test_integer_input_is_promoted_like_torch(name):
 def test_half_precision_keeps_the_dtype(name, dtype):
     rtol = 2e-2 if dtype == "bfloat16" else 4e-3
     compare(UNARY[name], [(3, 4)], dtype=dtype, low=-4, high=4, rtol=rtol, atol=rtol, grad=False)
-
-
-def assert_raises_like_torch(call, match: str) -> None:
-    """``call(lib)`` raises in both libraries, genesis with torch's exception class and a
-    message matching ``match``."""
-    with pytest.raises(Exception) as expected:
-        call(torch)
-    with pytest.raises(type(expected.value), match=match):
-        call(genesis)
 
 
 @pytest.mark.parametrize("name", ["elu", "selu", "celu", "softplus", "logsigmoid", "mish",

@@ -10,7 +10,7 @@ import genesis
 import numpy as np
 import pytest
 import torch
-from torch_compare import LAYOUTS, compare
+from torch_compare import LAYOUTS, assert_raises_like_torch, compare
 
 FLOATS = ("float32", "float64")
 TOL = {"rtol": 1e-5, "atol": 1e-6, "grad_rtol": 1e-5, "grad_atol": 1e-6}
@@ -19,15 +19,6 @@ NORMS = (2, 1, 3, 1.5, 0.5, math.inf, -math.inf, 0, -1.5)
 
 def F(lib):
     return lib.nn.functional
-
-
-def assert_raises_like_torch(call, match: str) -> None:
-    """``call(lib)`` raises in both libraries, genesis with torch's exception class and a
-    message matching ``match``."""
-    with pytest.raises(Exception) as expected:
-        call(torch)
-    with pytest.raises(type(expected.value), match=match):
-        call(genesis)
 
 
 # -- pairwise_distance -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import genesis
 import numpy as np
 import pytest
 import torch
-from torch_compare import LAYOUTS, compare
+from torch_compare import LAYOUTS, assert_raises_like_torch, compare
 
 FLOATS = ("float32", "float64")
 REDUCTIONS = ("none", "mean", "sum")
@@ -259,15 +259,6 @@ def test_gaussian_nll_clamped_var_keeps_its_gradient():
 
 
 # -- errors ----------------------------------------------------------------------------------------
-
-def assert_raises_like_torch(call, match: str) -> None:
-    """``call(lib)`` raises in both libraries, genesis with torch's exception class and a
-    message matching ``match``."""
-    with pytest.raises(Exception) as expected:
-        call(torch)
-    with pytest.raises(type(expected.value), match=match):
-        call(genesis)
-
 
 def _calls(lib, **kw):
     x, y, t = lib.ones(2, 3), lib.zeros(2, 3), lib.ones(2)

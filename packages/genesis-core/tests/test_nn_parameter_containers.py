@@ -11,6 +11,7 @@ import genesis.optim
 import numpy as np
 import pytest
 import torch
+from torch_compare import assert_raises_like_torch
 
 LIBS = (genesis, torch)
 
@@ -117,15 +118,6 @@ def test_repr_matches_torch_layout():
     plist = genesis.nn.ParameterList([genesis.ones(2)])
     plist.append(3)
     assert repr(plist).endswith("(1): Object of type: int\n)")
-
-
-def assert_raises_like_torch(call, match: str) -> None:
-    """``call(lib)`` raises in both libraries, genesis with torch's exception class and a
-    message matching ``match``."""
-    with pytest.raises(Exception) as expected:
-        call(torch)
-    with pytest.raises(type(expected.value), match=match):
-        call(genesis)
 
 
 def test_container_errors_match_torch():

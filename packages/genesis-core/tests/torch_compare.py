@@ -186,3 +186,14 @@ def _compare_grads(g_leaves, t_leaves, g_flat, t_flat, rng, rtol, atol) -> None:
             continue
         assert g.grad is not None, f"input {i}: genesis computed no gradient"
         assert_close(g.grad, t.grad, rtol=rtol, atol=atol, what=f"grad of input {i}")
+
+
+def assert_raises_like_torch(call, match: str) -> None:
+    """``call(lib)`` raises in both libraries, genesis with torch's exception class and a
+    message matching ``match``."""
+    import pytest
+
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(type(expected.value), match=match):
+        call(genesis)

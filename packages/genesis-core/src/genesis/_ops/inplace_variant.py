@@ -42,3 +42,13 @@ def inplace_variant(fn, name: str):
     method.__name__ = name
     method.__doc__ = f"In-place :func:`{fn.__name__}`."
     return method
+
+
+def with_inplace(*fns) -> dict:
+    """``{"name": fn, "name_": its in-place method}`` for each of ``fns`` (a module's
+    ``TENSOR_METHODS`` entries)."""
+    methods = {}
+    for fn in fns:
+        methods[fn.__name__] = fn
+        methods[fn.__name__ + "_"] = inplace_variant(fn, fn.__name__ + "_")
+    return methods

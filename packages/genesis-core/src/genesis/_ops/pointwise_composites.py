@@ -21,7 +21,7 @@ from genesis._ops.arguments import (
     require_tensor_or_number,
 )
 from genesis._ops.elementwise import Div, Pow, binary_raw, clamp, unary_raw, where, where_raw
-from genesis._ops.inplace_variant import inplace_variant
+from genesis._ops.inplace_variant import inplace_variant, with_inplace
 from genesis._ops.predicates import isinf, isnan, signbit_raw
 from genesis._tensor import Tensor, _cast_raw
 
@@ -300,14 +300,8 @@ def _clamp_max_(self: Tensor, max) -> Tensor:  # noqa: A002
 
 TENSOR_METHODS = {
     "lerp": lerp,
-    "hypot": hypot, "hypot_": inplace_variant(hypot, "hypot_"),
     "logaddexp": logaddexp, "logaddexp2": logaddexp2,
-    "copysign": copysign, "copysign_": inplace_variant(copysign, "copysign_"),
-    "xlogy": xlogy, "xlogy_": inplace_variant(xlogy, "xlogy_"),
-    "reciprocal": reciprocal, "reciprocal_": inplace_variant(reciprocal, "reciprocal_"),
-    "log2": log2, "log2_": inplace_variant(log2, "log2_"),
-    "log10": log10, "log10_": inplace_variant(log10, "log10_"),
-    "exp2": exp2, "exp2_": inplace_variant(exp2, "exp2_"),
+    **with_inplace(hypot, copysign, xlogy, reciprocal, log2, log10, exp2),
     "float_power": float_power, "float_power_": _float_power_,
     "clamp_min": clamp_min, "clamp_min_": _clamp_min_,
     "clamp_max": clamp_max, "clamp_max_": _clamp_max_,

@@ -33,36 +33,30 @@ def _constant(input: Tensor, value: bool) -> Tensor:
     return (creation.ones_like if value else creation.zeros_like)(input, dtype=dt.bool_)
 
 
+def _float_test(name: str, input: Tensor, test) -> Tensor:
+    """``test(input)`` for a floating tensor; all False for integer and bool tensors."""
+    require_tensor(name, "input", input)
+    return test(input) if input.dtype.kind == _FLOAT else _constant(input, False)
+
+
 def isnan(input: Tensor) -> Tensor:
     """True where ``input`` is NaN (never for integer and bool tensors)."""
-    require_tensor("isnan", "input", input)
-    if input.dtype.kind != _FLOAT:
-        return _constant(input, False)
-    return binary_raw("ne", input, input)
+    return _float_test("isnan", input, lambda x: binary_raw("ne", x, x))
 
 
 def isinf(input: Tensor) -> Tensor:
     """True where ``input`` is +inf or -inf."""
-    require_tensor("isinf", "input", input)
-    if input.dtype.kind != _FLOAT:
-        return _constant(input, False)
-    return binary_raw("eq", unary_raw("abs", input), _INF)
+    return _float_test("isinf", input, lambda x: binary_raw("eq", unary_raw("abs", x), _INF))
 
 
 def isposinf(input: Tensor) -> Tensor:
     """True where ``input`` is +inf."""
-    require_tensor("isposinf", "input", input)
-    if input.dtype.kind != _FLOAT:
-        return _constant(input, False)
-    return binary_raw("eq", input, _INF)
+    return _float_test("isposinf", input, lambda x: binary_raw("eq", x, _INF))
 
 
 def isneginf(input: Tensor) -> Tensor:
     """True where ``input`` is -inf."""
-    require_tensor("isneginf", "input", input)
-    if input.dtype.kind != _FLOAT:
-        return _constant(input, False)
-    return binary_raw("eq", input, -_INF)
+    return _float_test("isneginf", input, lambda x: binary_raw("eq", x, -_INF))
 
 
 def isfinite(input: Tensor) -> Tensor:

@@ -14,7 +14,7 @@ from genesis._autograd.function import Function
 from genesis._ops import creation
 from genesis._ops.arguments import as_operand, require_tensor, require_tensor_or_number
 from genesis._ops.elementwise import binary_raw, div, unary_raw, where_raw
-from genesis._ops.inplace_variant import inplace_variant
+from genesis._ops.inplace_variant import inplace_variant, with_inplace
 from genesis._ops.predicates import isinf
 from genesis._tensor import Tensor, _cast_raw
 
@@ -279,13 +279,7 @@ _remainder_ = inplace_variant(remainder, "remainder_")
 _floor_divide_ = inplace_variant(floor_divide, "floor_divide_")
 
 TENSOR_METHODS = {
-    "floor": floor, "floor_": inplace_variant(floor, "floor_"),
-    "ceil": ceil, "ceil_": inplace_variant(ceil, "ceil_"),
-    "trunc": trunc, "trunc_": inplace_variant(trunc, "trunc_"),
-    "fix": fix, "fix_": inplace_variant(fix, "fix_"),
-    "round": round, "round_": inplace_variant(round, "round_"),
-    "frac": frac, "frac_": inplace_variant(frac, "frac_"),
-    "fmod": fmod, "fmod_": inplace_variant(fmod, "fmod_"),
+    **with_inplace(floor, ceil, trunc, fix, round, frac, fmod),
     "remainder": remainder, "remainder_": _remainder_, "__imod__": _remainder_,
     "floor_divide": floor_divide, "floor_divide_": _floor_divide_, "__ifloordiv__": _floor_divide_,
     "__mod__": remainder, "__rmod__": lambda self, other: remainder(other, self),
