@@ -149,6 +149,18 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+_SIZES: dict = {}
+
+
+def _new_size(shape: tuple) -> Size:
+    """The shared :class:`Size` of ``shape`` (the cache is cleared when it grows large)."""
+    if len(_SIZES) > 4096:
+        _SIZES.clear()
+    size = Size(shape)
+    _SIZES[size] = size
+    return size
+
+
 def numel_of(shape: tuple) -> int:
     n = 1
     for d in shape:
@@ -532,7 +544,8 @@ def _make(
 ) -> Tensor:
     t = Tensor.__new__(Tensor)
     t.storage = storage
-    t.shape = shape if type(shape) is Size else Size(shape)
+    size = _SIZES.get(shape)  # shapes repeat: one Size object per shape, not one per tensor
+    t.shape = size if size is not None else _new_size(shape)
     t.strides = contiguous_strides(shape) if strides is None else strides
     t.offset = offset
     t.dtype = dtype
