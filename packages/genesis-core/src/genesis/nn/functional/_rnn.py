@@ -1,0 +1,116 @@
+"""The recurrences behind ``nn.RNN``/``LSTM``/``GRU`` and their cells, composed from core ops.
+
+A layer's input is always held in the packed layout: ``data`` ``(sum(batch_sizes), F)`` with
+step ``t`` the rows of its ``batch_sizes[t]`` active sequences (sorted longest first), so a
+padded ``(T, B, F)`` input is the special case ``batch_sizes = [B] * T``. The input projection
+``x @ W_ih.T + b_ih`` of every step is one matmul; each step then adds ``h @ W_hh.T + b_hh``.
+Sequences that end drop out of the batch (their state is kept as the final state), so
+``h_n`` is taken at each sequence's true last step. Python loops over the steps: the autograd
+engine is iterative, so long sequences do not hit recursion limits.
+"""
+
+from __future__ import annotations
+
+from genesis._ops.shape import cat
+from genesis._tensor import Tensor
+from genesis.nn.functional._dropout import dropout
+from genesis.nn.functional._linear import linear
+
+
+def rnn_tanh_cell(xw: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr=None):
+    """One Elman step with tanh: ``h' = tanh(xw + h @ W_hh.T + b_hh)``."""
+    return ((xw + linear(state[0], w_hh, b_hh)).tanh(),)
+
+
+def rnn_relu_cell(xw: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr=None):
+    """One Elman step with ReLU: ``h' = relu(xw + h @ W_hh.T + b_hh)``."""
+    return ((xw + linear(state[0], w_hh, b_hh)).relu(),)
+
+
+def lstm_cell(xw: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None,
+              w_hr: Tensor | None = None):
+    """One LSTM step, gates in PyTorch's order (input, forget, cell, output); ``h'`` is
+    projected by ``W_hr`` when given."""
+    h, c = state
+    i, f, g, o = (xw + linear(h, w_hh, b_hh)).chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:
+        h = linear(h, w_hr)
+    return h, c
+
+
+def gru_cell(xw: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr=None):
+    """One GRU step, gates in PyTorch's order (reset, update, new); the reset gate scales
+    ``W_hn h + b_hn``: ``n = tanh(x_n + r * (W_hn h + b_hn))``, ``h' = n + z * (h - n)``."""
+    h = state[0]
+    xr, xz, xn = xw.chunk(3, 1)
+    hr, hz, hn = linear(h, w_hh, b_hh).chunk(3, 1)
+    r = (xr + hr).sigmoid()
+    z = (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    return (n + z * (h - n),)
+
+
+CELLS = {"RNN_TANH": rnn_tanh_cell, "RNN_RELU": rnn_relu_cell, "LSTM": lstm_cell,
+         "GRU": gru_cell}
+
+
+def _direction(steps: list, sizes: list, state0: tuple, cell, weights: tuple, reverse: bool):
+    """Run one direction over the per-step projected inputs; returns (outputs, final state).
+
+    ``state0`` holds the full-batch initial states; a step with ``sizes[t]`` rows updates
+    the first ``sizes[t]`` sequences (the longest ones)."""
+    w_hh, b_hh, w_hr = weights
+    outs = [None] * len(steps)
+    if not reverse:
+        state, done = state0, []
+        for t, xw in enumerate(steps):
+            bs = sizes[t]
+            if bs < state[0].shape[0]:  # sequences that ended: their state is final
+                done.append(tuple(s[bs:] for s in state))
+                state = tuple(s[:bs] for s in state)
+            state = cell(xw, state, w_hh, b_hh, w_hr)
+            outs[t] = state[0]
+        done.append(state)
+        final = tuple(cat([d[k] for d in reversed(done)], 0) if len(done) > 1 else state[k]
+                      for k in range(len(state)))
+        return outs, final
+    cur = sizes[-1]
+    state = tuple(s[:cur] for s in state0)
+    for t in range(len(steps) - 1, -1, -1):
+        bs = sizes[t]
+        if bs > cur:  # longer sequences join with their initial state
+            state = tuple(cat([s, s0[cur:bs]], 0) for s, s0 in zip(state, state0))
+            cur = bs
+        state = cell(steps[t], state, w_hh, b_hh, w_hr)
+        outs[t] = state[0]
+    return outs, state
+
+
+def run_layers(mode: str, data: Tensor, sizes: list, hx: tuple, layer_weights: list,
+               num_layers: int, num_directions: int, dropout_p: float, training: bool):
+    """All layers over packed ``data``; ``hx`` holds ``(num_layers * D, B, H)`` initial
+    states (h, and c for an LSTM). ``layer_weights[l * D + d]`` is ``(w_ih, w_hh, b_ih,
+    b_hh, w_hr)``. Returns the last layer's packed output and the final states stacked."""
+    cell = CELLS[mode]
+    finals = [[] for _ in hx]
+    for layer in range(num_layers):
+        if layer > 0 and dropout_p > 0 and training:
+            data = dropout(data, dropout_p, True)
+        dir_outs = []
+        for d in range(num_directions):
+            k = layer * num_directions + d
+            w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights[k]
+            steps = list(linear(data, w_ih, b_ih).split(sizes, 0))
+            outs, final = _direction(steps, sizes, tuple(s[k] for s in hx), cell,
+                                     (w_hh, b_hh, w_hr), reverse=d == 1)
+            dir_outs.append(cat(outs, 0))
+            for i, f in enumerate(final):
+                finals[i].append(f)
+        data = dir_outs[0] if num_directions == 1 else cat(dir_outs, 1)
+    return data, tuple(_stack0(f) for f in finals)
+
+
+def _stack0(tensors: list) -> Tensor:
+    return cat([t.unsqueeze(0) for t in tensors], 0)
