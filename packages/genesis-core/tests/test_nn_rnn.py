@@ -305,3 +305,12 @@ def test_errors_match_torch():
 
 def utils(lib):
     return TU if lib is torch else U
+
+
+def test_long_sequence_backward_is_not_recursive():
+    """600 steps make a graph deeper than Python's default recursion limit of 1000 frames."""
+    g, t = make("rnn_tanh", input_size=2, hidden_size=2)
+    x, tx = pair((600, 1, 2), 0)
+    x, tx = x * 0.1, tx * 0.1
+    gp, tp = params(g, t)
+    check(g(x), t(tx), gp, tp)
