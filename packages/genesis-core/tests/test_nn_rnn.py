@@ -121,9 +121,10 @@ def test_packed_input(mode, lengths, enforce_sorted):
     x, tx = pair((B, T, 3), 0)
     h_out = 2 if mode == "lstm_proj" else 4
     h0, th0 = pair((4, B, h_out), 1)
-    packed = U.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=enforce_sorted)
-    tpacked = TU.pack_padded_sequence(tx, lengths, batch_first=True,
-                                      enforce_sorted=enforce_sorted)
+    glen, tlen = (lengths, lengths) if enforce_sorted else \
+        (genesis.tensor(lengths), torch.tensor(lengths))  # a list or an int64 tensor
+    packed = U.pack_padded_sequence(x, glen, batch_first=True, enforce_sorted=enforce_sorted)
+    tpacked = TU.pack_padded_sequence(tx, tlen, batch_first=True, enforce_sorted=enforce_sorted)
     np.testing.assert_array_equal(packed.batch_sizes.numpy(), tpacked.batch_sizes.numpy())
     for a, b in ((packed.sorted_indices, tpacked.sorted_indices),
                  (packed.unsorted_indices, tpacked.unsorted_indices)):
@@ -262,7 +263,8 @@ def test_pack_sequence_and_unpack():
           [s[1] for s in seqs])
     again = packed.to(dtype=genesis.float32)
     assert again.data.dtype == genesis.float32 and again.batch_sizes is packed.batch_sizes
-    assert packed.double() is packed
+    assert packed.double() is packed and packed.cpu() is packed
+    assert not packed.is_cuda and packed.half().data.dtype == genesis.float16
 
 
 def test_errors_match_torch():

@@ -56,25 +56,32 @@ class PackedSequence(PackedSequence_):
         return type(self)(data, self.batch_sizes, sort, unsort)
 
     def cpu(self) -> PackedSequence:
+        """``data`` on the CPU."""
         return self.to("cpu")
 
     def cuda(self, device=None) -> PackedSequence:
+        """``data`` on a CUDA device."""
         return self.to("cuda" if device is None else device)
 
     def double(self) -> PackedSequence:
+        """``data`` as float64."""
         return self.to(dtype=dt.float64)
 
     def float(self) -> PackedSequence:
+        """``data`` as float32."""
         return self.to(dtype=dt.float32)
 
     def half(self) -> PackedSequence:
+        """``data`` as float16."""
         return self.to(dtype=dt.float16)
 
     @property
     def is_cuda(self) -> bool:
+        """Whether ``data`` is on a CUDA device."""
         return self.data.is_cuda
 
     def is_pinned(self) -> bool:
+        """Always False: Genesis has no pinned host memory."""
         return False
 
 
