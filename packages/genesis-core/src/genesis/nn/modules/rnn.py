@@ -119,7 +119,12 @@ class RNNBase(Module):
             shapes.append((self.num_layers * d, batch, self.hidden_size))
         return shapes
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor | PackedSequence, hx=None) -> tuple:
+        """``(output, h_n)`` (``(output, (h_n, c_n))`` for an LSTM). ``input``: ``(L, N, H_in)``
+        (``(N, L, H_in)`` with ``batch_first``), ``(L, H_in)`` unbatched, or a PackedSequence
+        (then ``output`` is packed too). ``hx``: ``(num_layers * D, N, H_out)`` (and ``c_0``
+        ``(num_layers * D, N, hidden_size)``), zeros when omitted; ``output`` holds the last
+        layer's ``h_t`` for every step, both directions concatenated."""
         is_lstm = self.mode == "LSTM"
         packed = isinstance(input, PackedSequence)
         if packed:
