@@ -60,6 +60,22 @@ def test_max_pool2d_integers(dtype):
     compare(_pool("max_pool2d", 3, 2, 1, ceil_mode=True, return_indices=True), arrays=[x])
 
 
+def test_avg_pool_int64_truncates():
+    x = np.random.default_rng(7).integers(-9, 9, (2, 2, 5, 6))
+    compare(_pool("avg_pool2d", 3, 2, 1, True, False), arrays=[x])
+    compare(_pool("avg_pool2d", 2, divisor_override=-3), arrays=[x])
+    compare(_pool("avg_pool1d", 3, 2, 1, True, True), arrays=[x[0]])
+    compare(_pool("lp_pool1d", 2, 2), arrays=[x[0]])
+
+
+@pytest.mark.parametrize("dtype", ("float16", "bfloat16"))
+def test_half_inputs(dtype):
+    compare(_pool("max_pool2d", 3, 2, 1, return_indices=True), [(1, 2, 5, 6)], dtype=dtype)
+    compare(_pool("avg_pool2d", 3, 2, 1, True, False), [(1, 2, 5, 6)], dtype=dtype)
+    compare(_pool("adaptive_avg_pool2d", (2, 4)), [(1, 2, 5, 6)], dtype=dtype)
+    compare(_pool("adaptive_max_pool1d", 4, return_indices=True), [(2, 5, 6)], dtype=dtype)
+
+
 def test_max_pool_nan_and_inf():
     x = np.random.default_rng(2).normal(size=(1, 2, 5, 6))
     x[0, 0, 1, 1] = NAN
@@ -198,6 +214,9 @@ ERRORS = [
     (lambda F, x: F.max_pool1d(x[0].long(), 2), "not implemented"),
     (lambda F, x: F.max_pool2d(x.bool(), 2), "not implemented"),
     (lambda F, x: F.adaptive_max_pool2d(x.long(), 2), "not implemented"),
+    (lambda F, x: F.adaptive_avg_pool2d(x.long(), 2), "not implemented"),
+    (lambda F, x: F.avg_pool2d(x.byte(), 2), "not implemented"),
+    (lambda F, x: F.avg_pool1d(x[0].bool(), 2), "not implemented"),
     (lambda F, x: F.avg_pool2d(x, 2, divisor_override=0), "divisor"),
     (lambda F, x: F.adaptive_max_pool1d(x[0], (2, 2)), "output_size"),
     (lambda F, x: F.adaptive_avg_pool2d(x[:, :, :0], 2), "3D or 4D"),

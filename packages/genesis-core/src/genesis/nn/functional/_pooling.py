@@ -50,8 +50,9 @@ def _check_input(fn: str, input, n: int, nonempty: int | None = None) -> tuple:
     return tuple(input.shape[:-n])
 
 
-def _check_float(fn: str, input: Tensor) -> None:
-    if not input.dtype.is_floating_point:
+def _check_float(fn: str, input: Tensor, int64: bool = False) -> None:
+    """Floating inputs only (and int64 where ``int64``, as PyTorch's sliding average)."""
+    if not (input.dtype.is_floating_point or (int64 and input.dtype == dt.int64)):
         raise NotImplementedError(f"{fn}: \"{fn}\" not implemented for '{input.dtype}'")
 
 
@@ -179,7 +180,10 @@ def _max(fn: str, input: Tensor, tables: list, return_indices: bool):
 
 
 def _avg(input: Tensor, tables: list, divisor: np.ndarray) -> Tensor:
-    win, _, _ = _windows(input, tables, 0.0)
+    win, _, _ = _windows(input, tables, 0)
+    if not input.dtype.is_floating_point:  # int64: PyTorch's C++ division, toward zero
+        return win.sum(-1).div(input.new_tensor(divisor.astype(np.int64), dtype=dt.int64),
+                               rounding_mode="trunc")
     return win.sum(-1) / input.new_tensor(divisor, dtype=input.dtype)
 
 
@@ -220,7 +224,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """The mean of every window over the last dim of a ``(C, L)`` or ``(N, C, L)`` input;
     zero ``padding`` counts in the divisor when ``count_include_pad``."""
     _check_input("avg_pool1d", input, 1)
-    _check_float("avg_pool1d", input)
+    _check_float("avg_pool1d", input, int64=True)
     tables = _sliding_args("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
     return _avg(input, tables, _sliding_divisor(tables, count_include_pad, None))
 
@@ -230,7 +234,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """2-D average pooling of a ``(C, H, W)`` or ``(N, C, H, W)`` input; ``divisor_override``
     replaces the window size as the divisor."""
     _check_input("avg_pool2d", input, 2)
-    _check_float("avg_pool2d", input)
+    _check_float("avg_pool2d", input, int64=True)
     if divisor_override is not None and (not isinstance(divisor_override, int)
                                          or divisor_override == 0):
         raise RuntimeError(f"avg_pool2d: divisor_override={divisor_override!r}, divisor must "
