@@ -199,6 +199,16 @@ def test_gradcheck(fn, args):
     assert genesis.autograd.gradcheck(lambda t: f(t, *args), (g,))
 
 
+def test_gradcheck_max_unpool():
+    x = genesis.tensor(np.random.default_rng(8).normal(size=(1, 2, 3, 3)), requires_grad=True)
+    _, idx = genesis.nn.functional.max_pool2d(genesis.randn(1, 2, 6, 7), 2, return_indices=True)
+    F = genesis.nn.functional
+    assert genesis.autograd.gradcheck(lambda t: F.max_unpool2d(t, idx, 2, output_size=(6, 7)),
+                                      (x,))
+    _, idx1 = F.max_pool1d(genesis.randn(3, 7), 2, return_indices=True)
+    assert genesis.autograd.gradcheck(lambda t: F.max_unpool1d(t[0, 0], idx1, 2), (x,))
+
+
 ERRORS = [
     (lambda F, x: F.max_pool2d(x, 2, padding=2), "half"),
     (lambda F, x: F.max_pool1d(x[0], 2, padding=2), "half"),
