@@ -56,18 +56,35 @@ from genesis.nn.functional._loss import (
 )
 from genesis.nn.functional._normalization import batch_norm, layer_norm, normalize, rms_norm
 from genesis.nn.functional._padding import pad
+from genesis.nn.functional._pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 from genesis.nn.functional._sparse import embedding, one_hot
 
-__all__ = ["batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "celu", "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout",
-           "elu", "embedding", "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax", "hardshrink",
-           "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-           "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
-           "margin_ranking_loss", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
-           "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm",
-           "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-           "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
-           "triplet_margin_loss"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
+           "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout",
+           "elu", "embedding", "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax",
+           "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div",
+           "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+           "lp_pool1d", "lp_pool2d", "margin_ranking_loss", "max_pool1d", "max_pool2d",
+           "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss", "normalize",
+           "one_hot", "pad", "pairwise_distance", "poisson_nll_loss", "prelu", "relu",
+           "relu6", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid",
+           "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink",
+           "softsign", "tanh", "tanhshrink", "threshold", "triplet_margin_loss"]
 
 #: Tensor methods that are functional ops (``x.softmax(dim)``), bound by the package root
 TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}
