@@ -8,6 +8,8 @@ from genesis.nn.modules import (
                                 GLU,
                                 SELU,
                                 BatchNorm1d,
+                                BatchNorm2d,
+                                BatchNorm3d,
                                 BCELoss,
                                 BCEWithLogitsLoss,
                                 Bilinear,
@@ -64,8 +66,8 @@ from genesis.nn.modules import (
 )
 from genesis.nn.parameter import Parameter
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU",
-           "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "ELU",
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Bilinear",
+           "CELU", "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "ELU",
            "Embedding", "Flatten", "GELU", "GLU", "GaussianNLLLoss", "Hardshrink", "Hardsigmoid",
            "Hardswish", "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
            "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",

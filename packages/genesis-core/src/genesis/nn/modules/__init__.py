@@ -29,6 +29,7 @@ from genesis.nn.modules.activation import (
     Threshold,
 )
 from genesis.nn.modules.attention import MultiheadAttention
+from genesis.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from genesis.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -57,13 +58,15 @@ from genesis.nn.modules.loss import (
     TripletMarginLoss,
 )
 from genesis.nn.modules.module import Module
-from genesis.nn.modules.normalization import BatchNorm1d, LayerNorm, RMSNorm
+from genesis.nn.modules.normalization import LayerNorm, RMSNorm
 from genesis.nn.modules.sparse import Embedding
 
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
     "Bilinear",
     "CELU",
     "CosineEmbeddingLoss",
