@@ -124,3 +124,126 @@ def test_batch_norm_one_value_per_channel_raises_like_torch():
 def test_batch_norm_bad_num_features_raises():
     with pytest.raises(ValueError, match="num_features"):
         nn.BatchNorm2d(0)
+
+
+PER_SAMPLE = {
+    "group": (lambda lib: lib.nn.GroupNorm(2, 4), (3, 4, 5)),
+    "group_4d": (lambda lib: lib.nn.GroupNorm(3, 6, eps=1e-3), (2, 6, 3, 2)),
+    "group_per_channel": (lambda lib: lib.nn.GroupNorm(3, 3), (2, 3, 4)),
+    "group_one": (lambda lib: lib.nn.GroupNorm(1, 4, affine=False), (2, 4, 3, 1, 2)),
+    "group_2d_input": (lambda lib: lib.nn.GroupNorm(2, 4, bias=False), (5, 4)),
+    "group_batch1": (lambda lib: lib.nn.GroupNorm(2, 2), (1, 2, 7)),
+    "instance1d": (lambda lib: lib.nn.InstanceNorm1d(3), (2, 3, 5)),
+    "instance1d_affine": (lambda lib: lib.nn.InstanceNorm1d(3, affine=True), (2, 3, 4)),
+    "instance1d_stats": (lambda lib: lib.nn.InstanceNorm1d(
+        2, track_running_stats=True, momentum=0.3), (3, 2, 6)),
+    "instance1d_unbatched": (lambda lib: lib.nn.InstanceNorm1d(
+        3, affine=True, track_running_stats=True), (3, 4)),
+    "instance2d": (lambda lib: lib.nn.InstanceNorm2d(1, affine=True), (2, 1, 3, 2)),
+    "instance2d_stats_affine": (lambda lib: lib.nn.InstanceNorm2d(
+        3, affine=True, track_running_stats=True, eps=1e-3), (2, 3, 2, 3)),
+    "instance2d_momentum_none": (lambda lib: lib.nn.InstanceNorm2d(
+        2, track_running_stats=True, momentum=None), (2, 2, 3, 3)),
+    "instance2d_unbatched": (lambda lib: lib.nn.InstanceNorm2d(2), (2, 3, 4)),
+    "instance3d": (lambda lib: lib.nn.InstanceNorm3d(2, affine=True, track_running_stats=True),
+                   (2, 2, 2, 1, 3)),
+    "lrn": (lambda lib: lib.nn.LocalResponseNorm(3), (2, 5, 4)),
+    "lrn_even_big": (lambda lib: lib.nn.LocalResponseNorm(
+        4, alpha=0.5, beta=0.6, k=2.0), (2, 3, 2, 3)),
+    "lrn_size1": (lambda lib: lib.nn.LocalResponseNorm(1, alpha=1.0), (1, 2, 3)),
+    "lrn_window_over_channels": (lambda lib: lib.nn.LocalResponseNorm(
+        7, alpha=0.3, beta=1.0), (2, 2, 2, 1, 2)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(PER_SAMPLE))
+def test_per_sample_norms_train_and_eval_match_torch(name, dtype):
+    make, shape = PER_SAMPLE[name]
+    _train_then_eval(make, shape, dtype)
+
+
+def test_per_sample_norm_reprs_and_state_dicts_match_torch():
+    for make, _ in PER_SAMPLE.values():
+        g, t = make(genesis), make(torch)
+        assert repr(g) == repr(t)
+        assert list(g.state_dict()) == list(t.state_dict())
+        for k, v in t.state_dict().items():
+            np.testing.assert_array_equal(g.state_dict()[k].numpy(), v.numpy())
+
+
+FUNCTIONAL = {
+    "group_norm": (lambda lib, x, w, b: lib.nn.functional.group_norm(x, 2, w, b, 1e-4),
+                   [(3, 4, 2, 3), (4,), (4,)]),
+    "instance_norm": (lambda lib, x, w, b: lib.nn.functional.instance_norm(
+        x, weight=w, bias=b, eps=1e-3), [(2, 3, 5), (3,), (3,)]),
+    "local_response_norm": (lambda lib, x: lib.nn.functional.local_response_norm(
+        x, 3, alpha=0.2, beta=0.9, k=1.5), [(2, 4, 3, 2)]),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional_matches_torch(name, dtype):
+    from torch_compare import compare
+    fn, shapes = FUNCTIONAL[name]
+    compare(fn, shapes, dtype=dtype, grad_rtol=1e-4 if dtype == "float32" else None,
+            grad_atol=1e-5 if dtype == "float32" else None)
+
+
+def test_instance_norm_functional_running_stats_match_torch():
+    rng = np.random.default_rng(3)
+    x = rng.normal(1.0, 2.0, (3, 2, 5))
+    got, want = {}, {}
+    for lib, out in ((genesis, got), (torch, want)):
+        rm, rv = lib.tensor(np.array([0.5, -1.0])), lib.tensor(np.full(2, 2.0))
+        y = lib.nn.functional.instance_norm(lib.tensor(x), rm, rv, momentum=0.25)
+        y2 = lib.nn.functional.instance_norm(lib.tensor(x), rm, rv, use_input_stats=False)
+        out.update(y=y.numpy(), y2=y2.numpy(), rm=rm.numpy(), rv=rv.numpy())
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional_gradcheck(name):
+    fn, shapes = FUNCTIONAL[name]
+    genesis.manual_seed(1)
+    args = [genesis.randn(*s, dtype=genesis.float64, requires_grad=True) for s in shapes]
+    assert genesis.autograd.gradcheck(lambda *a: fn(genesis, *a), args)
+
+
+F_ERRORS = [
+    (lambda lib: lib.nn.functional.group_norm(lib.zeros(2, 4, 3), 3), "divisible by num_groups"),
+    (lambda lib: lib.nn.functional.group_norm(lib.zeros(2, 4, 3), 2, lib.ones(3)),
+     "weight to be a vector of size equal to the number of channels"),
+    (lambda lib: lib.nn.functional.group_norm(lib.zeros(4), 2), "at least 2 dimensions"),
+    (lambda lib: lib.nn.functional.group_norm(lib.zeros(1, 2), 2), "more than 1 value"),
+    (lambda lib: lib.nn.functional.instance_norm(lib.zeros(2, 4, 1)), "more than 1 spatial"),
+    (lambda lib: lib.nn.functional.instance_norm(lib.zeros(2, 4, 3), use_input_stats=False),
+     "running_mean and running_var"),
+    (lambda lib: lib.nn.functional.instance_norm(lib.zeros(2, 4, 3), weight=lib.ones(3)),
+     "should contain"),
+    (lambda lib: lib.nn.functional.local_response_norm(lib.zeros(2, 4), 2),
+     "Expected 3D or higher dimensionality"),
+    (lambda lib: lib.nn.GroupNorm(3, 4), "must be divisible by num_groups"),
+    (lambda lib: lib.nn.InstanceNorm1d(3, affine=True)(lib.zeros(2, 4, 3)),
+     "to match num_features"),
+    (lambda lib: lib.nn.InstanceNorm1d(3)(lib.zeros(2, 3, 2, 2)), r"expected 2D or 3D input"),
+    (lambda lib: lib.nn.InstanceNorm2d(3)(lib.zeros(3, 2)), r"expected 3D or 4D input"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(F_ERRORS)))
+def test_errors_like_torch(i):
+    call, match = F_ERRORS[i]
+    assert_raises_like_torch(call, match)
+
+
+def test_instance_norm_feature_mismatch_warns_without_affine():
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        nn.InstanceNorm1d(3)(genesis.randn(2, 4, 3))
+
+
+def test_local_response_norm_empty_input_is_returned():
+    x = genesis.zeros(0, 3, 2)
+    assert nn.LocalResponseNorm(2)(x) is x

@@ -40,6 +40,7 @@ from genesis.nn.modules.container import (
 from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from genesis.nn.modules.dropout import Dropout
 from genesis.nn.modules.flatten import Flatten, Unflatten
+from genesis.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from genesis.nn.modules.linear import Bilinear, Identity, Linear
 from genesis.nn.modules.loss import (
     BCELoss,
@@ -58,7 +59,7 @@ from genesis.nn.modules.loss import (
     TripletMarginLoss,
 )
 from genesis.nn.modules.module import Module
-from genesis.nn.modules.normalization import LayerNorm, RMSNorm
+from genesis.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from genesis.nn.modules.sparse import Embedding
 
 __all__ = [
@@ -79,17 +80,22 @@ __all__ = [
     "GELU",
     "GLU",
     "GaussianNLLLoss",
+    "GroupNorm",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
