@@ -38,7 +38,14 @@ from genesis.nn.modules.container import (
     Sequential,
 )
 from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from genesis.nn.modules.dropout import Dropout
+from genesis.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from genesis.nn.modules.flatten import Flatten, Unflatten
 from genesis.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from genesis.nn.modules.linear import Bilinear, Identity, Linear
@@ -63,6 +70,7 @@ from genesis.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponse
 from genesis.nn.modules.sparse import Embedding
 
 __all__ = [
+    "AlphaDropout",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -74,8 +82,12 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "ELU",
     "Embedding",
+    "FeatureAlphaDropout",
     "Flatten",
     "GELU",
     "GLU",
