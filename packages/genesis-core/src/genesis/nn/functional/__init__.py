@@ -64,19 +64,21 @@ from genesis.nn.functional._loss import (
 )
 from genesis.nn.functional._normalization import batch_norm, layer_norm, normalize, rms_norm
 from genesis.nn.functional._padding import pad
+from genesis.nn.functional._pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from genesis.nn.functional._sparse import embedding, one_hot
 
 __all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "celu", "cosine_embedding_loss", "cosine_similarity",
-           "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
-           "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm",
-           "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss",
-           "instance_norm", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear",
+           "binary_cross_entropy_with_logits", "celu", "channel_shuffle", "cosine_embedding_loss",
+           "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "elu", "embedding", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu",
+           "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+           "huber_loss", "instance_norm", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear",
            "local_response_norm", "log_softmax", "logsigmoid", "margin_ranking_loss", "mish",
            "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
-           "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm", "scaled_dot_product_attention",
-           "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
-           "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "triplet_margin_loss"]
+           "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6",
+           "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss",
+           "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
+           "threshold", "triplet_margin_loss"]
 
 #: Tensor methods that are functional ops (``x.softmax(dim)``), bound by the package root
 TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}

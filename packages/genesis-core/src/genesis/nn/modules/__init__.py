@@ -30,6 +30,7 @@ from genesis.nn.modules.activation import (
 )
 from genesis.nn.modules.attention import MultiheadAttention
 from genesis.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from genesis.nn.modules.channelshuffle import ChannelShuffle
 from genesis.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -67,6 +68,7 @@ from genesis.nn.modules.loss import (
 )
 from genesis.nn.modules.module import Module
 from genesis.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
+from genesis.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from genesis.nn.modules.sparse import Embedding
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "BatchNorm3d",
     "Bilinear",
     "CELU",
+    "ChannelShuffle",
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
@@ -122,6 +125,8 @@ __all__ = [
     "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "PoissonNLLLoss",
     "RMSNorm",
     "ReLU",
