@@ -8,6 +8,7 @@ from genesis._ops.creation import empty, ones
 from genesis._tensor import Tensor
 from genesis.nn import functional as F
 from genesis.nn import init
+from genesis.nn.modules.batchnorm import BatchNorm1d  # noqa: F401 - its home until issue 10 (pickles)
 from genesis.nn.modules.module import Module
 from genesis.nn.parameter import Parameter
 
