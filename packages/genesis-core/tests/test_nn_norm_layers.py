@@ -247,3 +247,20 @@ def test_instance_norm_feature_mismatch_warns_without_affine():
 def test_local_response_norm_empty_input_is_returned():
     x = genesis.zeros(0, 3, 2)
     assert nn.LocalResponseNorm(2)(x) is x
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional_double_backward_matches_torch(name):
+    fn, shapes = FUNCTIONAL[name]
+    rng = np.random.default_rng(5)
+    arrays = [rng.uniform(0.5, 1.5, s) if i else rng.standard_normal(s)
+              for i, s in enumerate(shapes)]
+    res = {}
+    for lib in (genesis, torch):
+        args = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = fn(lib, *args)
+        grads = lib.autograd.grad((y * y * y).sum(), args, create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), args)
+        res[lib.__name__] = [s.detach().numpy() for s in second]
+    for a, e in zip(res["genesis"], res["torch"]):
+        np.testing.assert_allclose(a, e, rtol=1e-7, atol=1e-9)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from genesis import _dtype as dt
 from genesis._autograd.grad_mode import no_grad
 from genesis._ops.creation import zeros
+from genesis._ops.indexing import index_select
 from genesis._ops.shape import cat
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
@@ -111,8 +115,10 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
             shape = (input.shape[0], amount) + tuple(input.shape[2:])
             parts.append(zeros(shape, dtype=input.dtype, device=input.device))
     padded = cat(parts, 1) if len(parts) > 1 else sq
-    window = padded.narrow(1, 0, c)
-    for i in range(1, size):
-        window = window + padded.narrow(1, i, c)
+    # index_select rather than narrow: narrow's backward is not itself differentiable (yet)
+    window = None
+    for i in range(size):
+        part = index_select(padded, 1, input.new_tensor(np.arange(i, i + c), dtype=dt.int64))
+        window = part if window is None else window + part
     div = (window * (alpha / size) + k) ** beta
     return input / div
