@@ -21,20 +21,35 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
     """Pad trailing dims: ``pad = (left, right)`` for the last dim, then ``(top, bottom)`` for
     the one before, and so on.
 
-    ``mode="constant"`` fills with ``value`` (default 0; negative amounts crop);
-    ``"reflect"`` mirrors without repeating the edge (amounts < the dim's size),
-    ``"replicate"`` repeats the edge, ``"circular"`` wraps around (amounts <= the size).
+    ``mode="constant"`` fills with ``value`` (default 0) and pads any number of trailing
+    dims; ``"reflect"`` mirrors without repeating the edge (amounts < the dim's size),
+    ``"replicate"`` repeats the edge, ``"circular"`` wraps around (amounts <= the size); these
+    three pad the last 1, 2 or 3 dims of an input with 1 or 2 more dims (PyTorch's rule).
+    Negative amounts crop, in every mode.
     """
     check_tensor("pad", "input", input)
     if mode not in MODES:
-        raise ValueError(f"pad: mode={mode!r}, expected one of {MODES}")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: pad={tuple(pad)} must have an even length of at most "
-                         f"{2 * input.ndim} for a {input.ndim}-D input")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}: pad got mode={mode!r}, "
+                                  f"expected one of {MODES}")
+    if len(pad) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2: pad got pad={tuple(pad)} "
+                           f"of length {len(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of "
+                           f"dimension {input.ndim}")
     if mode != "constant":
-        if value is not None:
-            raise ValueError(f"pad: value={value!r} only applies to mode='constant', not "
-                             f"mode={mode!r}")
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument: pad got '
+                               f"value={value!r}")
+        k = len(pad) // 2
+        if k > 3 or input.ndim not in (k + 1, k + 2):
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
         return _pad_by_index(input, pad, mode)
     out = input
     for i in range(len(pad) // 2):
@@ -44,7 +59,7 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
         if left < 0 or right < 0:
             start, stop = max(-left, 0), n - max(-right, 0)
             if stop < start:
-                raise ValueError(f"pad: pad={tuple(pad)} crops dimension {dim} of size {n} to a "
+                raise RuntimeError(f"pad: pad={tuple(pad)} crops dimension {dim} of size {n} to a "
                                  "negative size")
             out = out.narrow(dim, start, stop - start)
         parts = []
@@ -67,18 +82,26 @@ def _pad_by_index(input: Tensor, pad: tuple, mode: str) -> Tensor:
         dim = input.ndim - 1 - i
         left, right = int(pad[2 * i]), int(pad[2 * i + 1])
         n = out.shape[dim]
-        limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
-        if left < 0 or right < 0 or (limit is not None and max(left, right) > limit) or \
-                (mode == "replicate" and n == 0):
-            bound = "must be >= 0" if limit is None else f"must lie in [0, {limit}]"
-            raise ValueError(f"pad: mode={mode!r} with pad={tuple(pad)}: the amounts for "
-                             f"dimension {dim} (size {n}) {bound}")
-        positions = np.arange(-left, n + right)
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "replicate" and max(left, right) > limit:
+            what = ("Padding size should be less than the corresponding input dimension"
+                    if mode == "reflect" else "Padding value causes wrapping around more than once")
+            raise RuntimeError(f"{what}: pad got pad={tuple(pad)} for mode={mode!r}, expected "
+                               f"amounts in [0, {limit}] for dimension {dim} of size {n}")
+        kept = n + min(left, 0) + min(right, 0)  # what negative amounts leave
+        if (n == 0 and mode == "replicate") or (n + left + right <= 0 if mode != "circular" else
+                kept < 0 or (kept == 0 and max(left, right) > 0)):
+            raise RuntimeError(f"pad: input (size {n} at dimension {dim}) is too small for "
+                               f"pad={tuple(pad)} in mode={mode!r}: the output would be empty "
+                               "or negative")
+        if mode == "circular":  # negative amounts crop first; the wrap is over what is left
+            start = max(-left, 0)
+            positions = start + np.arange(-max(left, 0), kept + max(right, 0)) % max(kept, 1)
+        else:
+            positions = np.arange(-left, n + right)
         if mode == "replicate":
             positions = np.clip(positions, 0, n - 1)
-        elif mode == "circular":
-            positions = positions % n
-        else:  # reflect about the first and last element
+        elif mode == "reflect":  # about the first and last element
             period = 2 * (n - 1) if n > 1 else 1
             positions = np.abs(positions) % period
             positions = np.where(positions >= n, period - positions, positions)

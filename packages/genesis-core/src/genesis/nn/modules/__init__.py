@@ -29,6 +29,8 @@ from genesis.nn.modules.activation import (
     Threshold,
 )
 from genesis.nn.modules.attention import MultiheadAttention
+from genesis.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from genesis.nn.modules.channelshuffle import ChannelShuffle
 from genesis.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -37,8 +39,16 @@ from genesis.nn.modules.container import (
     Sequential,
 )
 from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from genesis.nn.modules.dropout import Dropout
+from genesis.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from genesis.nn.modules.flatten import Flatten, Unflatten
+from genesis.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from genesis.nn.modules.linear import Bilinear, Identity, Linear
 from genesis.nn.modules.loss import (
     BCELoss,
@@ -57,7 +67,8 @@ from genesis.nn.modules.loss import (
     TripletMarginLoss,
 )
 from genesis.nn.modules.module import Module
-from genesis.nn.modules.normalization import BatchNorm1d, LayerNorm, RMSNorm
+from genesis.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
+from genesis.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from genesis.nn.modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -80,40 +91,53 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
     "Bilinear",
     "CELU",
+    "ChannelShuffle",
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "ELU",
     "Embedding",
+    "FeatureAlphaDropout",
     "Flatten",
     "GELU",
     "GLU",
     "GRU",
     "GRUCell",
     "GaussianNLLLoss",
+    "GroupNorm",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
-    "LSTM",
-    "LSTMCell",
     "LPPool1d",
     "LPPool2d",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
@@ -132,6 +156,8 @@ __all__ = [
     "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "PoissonNLLLoss",
     "RMSNorm",
     "RNN",

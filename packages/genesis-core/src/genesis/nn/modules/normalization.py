@@ -1,18 +1,18 @@
-"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``BatchNorm1d``."""
+"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``LocalResponseNorm``."""
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
 
 from __future__ import annotations
 
-from genesis import _dtype as dt
-from genesis._ops.creation import empty, ones, zeros
+from genesis._ops.creation import empty, ones
 from genesis._tensor import Tensor
 from genesis.nn import functional as F
 from genesis.nn import init
+from genesis.nn.modules.batchnorm import BatchNorm1d  # noqa: F401 - its home until issue 10 (pickles)
 from genesis.nn.modules.module import Module
 from genesis.nn.parameter import Parameter
 
-__all__ = ["LayerNorm", "RMSNorm", "BatchNorm1d"]
+__all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
 
 
 def _shape_tuple(cls: str, normalized_shape) -> tuple:
@@ -83,69 +83,55 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class BatchNorm1d(Module):
-    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` input per channel ``C``.
+class GroupNorm(Module):
+    """Normalise each sample over groups of ``num_channels // num_groups`` channels;
+    per-channel ``weight`` (ones) and ``bias`` (zeros) when ``affine``."""
 
-    ``bias=False`` (keyword) keeps the affine scale only. Training uses batch statistics
-    and updates ``running_mean``/``running_var`` (unbiased) with ``momentum`` (``None``:
-    cumulative average); eval uses the running statistics.
-    """
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None, *, bias: bool = True) -> None:
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
-        if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"BatchNorm1d: num_features={num_features!r}, expected a positive "
-                             "int")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
+        if not isinstance(num_groups, int) or isinstance(num_groups, bool) or num_groups <= 0:
+            raise ValueError(f"GroupNorm: num_groups={num_groups!r}, expected a positive int")
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
         if affine:
-            self.weight = Parameter(ones(num_features, device=device, dtype=dtype))
+            self.weight = Parameter(empty(num_channels, device=device, dtype=dtype))
             if bias:
-                self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
+                self.bias = Parameter(empty(num_channels, device=device, dtype=dtype))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked", zeros((), dtype=dt.int64, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
+        self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.item())
-        use_batch = self.training or (self.running_mean is None and self.running_var is None)
-        keep_stats = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if keep_stats else None,
-                            self.running_var if keep_stats else None, self.weight, self.bias,
-                            use_batch, factor, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """``x / (k + alpha * mean(x**2 over size neighbouring channels)) ** beta``."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                 k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
