@@ -5,8 +5,11 @@ genesis-core) extends its ``__path__`` so this subpackage is found.
 """
 
 from genesis.optim import lr_finder, lr_scheduler, schedule_helpers, schedule_plot
+from genesis.optim.adadelta import Adadelta
 from genesis.optim.adagrad import Adagrad
 from genesis.optim.adam import Adam, AdamW
+from genesis.optim.adamax import Adamax
+from genesis.optim.asgd import ASGD
 from genesis.optim.lr_finder import LRRangeTestResult, lr_range_test
 from genesis.optim.lr_scheduler import (
     ChainedScheduler,
@@ -27,8 +30,11 @@ from genesis.optim.lr_scheduler import (
     SequentialLR,
     StepLR,
 )
+from genesis.optim.nadam import NAdam
 from genesis.optim.optimizer import Optimizer
+from genesis.optim.radam import RAdam
 from genesis.optim.rmsprop import RMSprop
+from genesis.optim.rprop import Rprop
 from genesis.optim.schedule_helpers import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -53,6 +59,12 @@ __all__ = [
     "AdamW",
     "RMSprop",
     "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "ASGD",
+    "NAdam",
+    "RAdam",
+    "Rprop",
     "lr_finder",
     "lr_scheduler",
     "schedule_helpers",
