@@ -10,6 +10,7 @@ from genesis.optim.adagrad import Adagrad
 from genesis.optim.adam import Adam, AdamW
 from genesis.optim.adamax import Adamax
 from genesis.optim.asgd import ASGD
+from genesis.optim.lbfgs import LBFGS
 from genesis.optim.lr_finder import LRRangeTestResult, lr_range_test
 from genesis.optim.lr_scheduler import (
     ChainedScheduler,
@@ -65,6 +66,7 @@ __all__ = [
     "NAdam",
     "RAdam",
     "Rprop",
+    "LBFGS",
     "lr_finder",
     "lr_scheduler",
     "schedule_helpers",

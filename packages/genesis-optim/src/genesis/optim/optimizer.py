@@ -70,6 +70,8 @@ class Optimizer:
     #: state entries kept as Python floats (PyTorch keeps 0-d tensors); a loaded
     #: tensor value of one of these keys is read back as a float
     _scalar_state: tuple[str, ...] = ("step",)
+    #: state tensors that are not shaped like their parameter (LBFGS's flat vectors)
+    _flat_state: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults: dict[str, Any] = dict(defaults)
@@ -258,7 +260,8 @@ class Optimizer:
                 raise ValueError(f"loaded state dict has state for parameter index {key}, which "
                                  "no param group lists")
             for name, value in values.items():
-                if isinstance(value, Tensor) and value.ndim and value.shape != param.shape:
+                if (isinstance(value, Tensor) and value.ndim and value.shape != param.shape
+                        and name not in self._flat_state):
                     mismatched.append(f"{labels[int(key)]}: state[{name!r}] has shape "
                                       f"{tuple(value.shape)}, the parameter has "
                                       f"{tuple(param.shape)}")
@@ -335,6 +338,8 @@ def _load_value(key: str, value: Any, param: Tensor, dtype_policy: str | DType,
     onto the param's device."""
     if key in scalar_keys:
         return float(value.item() if isinstance(value, Tensor) else value)
+    if isinstance(value, (list, tuple)):  # e.g. LBFGS's history of flat vectors
+        return type(value)(_load_value(key, v, param, dtype_policy, scalar_keys) for v in value)
     if not isinstance(value, Tensor):
         return _copy_plain(value)
     dtype = value.dtype
