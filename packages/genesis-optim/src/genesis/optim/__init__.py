@@ -52,6 +52,7 @@ from genesis.optim.schedule_helpers import (
 )
 from genesis.optim.schedule_plot import format_schedule, plot_schedule, plot_schedule_text
 from genesis.optim.sgd import SGD
+from genesis.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer",
@@ -67,6 +68,7 @@ __all__ = [
     "RAdam",
     "Rprop",
     "LBFGS",
+    "SparseAdam",
     "lr_finder",
     "lr_scheduler",
     "schedule_helpers",
