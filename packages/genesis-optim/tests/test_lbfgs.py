@@ -256,3 +256,24 @@ def test_closure_runs_with_grad_under_no_grad_and_defaults_like_torch():
         loss = gopt.step(_closure(gopt, gp, []))
     x = np.concatenate([p.detach().numpy().reshape(-1) for p in tp])
     assert float(loss) == pytest.approx(_objective(x)[0], rel=1e-12)
+
+
+def test_parameter_without_gradient_counts_as_zero_like_torch():
+    found = []
+    for lib, opt_lib in ((genesis, optim), (torch, torch.optim)):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        unused = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        opt = opt_lib.LBFGS([x, unused], line_search_fn="strong_wolfe", max_iter=3)
+
+        def closure(opt=opt, x=x):
+            opt.zero_grad()
+            loss = (x**4 + x**2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        assert unused.grad is None
+        found.append((x.detach().numpy(), unused.detach().numpy()))
+    np.testing.assert_allclose(found[0][0], found[1][0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(found[0][1], [3.0, 4.0])
