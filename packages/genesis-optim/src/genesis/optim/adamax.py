@@ -8,30 +8,10 @@ from typing import Any
 import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
+from genesis.optim._validate import check_betas, check_common
 from genesis.optim.optimizer import Optimizer
 
 __all__ = ["Adamax"]
-
-
-def check_betas(betas: tuple[float, float]) -> None:
-    """PyTorch's ``betas`` checks (a pair, each in ``[0, 1)``)."""
-    if len(betas) != 2:
-        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
-                             f"(betas[{i}] must be in [0, 1))")
-
-
-def check_common(lr: float, eps: float | None = None, weight_decay: float | None = None) -> None:
-    """PyTorch's checks of ``lr``, ``eps`` and ``weight_decay`` (each must be >= 0)."""
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr} (lr must be >= 0)")
-    if eps is not None and not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps} (eps must be >= 0)")
-    if weight_decay is not None and not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay} "
-                         "(weight_decay must be >= 0)")
 
 
 class Adamax(Optimizer):

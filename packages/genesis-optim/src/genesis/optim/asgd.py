@@ -8,7 +8,7 @@ from typing import Any
 import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
-from genesis.optim.adamax import check_common
+from genesis.optim._validate import check_common
 from genesis.optim.optimizer import Optimizer
 
 __all__ = ["ASGD"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import genesis
 from genesis import Tensor
-from genesis.optim.adamax import check_common
+from genesis.optim._validate import check_common
 from genesis.optim.optimizer import Optimizer
 
 __all__ = ["LBFGS"]
