@@ -247,7 +247,7 @@ class LBFGS(Optimizer):
 
         d, t = state.get("d"), state.get("t")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        H_diag = state.get("H_diag")  # noqa: N806 (PyTorch's state key)
+        h_diag = state.get("H_diag")
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
 
         n_iter = 0
@@ -258,7 +258,7 @@ class LBFGS(Optimizer):
             if state["n_iter"] == 1:
                 d = flat_grad.neg()
                 old_dirs, old_stps, ro = [], [], []
-                H_diag = 1  # noqa: N806
+                h_diag = 1
             else:
                 y = flat_grad.sub(prev_flat_grad)
                 s = d.mul(t)
@@ -271,7 +271,7 @@ class LBFGS(Optimizer):
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / y.dot(y)  # noqa: N806
+                    h_diag = ys / y.dot(y)
                 num_old = len(old_dirs)
                 if "al" not in state:
                     state["al"] = [None] * history_size
@@ -281,7 +281,7 @@ class LBFGS(Optimizer):
                 for i in range(num_old - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]
                     q.add_(old_dirs[i], alpha=float(-al[i]))
-                d = r = q * H_diag
+                d = r = q * h_diag
                 for i in range(num_old):
                     be_i = old_dirs[i].dot(r) * ro[i]
                     r.add_(old_stps[i], alpha=float(al[i] - be_i))
@@ -336,6 +336,6 @@ class LBFGS(Optimizer):
 
         state["d"], state["t"] = d, t
         state["old_dirs"], state["old_stps"], state["ro"] = old_dirs, old_stps, ro
-        state["H_diag"] = H_diag
+        state["H_diag"] = h_diag
         state["prev_flat_grad"], state["prev_loss"] = prev_flat_grad, prev_loss
         return orig_loss
