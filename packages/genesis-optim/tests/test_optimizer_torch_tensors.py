@@ -10,7 +10,8 @@ WHAT = (r"expected genesis.Tensor parameters, e.g. model.parameters\(\) of a gen
 
 
 @pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop,
-                                 optim.Adagrad])
+                                 optim.Adagrad, optim.Adamax, optim.Adadelta, optim.NAdam,
+                                 optim.RAdam, optim.Rprop, optim.ASGD, optim.LBFGS])
 def test_torch_module_parameters(cls):
     model = torch.nn.Linear(2, 3)
     with pytest.raises(TypeError, match=r"^optimizer: params\[0\] is a PyTorch tensor "

@@ -5,8 +5,12 @@ genesis-core) extends its ``__path__`` so this subpackage is found.
 """
 
 from genesis.optim import lr_finder, lr_scheduler, schedule_helpers, schedule_plot
+from genesis.optim.adadelta import Adadelta
 from genesis.optim.adagrad import Adagrad
 from genesis.optim.adam import Adam, AdamW
+from genesis.optim.adamax import Adamax
+from genesis.optim.asgd import ASGD
+from genesis.optim.lbfgs import LBFGS
 from genesis.optim.lr_finder import LRRangeTestResult, lr_range_test
 from genesis.optim.lr_scheduler import (
     ChainedScheduler,
@@ -27,8 +31,11 @@ from genesis.optim.lr_scheduler import (
     SequentialLR,
     StepLR,
 )
+from genesis.optim.nadam import NAdam
 from genesis.optim.optimizer import Optimizer
+from genesis.optim.radam import RAdam
 from genesis.optim.rmsprop import RMSprop
+from genesis.optim.rprop import Rprop
 from genesis.optim.schedule_helpers import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -45,6 +52,7 @@ from genesis.optim.schedule_helpers import (
 )
 from genesis.optim.schedule_plot import format_schedule, plot_schedule, plot_schedule_text
 from genesis.optim.sgd import SGD
+from genesis.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer",
@@ -53,6 +61,14 @@ __all__ = [
     "AdamW",
     "RMSprop",
     "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "ASGD",
+    "NAdam",
+    "RAdam",
+    "Rprop",
+    "LBFGS",
+    "SparseAdam",
     "lr_finder",
     "lr_scheduler",
     "schedule_helpers",

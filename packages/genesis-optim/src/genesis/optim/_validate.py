@@ -1,4 +1,4 @@
-"""Argument checks shared by schedules and schedulers.
+"""Argument checks shared by optimizers, schedules and schedulers.
 
 Every error names the argument, the value received and what was expected.
 Imports nothing outside the standard library.
@@ -87,3 +87,24 @@ def check_positive_lrs(optimizer: Any) -> list[float]:
             check_number(f"param_groups[{i}][{key!r}]", group.get(key), low=0.0, low_open=True)
         )
     return lrs
+
+
+def check_betas(betas: tuple[float, float]) -> None:
+    """PyTorch's ``betas`` checks (a pair, each in ``[0, 1)``)."""
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
+                             f"(betas[{i}] must be in [0, 1))")
+
+
+def check_common(lr: float, eps: float | None = None, weight_decay: float | None = None) -> None:
+    """PyTorch's checks of ``lr``, ``eps`` and ``weight_decay`` (each must be >= 0)."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr} (lr must be >= 0)")
+    if eps is not None and not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps} (eps must be >= 0)")
+    if weight_decay is not None and not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay} "
+                         "(weight_decay must be >= 0)")

@@ -67,6 +67,12 @@ class Optimizer:
     not ``None``.
     """
 
+    #: state entries kept as Python floats (PyTorch keeps 0-d tensors); a loaded
+    #: tensor value of one of these keys is read back as a float
+    _scalar_state: tuple[str, ...] = ("step",)
+    #: state tensors that are not shaped like their parameter (LBFGS's flat vectors)
+    _flat_state: tuple[str, ...] = ()
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults: dict[str, Any] = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -254,11 +260,13 @@ class Optimizer:
                 raise ValueError(f"loaded state dict has state for parameter index {key}, which "
                                  "no param group lists")
             for name, value in values.items():
-                if isinstance(value, Tensor) and value.ndim and value.shape != param.shape:
+                if (isinstance(value, Tensor) and value.ndim and value.shape != param.shape
+                        and name not in self._flat_state):
                     mismatched.append(f"{labels[int(key)]}: state[{name!r}] has shape "
                                       f"{tuple(value.shape)}, the parameter has "
                                       f"{tuple(param.shape)}")
-            state[param] = {k: _load_value(k, v, param, dtype_policy) for k, v in values.items()}
+            state[param] = {k: _load_value(k, v, param, dtype_policy, self._scalar_state)
+                            for k, v in values.items()}
         if mismatched:
             raise ValueError("loaded state dict does not fit the optimizer's parameters: "
                              + "; ".join(mismatched))
@@ -324,10 +332,14 @@ def _copy_plain(value: Any) -> Any:
     return value
 
 
-def _load_value(key: str, value: Any, param: Tensor, dtype_policy: str | DType) -> Any:
-    """One loaded state entry: ``step`` as a float, tensors copied onto the param's device."""
-    if key == "step":
+def _load_value(key: str, value: Any, param: Tensor, dtype_policy: str | DType,
+                scalar_keys: tuple[str, ...] = ("step",)) -> Any:
+    """One loaded state entry: ``step`` (and other scalar keys) as a float, tensors copied
+    onto the param's device."""
+    if key in scalar_keys:
         return float(value.item() if isinstance(value, Tensor) else value)
+    if isinstance(value, (list, tuple)):  # e.g. LBFGS's history of flat vectors
+        return type(value)(_load_value(key, v, param, dtype_policy, scalar_keys) for v in value)
     if not isinstance(value, Tensor):
         return _copy_plain(value)
     dtype = value.dtype
