@@ -6,6 +6,9 @@ import os
 import pickle
 import random
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -334,7 +337,69 @@ def test_keyboard_interrupt_stops_the_workers(no_leftover_processes):
         next(it)
     assert time.monotonic() - start < 10
     timer.join()
-    assert it._shut
+    assert it.shut
+
+
+SCRIPT = textwrap.dedent("""
+    import multiprocessing, os, sys, time
+    from genesis.utils.data import DataLoader, Dataset
+
+    class Slow(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            if i >= 2 and sys.argv[1] == "interrupt":
+                time.sleep(60)
+            return os.getpid()
+
+    loader = DataLoader(Slow(), batch_size=None, num_workers=2, persistent_workers=True)
+    it = iter(loader)
+    print(next(it), next(it), flush=True)
+    if sys.argv[1] == "interrupt":
+        try:
+            next(it)
+        except KeyboardInterrupt:
+            print("interrupted", len(multiprocessing.active_children()), flush=True)
+    else:
+        list(it)
+        time.sleep(60)  # killed here, its workers idle
+""")
+
+
+def _gone(pid, within=10.0):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True  # exited; reaping is up to its new parent (init)
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("how", ["interrupt", "kill"])
+def test_ctrl_c_or_a_killed_main_process_leaves_no_workers(how):
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, how], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(set(pids)) == 2, proc.stderr.read()
+        time.sleep(0.3)
+        if how == "interrupt":  # Ctrl-C: SIGINT to the whole process group
+            os.killpg(proc.pid, signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+            assert out.split() == ["interrupted", "0"], err
+        else:
+            proc.kill()
+            proc.wait(timeout=20)
+        assert all(_gone(pid) for pid in pids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_in_order_false_yields_every_batch(no_leftover_processes):

@@ -203,6 +203,9 @@ def _worker_loop(worker_id: int, num_workers: int, payload, index_queue, result_
     """The body of a worker process (``payload``: the dataset and friends, or their pickle
     when the process was not forked)."""
     global _worker_info
+    # Ctrl-C reaches the whole process group: the main process alone handles it (it stops the
+    # workers), so a worker is not killed half-way through a batch with a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         if isinstance(payload, bytes):
             payload = pickle.loads(payload)
@@ -258,8 +261,8 @@ def _worker_loop(worker_id: int, num_workers: int, payload, index_queue, result_
                 blob = dumps(ExceptionWrapper(f"{where} while sending its batch"))
             result_queue.put((task_idx, blob))
             del data, r
-    except KeyboardInterrupt:
-        pass  # the main process sees the interrupt as well and stops every worker
+    except KeyboardInterrupt:  # raised by a handler the dataset installed: stop quietly
+        pass
     if done_event.is_set():
         result_queue.cancel_join_thread()
     result_queue.close()
@@ -363,8 +366,17 @@ class MultiProcessingIter:
         """The next epoch of a persistent loader, on the same workers."""
         if self._shut:
             raise RuntimeError("DataLoader: the workers of this iterator have been shut down")
-        self._start_epoch(first=False)
+        try:
+            self._start_epoch(first=False)
+        except BaseException:
+            self._stop(_ABORT_S)
+            raise
         return self
+
+    @property
+    def shut(self) -> bool:
+        """Whether the workers have been stopped (this iterator cannot start an epoch)."""
+        return self._shut
 
     # -- feeding and receiving
 

@@ -105,10 +105,11 @@ class DataLoader:
         persistent_workers: keep the workers alive from one epoch to the next.
         in_order: yield batches in sampler order (``False``: as soon as they arrive).
 
-    Every epoch draws a base seed from ``generator`` before the sampler's indices, with or
+    Each iterator draws a base seed from ``generator`` before the sampler's indices, with or
     without workers, so a seeded ``generator`` gives the same batches for any
     ``num_workers``; worker ``i`` seeds ``random``, numpy and Genesis with
-    ``base_seed + i`` (numpy: a hash of both) as PyTorch does. A worker's batch reaches the
+    ``base_seed + i`` (numpy: a hash of both) as PyTorch does. Persistent workers keep the
+    seed of their first epoch (one iterator serves every epoch, as in PyTorch). A worker's batch reaches the
     main process as numpy arrays and is rebuilt there as tensors on the device it had.
     """
 
@@ -184,7 +185,7 @@ class DataLoader:
         if self.num_workers == 0:
             return self._single_process_iter()
         if self.persistent_workers:
-            if self._iterator is None:
+            if self._iterator is None or self._iterator.shut:  # first epoch, or after a failure
                 self._iterator = MultiProcessingIter(self)
                 return self._iterator
             return self._iterator.reset()
