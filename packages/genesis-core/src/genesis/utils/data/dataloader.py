@@ -109,8 +109,9 @@ class DataLoader:
     without workers, so a seeded ``generator`` gives the same batches for any
     ``num_workers``; worker ``i`` seeds ``random``, numpy and Genesis with
     ``base_seed + i`` (numpy: a hash of both) as PyTorch does. Persistent workers keep the
-    seed of their first epoch (one iterator serves every epoch, as in PyTorch). A worker's batch reaches the
-    main process as numpy arrays and is rebuilt there as tensors on the device it had.
+    seed of their first epoch (one iterator serves every epoch, as in PyTorch). A worker's
+    batch reaches the main process as numpy arrays and is rebuilt there as tensors on the
+    device it had.
     """
 
     def __init__(
