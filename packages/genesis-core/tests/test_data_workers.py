@@ -127,7 +127,7 @@ def test_map_style_batches_equal_the_main_process_in_order_values_and_dtypes(
         {"batch_sampler": "subset"},
     ):
         runs = []
-        for workers in ({}, {"num_workers": 2, "pin_memory": True}):
+        for workers in ({}, {"num_workers": 2, "pin_memory": True, "timeout": 30}):
             gen = genesis.Generator().manual_seed(3)
             if kwargs.get("batch_sampler"):
                 kwargs["batch_sampler"] = BatchSampler(SubsetRandomSampler([6, 1, 3, 4], gen), 3,
@@ -303,8 +303,21 @@ def test_a_worker_exception_is_reraised_with_type_message_and_traceback(
 
     with pytest.raises(RuntimeError, match="LocalError.*unpicklable class"):
         list(_loader(local))
-    with pytest.raises(ZeroDivisionError, match="worker process 0"):
-        list(DataLoader(Records(), num_workers=2, worker_init_fn=lambda i: i // 0))
+    it = iter(DataLoader(Records(), num_workers=2, worker_init_fn=lambda i: i // 0))
+    for worker in (0, 1, 0):  # a failed worker_init_fn fails each of the worker's batches
+        with pytest.raises(ZeroDivisionError, match=f"worker process {worker}"):
+            next(it)
+    del it
+
+    class BadStream(IterableDataset):
+        def __iter__(self):
+            raise OSError("cannot open the stream")
+
+    it = iter(DataLoader(BadStream(), num_workers=2))
+    for _ in range(3):
+        with pytest.raises(OSError, match="cannot open the stream"):
+            next(it)
+    del it
     with pytest.raises(Exception, match="while sending its batch"):
         list(DataLoader(Records(), num_workers=2, batch_size=2, collate_fn=lambda b: lambda: b))
 

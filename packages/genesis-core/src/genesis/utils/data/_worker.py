@@ -198,6 +198,17 @@ def dumps(obj) -> bytes:
 # --------------------------------------------------------------------------- worker side
 
 
+def _make_fetcher(init, where: str, *args):
+    """``(fetcher, None)``, or ``(None, ExceptionWrapper)`` when ``init()`` or the fetcher
+    (``iter(dataset)``) raises."""
+    try:
+        if init is not None:
+            init()
+        return create_fetcher(*args), None
+    except Exception:
+        return None, ExceptionWrapper(where)
+
+
 def _worker_loop(worker_id: int, num_workers: int, payload, index_queue, result_queue,
                  done_event, base_seed: int, parent_pid: int) -> None:
     """The body of a worker process (``payload``: the dataset and friends, or their pickle
@@ -214,13 +225,9 @@ def _worker_loop(worker_id: int, num_workers: int, payload, index_queue, result_
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=dataset)
         where = f"in DataLoader worker process {worker_id}"
-        init_error = fetcher = None
-        try:
-            if init_fn is not None:
-                init_fn(worker_id)
-            fetcher = create_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last)
-        except Exception:
-            init_error = ExceptionWrapper(where)
+        fetcher, init_error = _make_fetcher(lambda: init_fn(worker_id) if init_fn else None,
+                                            where, iterable, dataset, auto_collation,
+                                            collate_fn, drop_last)
         ended = False
         while True:
             try:
@@ -233,18 +240,15 @@ def _worker_loop(worker_id: int, num_workers: int, payload, index_queue, result_
                 break
             if isinstance(r, _Resume):
                 ended = False
-                try:
-                    fetcher = create_fetcher(iterable, dataset, auto_collation, collate_fn,
-                                             drop_last)
-                except Exception:
-                    init_error = ExceptionWrapper(where)
+                fetcher, init_error = _make_fetcher(None, where, iterable, dataset,
+                                                    auto_collation, collate_fn, drop_last)
                 result_queue.put((r, None))
                 continue
             if done_event.is_set() or ended:
                 continue
             task_idx, index = r
-            if init_error is not None:
-                data, init_error = init_error, None
+            if fetcher is None:  # worker_init_fn or iter(dataset) failed: every task says so
+                data = init_error
             else:
                 try:
                     data = fetcher.fetch(index)
