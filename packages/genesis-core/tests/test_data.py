@@ -194,6 +194,9 @@ def test_stack_dataset_matches_torch():
     named = StackDataset(x=b, y=b)
     assert named[1] == {"x": 11, "y": 11}
     assert named.__getitems__([0, 2]) == [{"x": 10, "y": 10}, {"x": 12, "y": 12}]
+    picked = Subset(named, [3, 1, 2])
+    assert picked.__getitems__([0, 1]) == tud.Subset(named, [3, 1, 2]).__getitems__([0, 1])
+    assert [b["x"].tolist() for b in DataLoader(picked, batch_size=2)] == [[13, 11], [12]]
     for args, kwargs, match in (((b, [1]), {}, "Size mismatch"), ((b,), {"y": b}, "both"),
                                 ((), {}, "At least one")):
         with pytest.raises(ValueError, match=match):

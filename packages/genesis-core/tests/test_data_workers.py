@@ -462,3 +462,17 @@ def test_bad_arguments_raise_like_torch():
     info = genesis.utils.data.WorkerInfo(id=0, num_workers=1, seed=0, dataset=None)
     with pytest.raises(RuntimeError, match="Cannot assign"):
         info.id = 1
+
+
+class BrokenSampler(genesis.utils.data.Sampler):
+    def __iter__(self):
+        raise ValueError("no indices today")
+
+    def __len__(self):
+        return 3
+
+
+def test_an_iterator_that_fails_to_start_stops_its_workers(no_leftover_processes):
+    loader = DataLoader(Offsets(), sampler=BrokenSampler(), num_workers=2)
+    with pytest.raises(ValueError, match="no indices today"):
+        iter(loader)

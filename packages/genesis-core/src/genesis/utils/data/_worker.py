@@ -332,20 +332,24 @@ class MultiProcessingIter:
             payload = dumps(payload)  # tensors travel as numpy, not as backend objects
         self._result_queue = ctx.Queue()
         self._done_event = ctx.Event()
-        self._index_queues, self._workers = [], []
-        for i in range(self._num_workers):
-            q = ctx.Queue()
-            q.cancel_join_thread()
-            w = ctx.Process(target=_worker_loop, daemon=True, name=f"DataLoader worker {i}",
-                            args=(i, self._num_workers, payload, q, self._result_queue,
-                                  self._done_event, self._base_seed, os.getpid()))
-            w.start()
-            self._index_queues.append(q)
-            self._workers.append(w)
+        self._index_queues, self._workers = [], []  # filled as the workers start
         self._finalizer = weakref.finalize(self, _shutdown, self._workers, self._index_queues,
                                            self._result_queue, self._done_event)
         self._shut = False
-        self._start_epoch(first=True)
+        try:
+            for i in range(self._num_workers):
+                q = ctx.Queue()
+                q.cancel_join_thread()
+                w = ctx.Process(target=_worker_loop, daemon=True, name=f"DataLoader worker {i}",
+                                args=(i, self._num_workers, payload, q, self._result_queue,
+                                      self._done_event, self._base_seed, os.getpid()))
+                w.start()
+                self._index_queues.append(q)
+                self._workers.append(w)
+            self._start_epoch(first=True)
+        except BaseException:  # e.g. Ctrl-C while starting, or a sampler that raises
+            self._stop(_ABORT_S)
+            raise
 
     # -- epochs
 

@@ -56,6 +56,12 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (through the dataset's ``__getitems__`` if it has one)."""
+        picked = [self.indices[i] for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(picked) if callable(getitems) else [self.dataset[i] for i in picked]
+
     def __len__(self) -> int:
         return len(self.indices)
 
