@@ -10,7 +10,7 @@ from multiprocessing.context import BaseContext
 from genesis.random import Generator
 from genesis.utils.data._collate import default_collate, default_convert
 from genesis.utils.data._fetch import _InfiniteConstantSampler, create_fetcher
-from genesis.utils.data._worker import MultiProcessingIter
+from genesis.utils.data._mp_iter import MultiProcessingIter
 from genesis.utils.data.dataset import Dataset, IterableDataset
 from genesis.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
