@@ -422,11 +422,13 @@ def test_in_order_false_yields_every_batch(no_leftover_processes):
 
 def test_tensors_cross_processes_as_numpy_never_as_backend_objects():
     t = genesis.arange(6, dtype=genesis.float16).reshape(2, 3)
-    blob = dumps({"t": t, "p": genesis.ones(2, requires_grad=True)})
+    blob = dumps({"t": t.t(), "g": genesis.ones(2, requires_grad=True),
+                  "p": genesis.nn.Parameter(genesis.ones(3))})
     assert b"backend" not in blob and b"storage" not in blob
     back = pickle.loads(blob)
-    assert back["t"].dtype is genesis.float16 and back["t"].tolist() == t.tolist()
-    assert back["p"].requires_grad and back["p"].is_leaf
+    assert back["t"].dtype is genesis.float16 and back["t"].tolist() == t.t().tolist()
+    assert back["g"].requires_grad and back["g"].is_leaf and type(back["g"]) is genesis.Tensor
+    assert type(back["p"]) is genesis.nn.Parameter and back["p"].requires_grad
 
 
 def test_spawn_and_context_objects_load_the_same_batches(no_leftover_processes):

@@ -159,22 +159,27 @@ class _Resume:
     """Start the next epoch of a persistent worker (sent, and echoed back as the task id)."""
 
 
-def _rebuild_tensor(array: np.ndarray, dtype_name: str, device: str, requires_grad: bool):
+def _rebuild_tensor(array: np.ndarray, dtype_name: str, device: str, requires_grad: bool,
+                    cls: type = Tensor):
     from genesis._dtype import dtype_from_name
     from genesis._ops.creation import tensor
 
-    return tensor(array, dtype=dtype_from_name(dtype_name), device=device,
-                  requires_grad=requires_grad)
+    out = tensor(array, dtype=dtype_from_name(dtype_name), device=device,
+                 requires_grad=requires_grad)
+    if cls is not Tensor:
+        out.__class__ = cls  # a Parameter stays a Parameter (subclasses add no slots)
+    return out
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles Genesis tensors as numpy arrays plus dtype and device, never the backend
-    objects behind them."""
+    """Pickles Genesis tensors (and subclasses such as ``Parameter``) as numpy arrays plus
+    dtype, device, ``requires_grad`` and class, never the backend objects behind them."""
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
             array = obj.detach().numpy()
-            return _rebuild_tensor, (array, obj.dtype.name, str(obj.device), obj.requires_grad)
+            return _rebuild_tensor, (array, obj.dtype.name, str(obj.device), obj.requires_grad,
+                                     type(obj))
         return NotImplemented
 
 
