@@ -478,3 +478,16 @@ def test_an_iterator_that_fails_to_start_stops_its_workers(no_leftover_processes
     loader = DataLoader(Offsets(), sampler=BrokenSampler(), num_workers=2)
     with pytest.raises(ValueError, match="no indices today"):
         iter(loader)
+
+
+def test_too_many_workers_warn_and_settings_are_frozen_as_in_torch(monkeypatch,
+                                                                    no_leftover_processes):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    with pytest.warns(UserWarning, match="create 2 worker processes in total.*is 1,"):
+        assert [b.item() for b in DataLoader(Offsets(), num_workers=2)] == [0, 1, 2, 3]
+    for name, value in (("batch_size", 4), ("sampler", None), ("drop_last", True)):
+        for lib in (torch, genesis):
+            dataset = lib.utils.data.TensorDataset(lib.arange(3))
+            with pytest.raises(ValueError, match=f"{name} attribute should not be set after "
+                                                 "DataLoader is initialized"):
+                setattr(lib.utils.data.DataLoader(dataset), name, value)

@@ -4,6 +4,8 @@ in the main process or in worker processes (``genesis.utils.data._worker``)."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import warnings
 from collections.abc import Callable, Iterator
 from multiprocessing.context import BaseContext
 
@@ -81,6 +83,22 @@ def _fetch_all(indices: Iterator, fetcher) -> Iterator:
         except StopIteration:  # an iterable dataset is exhausted
             return
         yield batch
+
+
+def _warn_if_too_many_workers(num_workers: int) -> None:
+    """PyTorch's warning when there are more workers than CPUs this process may use."""
+    try:
+        cpus, note = len(os.sched_getaffinity(0)), ""
+    except (AttributeError, OSError):
+        cpus, note = os.cpu_count(), " (`cpuset` is not taken into account)"
+    if cpus is not None and num_workers > cpus:
+        warnings.warn(
+            f"This DataLoader will create {num_workers} worker processes in total. Our "
+            f"suggested max number of worker in current system is {cpus}{note}, which is "
+            "smaller than what this DataLoader is going to create. Please be aware that "
+            "excessive worker creation might get DataLoader running slow or even freeze, lower "
+            "the worker number to avoid potential slowness/freeze if necessary.",
+            UserWarning, stacklevel=3)
 
 
 class DataLoader:
@@ -166,6 +184,16 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self._iterator: MultiProcessingIter | None = None
+        self._initialized = True
+
+    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+               "persistent_workers")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in DataLoader._FROZEN and getattr(self, "_initialized", False):
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     @property
     def _index_sampler(self):
@@ -185,6 +213,8 @@ class DataLoader:
     def __iter__(self) -> Iterator:
         if self.num_workers == 0:
             return self._single_process_iter()
+        if self._iterator is None:
+            _warn_if_too_many_workers(self.num_workers)
         if self.persistent_workers:
             if self._iterator is None or self._iterator.shut:  # first epoch, or after a failure
                 self._iterator = MultiProcessingIter(self)
