@@ -99,9 +99,9 @@ NAMES = {
         SequentialLR ChainedScheduler ReduceLROnPlateau
         """,
     "torch.utils.data": """
-        Dataset IterableDataset TensorDataset ConcatDataset Subset DataLoader Sampler
-        SequentialSampler RandomSampler BatchSampler WeightedRandomSampler random_split
-        default_collate
+        Dataset IterableDataset TensorDataset ConcatDataset ChainDataset StackDataset Subset
+        DataLoader get_worker_info Sampler SequentialSampler RandomSampler SubsetRandomSampler
+        BatchSampler WeightedRandomSampler random_split default_collate default_convert
         """,
     "torch.autograd": """
         grad backward Function gradcheck no_grad enable_grad set_grad_enabled

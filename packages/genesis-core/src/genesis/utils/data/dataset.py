@@ -1,10 +1,11 @@
-"""Map-style datasets: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``."""
+"""Datasets: map-style (``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+``StackDataset``) and iterable (``IterableDataset``, ``ChainDataset``)."""
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from genesis._tensor import Tensor
 from genesis.random import Generator
@@ -55,6 +56,12 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (through the dataset's ``__getitems__`` if it has one)."""
+        picked = [self.indices[i] for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(picked) if callable(getitems) else [self.dataset[i] for i in picked]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -82,6 +89,90 @@ class ConcatDataset(Dataset):
         d = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[d - 1] if d else 0
         return self.datasets[d][index - start]
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: implement ``__iter__``.
+
+    With worker processes every worker iterates its own copy; shard the stream in
+    ``__iter__`` with :func:`~genesis.utils.data.get_worker_info` (``id``, ``num_workers``)
+    or every sample arrives ``num_workers`` times, as in PyTorch.
+    """
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+def _check_iterable(d, where: str) -> None:
+    if not isinstance(d, IterableDataset):
+        raise AssertionError(f"ChainDataset only supports IterableDataset ({where} got "
+                             f"{type(d).__name__})")
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another, chained lazily."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator:
+        for d in self.datasets:
+            _check_iterable(d, "__iter__")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            _check_iterable(d, "__len__")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: ``StackDataset(a, b)[i] == (a[i], b[i])`` and
+    ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        lengths = [len(d) for d in parts]
+        if any(n != self._length for n in lengths):
+            raise ValueError(f"Size mismatch between datasets: lengths {lengths}")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (one ``__getitems__`` per dataset that has it)."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.items() if named else enumerate(self.datasets)
+        batch = [{} if named else [] for _ in indices]
+        for key, d in parts:
+            getitems = getattr(d, "__getitems__", None)
+            items = getitems(indices) if getitems else [d[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError("Nested dataset's output size mismatch. "
+                                 f"Expected {len(indices)}, got {len(items)}")
+            for sample, item in zip(batch, items):
+                if named:
+                    sample[key] = item
+                else:
+                    sample.append(item)
+        return batch if named else [tuple(s) for s in batch]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(

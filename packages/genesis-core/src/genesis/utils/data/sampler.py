@@ -1,4 +1,5 @@
-"""Index samplers: sequential, random (seeded by a genesis Generator), batches."""
+"""Index samplers: sequential, random, subset-random and weighted (seeded by a genesis
+Generator), batches."""
 
 from __future__ import annotations
 
@@ -42,6 +43,55 @@ class RandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.data_source)
+
+
+class SubsetRandomSampler(Sampler):
+    """The elements of ``indices`` in a fresh random order each epoch."""
+
+    def __init__(self, indices, generator: Generator | None = None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator:
+        from genesis._ops.creation import randperm
+
+        return iter([self.indices[i]
+                     for i in randperm(len(self.indices), generator=self.generator).tolist()])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn from ``[0, len(weights))`` with probabilities
+    proportional to ``weights`` (with or without replacement), as ``genesis.multinomial``."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None) -> None:
+        from genesis import _dtype as dt
+        from genesis._ops.creation import as_tensor
+
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples!r}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
+        weights = as_tensor(weights, dtype=dt.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights.shape)}")
+        self.weights, self.num_samples = weights, num_samples
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        from genesis._ops.sampling_discrete import multinomial
+
+        return iter(multinomial(self.weights, self.num_samples, self.replacement,
+                                generator=self.generator).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
