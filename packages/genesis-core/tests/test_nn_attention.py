@@ -100,5 +100,71 @@ def test_multihead_attention_init_and_errors():
     bound = (6 / (16 + 48)) ** 0.5  # xavier_uniform on (3E, E)
     assert np.abs(m.in_proj_weight.detach().numpy()).max() <= bound
     assert not m.in_proj_bias.detach().numpy().any()
-    with pytest.raises(ValueError, match="num_heads"):
-        nn.MultiheadAttention(10, 3)
+    with pytest.raises(AssertionError, match="embed_dim must be divisible by num_heads"):
+        nn.MultiheadAttention(10, 3)  # PyTorch's exception type
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_sdpa_fully_masked_query_gives_zero_like_torch(kind):
+    """PyTorch's SDPA returns 0 (and no gradient) for a query whose keys are all masked."""
+    (q, tq), (k, tk), (v, tv) = pair((2, 4, 3), 0), pair((2, 5, 3), 1), pair((2, 5, 3), 2)
+    keep = np.random.default_rng(3).random((2, 4, 5)) < 0.6
+    keep[:, :, 0] = True
+    keep[0, 1] = False
+    keep[1, 3] = False
+    m = keep if kind == "bool" else np.where(keep, 0.0, -np.inf)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=genesis.tensor(m))
+    ref = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(m))
+    assert not ref[0, 1].any()
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    w = np.random.default_rng(9).standard_normal(out.shape)
+    (out * genesis.tensor(w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    for g, t in ((q, tq), (k, tk), (v, tv)):
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("masks", ["float_padding", "3d_float", "causal_hint", "all_padded"])
+def test_multihead_attention_masks_like_torch(need_weights, masks):
+    """Float key_padding_mask, (N*H, L, S) masks, the is_causal hint (which replaces the mask
+    only without padding and weights), and a batch row with every key padded (NaN weights and
+    output with need_weights, a zero attention output without, as PyTorch)."""
+    g = nn.MultiheadAttention(8, 2, dtype=genesis.float64)
+    t = torch.nn.MultiheadAttention(8, 2, dtype=torch.float64)
+    copy_mha(g, t)
+    (x, tx) = pair((5, 3, 8), 1)
+    (mem, tmem) = pair((4, 3, 8), 4)
+    kw = {}
+    rng = np.random.default_rng(6)
+    if masks == "float_padding":
+        kw["key_padding_mask"] = np.where(rng.random((3, 4)) < 0.3, -np.inf, rng.random((3, 4)))
+        kw["key_padding_mask"][:, 0] = 0.0
+    elif masks == "3d_float":
+        kw["attn_mask"] = rng.standard_normal((6, 5, 4))
+    elif masks == "causal_hint":  # a wrong hint: PyTorch trusts it without padding/weights
+        kw["attn_mask"] = np.zeros((5, 4))
+        kw["is_causal"] = True
+    else:
+        p = np.zeros((3, 4), bool)
+        p[1] = True
+        kw["key_padding_mask"] = p
+    gkw = {k: genesis.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    out, w = g(x, mem, mem, need_weights=need_weights, **gkw)
+    ref, tw = t(tx, tmem, tmem, need_weights=need_weights, **tkw)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
+                               atol=1e-12, equal_nan=True)
+    assert (w is None) == (tw is None)
+    if tw is not None:
+        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12, equal_nan=True)
+    if np.isnan(ref.detach().numpy()).any():
+        return
+    gw = np.random.default_rng(9).standard_normal(out.shape)
+    (out * genesis.tensor(gw)).sum().backward()
+    (ref * torch.tensor(gw)).sum().backward()
+    for a, b in ((x, tx), (mem, tmem), (g.in_proj_weight, t.in_proj_weight),
+                 (g.out_proj.bias, t.out_proj.bias)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-11)

@@ -59,6 +59,11 @@ from genesis.nn.modules import (
                                 Tanh,
                                 Tanhshrink,
                                 Threshold,
+                                Transformer,
+                                TransformerDecoder,
+                                TransformerDecoderLayer,
+                                TransformerEncoder,
+                                TransformerEncoderLayer,
                                 TripletMarginLoss,
                                 Unflatten,
 )
@@ -73,4 +78,6 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU",
            "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PoissonNLLLoss",
            "RMSNorm", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
            "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
-           "Threshold", "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]
+           "Threshold", "Transformer", "TransformerDecoder",
+           "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
+           "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]

@@ -59,6 +59,13 @@ from genesis.nn.modules.loss import (
 from genesis.nn.modules.module import Module
 from genesis.nn.modules.normalization import BatchNorm1d, LayerNorm, RMSNorm
 from genesis.nn.modules.sparse import Embedding
+from genesis.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "BCELoss",
@@ -118,6 +125,11 @@ __all__ = [
     "Tanh",
     "Tanhshrink",
     "Threshold",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
 ]

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
-from genesis import _dtype as dt
-from genesis._ops.creation import empty, zeros
+from genesis._ops.creation import empty
 from genesis._tensor import Tensor
 from genesis.nn import init
-from genesis.nn.functional._attention import scaled_dot_product_attention
+from genesis.nn.functional._activation import softmax
+from genesis.nn.functional._attention import (
+    _canonical_mask,
+    scaled_dot_product_attention,
+)
+from genesis.nn.functional._dropout import dropout
 from genesis.nn.functional._linear import linear
 from genesis.nn.modules.linear import Linear
 from genesis.nn.modules.module import Module
@@ -32,9 +36,12 @@ class MultiheadAttention(Module):
         if not isinstance(embed_dim, int) or embed_dim <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim={embed_dim!r}, expected a positive "
                              "int")
-        if not isinstance(num_heads, int) or num_heads <= 0 or embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: num_heads={num_heads!r} must be a positive int "
-                             f"dividing embed_dim={embed_dim}")
+        if not isinstance(num_heads, int) or num_heads <= 0:
+            raise ValueError(f"MultiheadAttention: num_heads={num_heads!r}, expected a positive "
+                             "int")
+        if embed_dim % num_heads:
+            raise AssertionError(f"embed_dim must be divisible by num_heads: embed_dim="
+                                 f"{embed_dim}, num_heads={num_heads}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MultiheadAttention: dropout={dropout!r}, expected a probability "
                              "in [0, 1)")
@@ -63,10 +70,13 @@ class MultiheadAttention(Module):
         """Returns ``(output, weights)``; weights ``(N, L, S)`` averaged over heads (or
         ``(N, H, L, S)``) when ``need_weights``, else None.
 
-        ``key_padding_mask`` ``(N, S)``: True marks padding to ignore. ``attn_mask``
-        ``(L, S)`` or ``(N*H, L, S)``: bool (True = not allowed, PyTorch's convention for this
-        module) or float (added). ``is_causal`` is a hint in PyTorch; here it applies a causal
-        mask when no ``attn_mask`` is given.
+        ``key_padding_mask`` ``(N, S)``: bool (True marks padding to ignore) or float (added).
+        ``attn_mask`` ``(L, S)`` or ``(N*H, L, S)``: bool (True = not allowed, PyTorch's
+        convention for this module) or float (added). ``is_causal`` is a hint, as in PyTorch:
+        it needs ``attn_mask`` (RuntimeError otherwise) and, without ``key_padding_mask`` and
+        ``need_weights``, a causal mask is applied in its place. A query whose keys are all
+        masked gets NaN weights with ``need_weights=True`` and a zero attention output with
+        ``need_weights=False`` (PyTorch's eager paths).
         """
         unbatched = query.ndim == 2
         if unbatched:
@@ -78,8 +88,19 @@ class MultiheadAttention(Module):
         L, N, E = query.shape
         S = key.shape[0]
         if E != self.embed_dim:
-            raise RuntimeError(f"MultiheadAttention: query has embed dim {E}, expected "
-                               f"{self.embed_dim}")
+            raise AssertionError(f"MultiheadAttention: query has embed dim {E}, expected "
+                                 f"{self.embed_dim}")
+        if key.shape != value.shape:
+            raise AssertionError(f"MultiheadAttention: key shape {tuple(key.shape)} does not "
+                                 f"match value shape {tuple(value.shape)}")
+        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype,
+                                           attn_mask, "attn_mask")
+        if is_causal and attn_mask is None:
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
+                               "the Transformer module method `generate_square_subsequent_mask`"
+                               " to create this mask.")
+        causal = is_causal and key_padding_mask is None and not need_weights
+        attn_mask = None if causal else _canonical_mask(attn_mask, "attn_mask", query.dtype)
         w, b = self.in_proj_weight, self.in_proj_bias
         wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
         bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
@@ -89,19 +110,18 @@ class MultiheadAttention(Module):
         q = q.reshape(L, N, H, D).permute(1, 2, 0, 3)
         k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)
         v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
-        mask = self._merge_masks(attn_mask, key_padding_mask, N, L, S, is_causal, query.device)
+        mask = self._merge_masks(attn_mask, key_padding_mask, N, L, S)
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
-            scores = (q @ k.transpose(-2, -1)) * (1.0 / D ** 0.5)
+            scores = (q * (1.0 / D ** 0.5)) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + mask
-            from genesis.nn.functional import dropout as drop
-            from genesis.nn.functional import softmax
             weights = softmax(scores, -1)
-            out = (drop(weights, dropout_p) if dropout_p else weights) @ v
+            out = (dropout(weights, dropout_p) if dropout_p else weights) @ v
         else:
             weights = None
-            out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+            out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
+                                               is_causal=causal)
         out = out.permute(2, 0, 1, 3).reshape(L, N, E)
         out = self.out_proj(out)
         if self.batch_first and not unbatched:
@@ -115,20 +135,31 @@ class MultiheadAttention(Module):
                 weights = weights.squeeze(0)
         return out, weights
 
-    def _merge_masks(self, attn_mask, key_padding_mask, N, L, S, is_causal, device):
-        """One additive float mask ``(N, H, L, S)`` (or broadcastable), or None."""
-        from genesis._ops.creation import arange
+    def _merge_masks(self, attn_mask, key_padding_mask, N, L, S):
+        """One additive float mask broadcastable to ``(N, H, L, S)``, or None."""
         merged = None
-        if attn_mask is None and is_causal:
-            attn_mask = arange(S, device=device).unsqueeze(0) > arange(L, device=device
-                                                                       ).unsqueeze(1)
         if attn_mask is not None:
-            m = _additive(attn_mask)
-            if m.ndim == 3:  # (N*H, L, S)
-                m = m.reshape(N, self.num_heads, L, S)
-            merged = m
+            if attn_mask.ndim == 2:
+                if tuple(attn_mask.shape) != (L, S):
+                    raise RuntimeError(f"The shape of the 2D attn_mask is "
+                                       f"{tuple(attn_mask.shape)}, but should be {(L, S)}.")
+                merged = attn_mask
+            elif attn_mask.ndim == 3:
+                if tuple(attn_mask.shape) != (N * self.num_heads, L, S):
+                    raise RuntimeError(f"The shape of the 3D attn_mask is "
+                                       f"{tuple(attn_mask.shape)}, but should be "
+                                       f"{(N * self.num_heads, L, S)}.")
+                merged = attn_mask.reshape(N, self.num_heads, L, S)
+            else:
+                raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
         if key_padding_mask is not None:
-            kp = _additive(key_padding_mask).reshape(N, 1, 1, S)
+            if key_padding_mask.ndim != 2 or key_padding_mask.shape[0] != N:
+                raise AssertionError(f"Expected key_padded_mask.shape[0] to be {N}, but got "
+                                     f"{tuple(key_padding_mask.shape)}")
+            if key_padding_mask.shape[1] != S:
+                raise AssertionError(f"Expected key_padded_mask.shape[1] to be {S}, but got "
+                                     f"{key_padding_mask.shape[1]}")
+            kp = key_padding_mask.reshape(N, 1, 1, S)
             merged = kp if merged is None else merged + kp
         return merged
 
@@ -136,9 +167,3 @@ class MultiheadAttention(Module):
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
                 f"dropout={self.dropout}, batch_first={self.batch_first}")
 
-
-def _additive(mask: Tensor) -> Tensor:
-    """A bool mask (True = blocked) as 0/-inf, a float mask as is."""
-    if mask.dtype is dt.bool_:
-        return zeros(mask.shape, device=mask.device).masked_fill(mask, float("-inf"))
-    return mask
