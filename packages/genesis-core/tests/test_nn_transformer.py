@@ -15,6 +15,15 @@ from torch_compare import assert_raises_like_torch, dtype_name
 E, H, FF = 8, 2, 12  # d_model, nhead, dim_feedforward
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """torch's intra-op threads make these tiny shapes ~10x slower on a shared 2-core box."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def lib_dtype(lib, dtype: str):
     return getattr(lib, dtype)
 
