@@ -168,3 +168,32 @@ def test_multihead_attention_masks_like_torch(need_weights, masks):
     for a, b in ((x, tx), (mem, tmem), (g.in_proj_weight, t.in_proj_weight),
                  (g.out_proj.bias, t.out_proj.bias)):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("grad", [True, False])
+@pytest.mark.parametrize("kind", ["bool", "float"])
+@pytest.mark.parametrize("self_attention", [True, False])
+def test_multihead_attention_eval_fast_path_nan_like_torch(batch_first, grad, kind,
+                                                           self_attention):
+    """A batch row whose keys are all padded: PyTorch's inference fast path (eval, no grad,
+    batch_first self-attention, bool masks) gives NaN even without weights; its other paths a
+    zero attention output."""
+    g = nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=genesis.float64).eval()
+    t = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first,
+                                    dtype=torch.float64).eval()
+    copy_mha(g, t)
+    shape = (3, 4, 8) if batch_first else (4, 3, 8)
+    (x, tx), (m, tm) = pair(shape, 1), pair(shape, 2)
+    p = np.zeros((3, 4), bool)
+    p[1] = True
+    p[2, 3] = True
+    p = p if kind == "bool" else np.where(p, -np.inf, 0.0)
+    kv, tkv = (x, tx) if self_attention else (m, tm)
+    with genesis.set_grad_enabled(grad), torch.set_grad_enabled(grad):
+        out = g(x, kv, kv, key_padding_mask=genesis.tensor(p), need_weights=False)[0]
+        ref = t(tx, tkv, tkv, key_padding_mask=torch.tensor(p), need_weights=False)[0]
+    nan = batch_first and not grad and kind == "bool" and self_attention
+    assert np.isnan(ref.detach().numpy()).any() == nan
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
+                               atol=1e-12, equal_nan=True)

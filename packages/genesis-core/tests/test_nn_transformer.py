@@ -224,6 +224,24 @@ def test_fully_padded_row_eval(batch_first, grad):
         check(g, t, g(x, src_mask=gm), t(tx, src_mask=tm), [])
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_decoder_layer_eval_fully_padded_target_like_torch(batch_first, kind):
+    """The decoder's self-attention takes PyTorch's MultiheadAttention fast path in eval mode
+    without autograd (bool masks, batch_first): NaN for a target row with no keys."""
+    g, t = (build(lib, "TransformerDecoderLayer", E, H, FF, batch_first=batch_first).eval()
+            for lib in (genesis, torch))
+    copy_weights(g, t)
+    (y, ty), (mem, tmem) = pair(seq(batch_first, 2, 4, 1)), pair(seq(batch_first, 2, 3, 2))
+    p = fully_padded()
+    gp, tp = mask_pair(p if kind == "bool" else np.where(p, -np.inf, 0.0))
+    with genesis.no_grad(), torch.no_grad():
+        out = g(y, mem, tgt_key_padding_mask=gp)
+        ref = t(ty, tmem, tgt_key_padding_mask=tp)
+    assert np.isnan(ref.numpy()).any() == (batch_first and kind == "bool")
+    check(g, t, out, ref, [])
+
+
 @pytest.mark.parametrize("padding_kind", ["left_aligned", "not_aligned", "float"])
 @pytest.mark.parametrize("grad", [False, True])
 def test_encoder_nested_tensor_path_zeroes_padding_like_torch(padding_kind, grad):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from genesis._autograd.grad_mode import is_grad_enabled
 from genesis._ops.creation import empty
 from genesis._tensor import Tensor
 from genesis.nn import init
@@ -75,9 +76,12 @@ class MultiheadAttention(Module):
         convention for this module) or float (added). ``is_causal`` is a hint, as in PyTorch:
         it needs ``attn_mask`` (RuntimeError otherwise) and, without ``key_padding_mask`` and
         ``need_weights``, a causal mask is applied in its place. A query whose keys are all
-        masked gets NaN weights with ``need_weights=True`` and a zero attention output with
-        ``need_weights=False`` (PyTorch's eager paths).
+        masked gets NaN weights and output with ``need_weights=True`` and a zero attention
+        output with ``need_weights=False``, except where PyTorch takes its inference fast path
+        (self-attention on batched ``batch_first`` input, eval mode, no gradient needed, bool
+        or no masks, an even number of heads, biases): NaN there too, as PyTorch.
         """
+        plain = need_weights or self._fast_path(query, key, value, attn_mask, key_padding_mask)
         unbatched = query.ndim == 2
         if unbatched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -99,7 +103,7 @@ class MultiheadAttention(Module):
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
                                "the Transformer module method `generate_square_subsequent_mask`"
                                " to create this mask.")
-        causal = is_causal and key_padding_mask is None and not need_weights
+        causal = is_causal and key_padding_mask is None and not plain
         attn_mask = None if causal else _canonical_mask(attn_mask, "attn_mask", query.dtype)
         w, b = self.in_proj_weight, self.in_proj_bias
         wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
@@ -112,12 +116,13 @@ class MultiheadAttention(Module):
         v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
         mask = self._merge_masks(attn_mask, key_padding_mask, N, L, S)
         dropout_p = self.dropout if self.training else 0.0
-        if need_weights:
+        if plain:  # a plain softmax: a query with no key left gets NaN
             scores = (q * (1.0 / D ** 0.5)) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + mask
             weights = softmax(scores, -1)
             out = (dropout(weights, dropout_p) if dropout_p else weights) @ v
+            weights = weights if need_weights else None
         else:
             weights = None
             out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
@@ -134,6 +139,18 @@ class MultiheadAttention(Module):
             if unbatched:
                 weights = weights.squeeze(0)
         return out, weights
+
+    def _fast_path(self, query, key, value, attn_mask, key_padding_mask) -> bool:
+        """Whether PyTorch would run ``_native_multi_head_attention`` for this call."""
+        if (any(m is not None and m.dtype.is_floating_point for m in (attn_mask,
+                                                                        key_padding_mask))
+                or query.ndim != 3 or query is not key or key is not value or self.training
+                or self.num_heads % 2 or not self.batch_first or self.in_proj_bias is None
+                or query.dtype is not self.in_proj_weight.dtype):
+            return False
+        return not (is_grad_enabled() and any(
+            t.requires_grad for t in (query, self.in_proj_weight, self.in_proj_bias,
+                                      self.out_proj.weight, self.out_proj.bias)))
 
     def _merge_masks(self, attn_mask, key_padding_mask, N, L, S):
         """One additive float mask broadcastable to ``(N, H, L, S)``, or None."""
