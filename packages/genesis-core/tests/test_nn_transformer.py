@@ -503,3 +503,16 @@ def test_errors_like_torch():
     with pytest.warns(UserWarning, match="mismatched src_key_padding_mask and src_mask"):
         layer[genesis](x[genesis], src_mask=genesis.zeros(3, 3),
                        src_key_padding_mask=genesis.zeros(2, 3, dtype=genesis.bool))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_dropout_one_drops_every_branch_like_torch(norm_first):
+    """dropout=1.0 is allowed (as torch): every residual branch is zero, deterministically."""
+    g, t = (build(lib, "TransformerDecoderLayer", E, H, FF, dropout=1.0, norm_first=norm_first)
+            for lib in (genesis, torch))
+    copy_weights(g, t)
+    (y, ty), (mem, tmem) = pair(seq(False, 2, 3, 1)), pair(seq(False, 2, 4, 2))
+    check(g, t, g(y, mem), t(ty, tmem), [(y, ty), (mem, tmem)])
+    q = genesis.ones(1, 2, 4)
+    assert not genesis.nn.functional.scaled_dot_product_attention(q, q, q, dropout_p=1.0
+                                                                  ).numpy().any()

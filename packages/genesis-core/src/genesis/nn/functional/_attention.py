@@ -9,7 +9,7 @@ from genesis import _dtype as dt
 from genesis._ops.creation import zeros
 from genesis._tensor import Tensor
 from genesis.nn.functional._activation import softmax
-from genesis.nn.functional._checks import check_tensor
+from genesis.nn.functional._checks import check_probability, check_tensor
 from genesis.nn.functional._dropout import dropout
 
 
@@ -42,9 +42,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if is_causal and attn_mask is not None:
         raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or "
                            "is_causal=True, not both")
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"scaled_dot_product_attention: dropout_p={dropout_p!r}, expected a "
-                         "probability in [0, 1)")
+    check_probability("scaled_dot_product_attention", "dropout_p", dropout_p)  # 1.0 as torch
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         groups = query.shape[-3] // key.shape[-3]
         key = _repeat_heads(key, groups)

@@ -13,6 +13,7 @@ from genesis.nn.functional._attention import (
     _canonical_mask,
     scaled_dot_product_attention,
 )
+from genesis.nn.functional._checks import check_probability
 from genesis.nn.functional._dropout import dropout
 from genesis.nn.functional._linear import linear
 from genesis.nn.modules.linear import Linear
@@ -43,9 +44,7 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise AssertionError(f"embed_dim must be divisible by num_heads: embed_dim="
                                  f"{embed_dim}, num_heads={num_heads}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MultiheadAttention: dropout={dropout!r}, expected a probability "
-                             "in [0, 1)")
+        check_probability("MultiheadAttention", "dropout", dropout)  # 1.0 allowed, as torch
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim = embed_dim // num_heads
         self.batch_first = batch_first
