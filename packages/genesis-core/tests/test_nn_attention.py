@@ -197,3 +197,32 @@ def test_multihead_attention_eval_fast_path_nan_like_torch(batch_first, grad, ki
     assert np.isnan(ref.detach().numpy()).any() == nan
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
                                atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("inputs", ["self", "key_is_value", "distinct"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_multihead_attention_packed_and_separate_projections(inputs, bias):
+    """One packed in-projection when query/key/value are the same tensor (or key is value),
+    three otherwise: the same values and gradients as torch either way."""
+    g = nn.MultiheadAttention(8, 2, bias=bias, dtype=genesis.float64)
+    t = torch.nn.MultiheadAttention(8, 2, bias=bias, dtype=torch.float64)
+    rng = np.random.default_rng(0)
+    for gp, tp in zip(g.parameters(), t.parameters()):
+        a = rng.standard_normal(tuple(gp.shape))
+        with genesis.no_grad():
+            gp.copy_(genesis.tensor(a))
+        with torch.no_grad():
+            tp.copy_(torch.tensor(a))
+    (q, tq), (k, tk), (v, tv) = pair((4, 2, 8), 1), pair((3, 2, 8), 2), pair((3, 2, 8), 3)
+    args, targs = {"self": ((q, q, q), (tq, tq, tq)), "key_is_value": ((q, k, k), (tq, tk, tk)),
+                   "distinct": ((q, k, v), (tq, tk, tv))}[inputs]
+    out, ref = g(*args, need_weights=False)[0], t(*targs, need_weights=False)[0]
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    w = np.random.default_rng(9).standard_normal(out.shape)
+    (out * genesis.tensor(w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    leaves = [(a, b) for a, b in ((q, tq), (k, tk), (v, tv)) if b.grad is not None]
+    leaves += list(zip(g.parameters(), t.parameters()))
+    for a, b in leaves:
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-11)

@@ -81,6 +81,7 @@ class MultiheadAttention(Module):
         or no masks, an even number of heads, biases): NaN there too, as PyTorch.
         """
         plain = need_weights or self._fast_path(query, key, value, attn_mask, key_padding_mask)
+        shared = 2 if query is key and key is value else 1 if key is value else 0
         unbatched = query.ndim == 2
         if unbatched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -104,10 +105,7 @@ class MultiheadAttention(Module):
                                " to create this mask.")
         causal = is_causal and key_padding_mask is None and not plain
         attn_mask = None if causal else _canonical_mask(attn_mask, "attn_mask", query.dtype)
-        w, b = self.in_proj_weight, self.in_proj_bias
-        wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
-        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
-        q, k, v = linear(query, wq, bq), linear(key, wk, bk), linear(value, wv, bv)
+        q, k, v = self._in_projection(query, key, value, shared)
         H, D = self.num_heads, self.head_dim
         # (L, N, E) -> (N, H, L, D)
         q = q.reshape(L, N, H, D).permute(1, 2, 0, 3)
@@ -138,6 +136,22 @@ class MultiheadAttention(Module):
             if unbatched:
                 weights = weights.squeeze(0)
         return out, weights
+
+    def _in_projection(self, query: Tensor, key: Tensor, value: Tensor, shared: int):
+        """q, k, v projections; one packed matmul where the inputs are the same tensor (2:
+        self-attention, 1: key is value), as PyTorch's ``_in_projection_packed``."""
+        E = self.embed_dim
+        w, b = self.in_proj_weight, self.in_proj_bias
+        if shared == 2:
+            qkv = linear(query, w, b)
+            return qkv[..., :E], qkv[..., E:2 * E], qkv[..., 2 * E:]
+        bq, bkv = (None, None) if b is None else (b[:E], b[E:])
+        q = linear(query, w[:E], bq)
+        if shared == 1:
+            kv = linear(key, w[E:], bkv)
+            return q, kv[..., :E], kv[..., E:]
+        bk, bv = (None, None) if b is None else (b[E:2 * E], b[2 * E:])
+        return q, linear(key, w[E:2 * E], bk), linear(value, w[2 * E:], bv)
 
     def _fast_path(self, query, key, value, attn_mask, key_padding_mask) -> bool:
         """Whether PyTorch would run ``_native_multi_head_attention`` for this call."""
