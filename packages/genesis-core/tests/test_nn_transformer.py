@@ -322,18 +322,28 @@ def test_decoder_layer_matches_torch(batch_first, norm_first, act, masks):
 
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("detect", [None, True, False])
-def test_decoder_stack_matches_torch(batch_first, detect):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_decoder_stack_matches_torch(batch_first, detect, dtype):
     g, t = (build(lib, "TransformerDecoder",
                   lib.nn.TransformerDecoderLayer(E, H, FF, dropout=0.0, batch_first=batch_first),
-                  2, norm=lib.nn.LayerNorm(E)) for lib in (genesis, torch))
+                  2, norm=lib.nn.LayerNorm(E), dtype=dtype) for lib in (genesis, torch))
     copy_weights(g, t)
-    (y, ty), (mem, tmem) = pair(seq(batch_first, 2, 3, 1)), pair(seq(batch_first, 2, 5, 2))
-    m, tm = mask_pair(torch.nn.Transformer.generate_square_subsequent_mask(
-        3, dtype=torch.float64).numpy())
+    (y, ty), (mem, tmem) = (pair(seq(batch_first, 2, 3, 1), dtype),
+                            pair(seq(batch_first, 2, 5, 2), dtype))
+    m, tm = mask_pair(torch.nn.Transformer.generate_square_subsequent_mask(3).numpy(), dtype)
     p, tp = mask_pair(fully_padded(2, 5))  # a batch row with all memory padded
     out = g(y, mem, tgt_mask=m, memory_key_padding_mask=p, tgt_is_causal=detect)
     ref = t(ty, tmem, tgt_mask=tm, memory_key_padding_mask=tp, tgt_is_causal=detect)
-    check(g, t, out, ref, [(y, ty), (mem, tmem)])
+    assert out.dtype is getattr(genesis, dtype)
+    check(g, t, out, ref, [(y, ty), (mem, tmem)], dtype=dtype)
+
+
+def test_factory_kwargs():
+    m = nn.Transformer(E, H, 1, 1, FF, dtype=genesis.float64, device="cpu")
+    assert {p.dtype for p in m.parameters()} == {genesis.float64}
+    assert {p.device.type for p in m.parameters()} == {"cpu"}
+    mask = nn.Transformer.generate_square_subsequent_mask(3, device="cpu", dtype=genesis.float64)
+    assert mask.dtype is genesis.float64
 
 
 # -- the full Transformer ----------------------------------------------------------------------
