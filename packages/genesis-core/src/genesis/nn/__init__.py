@@ -94,6 +94,11 @@ from genesis.nn.modules import (
                                 Tanh,
                                 Tanhshrink,
                                 Threshold,
+                                Transformer,
+                                TransformerDecoder,
+                                TransformerDecoderLayer,
+                                TransformerEncoder,
+                                TransformerEncoderLayer,
                                 TripletMarginLoss,
                                 Unflatten,
 )
@@ -114,4 +119,6 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "PixelUnshuffle", "PoissonNLLLoss", "RMSNorm", "RNN", "RNNBase", "RNNCell",
            "RNNCellBase", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
            "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
-           "Threshold", "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]
+           "Threshold", "Transformer", "TransformerDecoder",
+           "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
+           "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from genesis import _dtype as dt
 from genesis._ops.creation import zeros
 from genesis._tensor import Tensor
 from genesis.nn.functional._activation import softmax
-from genesis.nn.functional._checks import check_tensor
+from genesis.nn.functional._checks import check_probability, check_tensor
 from genesis.nn.functional._dropout import dropout
 
 
@@ -23,6 +24,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     broadcastable to ``(..., L, S)``. ``is_causal``: position i attends to j <= i (the
     top-left aligned lower triangle, as PyTorch); not combinable with ``attn_mask``.
     ``scale`` defaults to ``1 / sqrt(E)``. ``dropout_p`` drops attention weights.
+    A query whose keys are all masked out gets zero weights (output 0, no gradient) instead of
+    NaN, as PyTorch's SDPA does.
     ``enable_gqa``: key/value may have fewer heads (dim -3) than query, repeated to match.
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
@@ -39,9 +42,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if is_causal and attn_mask is not None:
         raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or "
                            "is_causal=True, not both")
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"scaled_dot_product_attention: dropout_p={dropout_p!r}, expected a "
-                         "probability in [0, 1)")
+    check_probability("scaled_dot_product_attention", "dropout_p", dropout_p)  # 1.0 as torch
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         groups = query.shape[-3] // key.shape[-3]
         key = _repeat_heads(key, groups)
@@ -58,10 +59,24 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                           ).masked_fill(attn_mask.logical_not(), float("-inf"))
     if attn_mask is not None:
         scores = scores + attn_mask
-    weights = softmax(scores, -1)
+        weights = _masked_softmax(scores, attn_mask)
+    else:
+        weights = softmax(scores, -1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
+
+
+def _masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
+    """softmax over the last dim; rows whose additive mask is all -inf give 0, not NaN.
+
+    Those rows are set to 0 before the softmax (so its backward sees finite values) and
+    their weights to 0 after it (so no gradient flows through them).
+    """
+    dead = (mask == float("-inf")).all(-1, keepdim=True)
+    if not dead.any().item():
+        return softmax(scores, -1)
+    return softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
 
 
 _CAUSAL: dict = {}
@@ -83,6 +98,24 @@ def _repeat_heads(t: Tensor, groups: int) -> Tensor:
     shape = t.shape
     expanded = t.unsqueeze(-3).expand(*shape[:-3], shape[-3], groups, *shape[-2:])
     return expanded.reshape(*shape[:-3], shape[-3] * groups, *shape[-2:])
+
+
+def _canonical_mask(mask: Tensor | None, name: str, dtype, other: Tensor | None = None,
+                    other_name: str = "") -> Tensor | None:
+    """A bool mask (True = blocked) as an additive 0/-inf mask of ``dtype``; a float mask as
+    is (PyTorch's ``F._canonical_mask``, which warns when the two masks' dtypes differ)."""
+    if mask is None:
+        return None
+    if mask.dtype is not dt.bool_ and not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {name} are supported, got "
+                             f"{mask.dtype}")
+    if other is not None and other.dtype is not mask.dtype:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
+                      "type for both instead.", UserWarning, stacklevel=3)
+    if mask.dtype is dt.bool_:
+        return zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(mask,
+                                                                             float("-inf"))
+    return mask
 
 
 __all__ = ["scaled_dot_product_attention"]
