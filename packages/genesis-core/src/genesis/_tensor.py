@@ -27,7 +27,9 @@ _UNIT_SEEDS: dict = {}  # the implicit gradient 1 of scalar outputs, per (shape,
 
 class Size(tuple):
     """A tensor's shape: a tuple of ints with ``numel()`` (what ``.shape`` and ``.size()``
-    return, as ``torch.Size``); it compares equal to the plain tuple."""
+    return, as ``torch.Size``); it compares equal to the plain tuple. ``+`` and ``*`` give a
+    Size; a slice is a plain tuple (indexing stays tuple's C fast path: the core indexes
+    shapes on every op)."""
 
     __slots__ = ()
 
@@ -37,10 +39,6 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"genesis.Size({list(self)})"
-
-    def __getitem__(self, key):
-        item = tuple.__getitem__(self, key)
-        return Size(item) if isinstance(key, slice) else item
 
     def __add__(self, other):
         return Size(tuple.__add__(self, other))
