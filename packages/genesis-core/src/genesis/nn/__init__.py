@@ -61,6 +61,9 @@ from genesis.nn.modules import (
                                 Threshold,
                                 TripletMarginLoss,
                                 Unflatten,
+                                Upsample,
+                                UpsamplingBilinear2d,
+                                UpsamplingNearest2d,
 )
 from genesis.nn.parameter import Parameter
 
@@ -73,4 +76,5 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU",
            "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PoissonNLLLoss",
            "RMSNorm", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
            "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
-           "Threshold", "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]
+           "Threshold", "TripletMarginLoss", "Unflatten", "Upsample", "UpsamplingBilinear2d",
+           "UpsamplingNearest2d", "functional", "init", "utils"]

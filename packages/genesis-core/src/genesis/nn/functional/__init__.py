@@ -56,18 +56,27 @@ from genesis.nn.functional._loss import (
 )
 from genesis.nn.functional._normalization import batch_norm, layer_norm, normalize, rms_norm
 from genesis.nn.functional._padding import pad
+from genesis.nn.functional._resample import (
+                                               affine_grid,
+                                               grid_sample,
+                                               interpolate,
+                                               upsample,
+                                               upsample_bilinear,
+                                               upsample_nearest,
+)
 from genesis.nn.functional._sparse import embedding, one_hot
 
-__all__ = ["batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "celu", "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout",
-           "elu", "embedding", "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax", "hardshrink",
-           "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-           "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+__all__ = ["affine_grid", "batch_norm", "bilinear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "celu", "cosine_embedding_loss",
+           "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding",
+           "gaussian_nll_loss", "gelu", "glu", "grid_sample", "gumbel_softmax", "hardshrink",
+           "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "interpolate", "kl_div",
+           "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
            "margin_ranking_loss", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
            "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm",
            "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
            "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
-           "triplet_margin_loss"]
+           "triplet_margin_loss", "upsample", "upsample_bilinear", "upsample_nearest"]
 
 #: Tensor methods that are functional ops (``x.softmax(dim)``), bound by the package root
 TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}

@@ -58,6 +58,7 @@ from genesis.nn.modules.loss import (
 )
 from genesis.nn.modules.module import Module
 from genesis.nn.modules.normalization import BatchNorm1d, LayerNorm, RMSNorm
+from genesis.nn.modules.resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from genesis.nn.modules.sparse import Embedding
 
 __all__ = [
@@ -120,4 +121,7 @@ __all__ = [
     "Threshold",
     "TripletMarginLoss",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]

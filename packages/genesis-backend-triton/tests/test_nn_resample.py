@@ -1,0 +1,43 @@
+"""interpolate, grid_sample and affine_grid run on "cuda" (the interpreter here) and agree with
+the CPU backend: values and gradients, tiny shapes."""
+
+import genesis
+import genesis.nn.functional as F
+import numpy as np
+import pytest
+
+
+def run(fn, arrays, device):
+    leaves = [genesis.tensor(a, device=device, requires_grad=True) for a in arrays]
+    out = fn(*leaves)
+    weights = np.random.default_rng(9).standard_normal(tuple(out.shape)).astype(np.float32)
+    (out * genesis.tensor(weights, device=device)).sum().backward()
+    assert out.device.type == device
+    return out.detach().numpy(), [leaf.grad.numpy() for leaf in leaves]
+
+
+def same_on_cuda(fn, arrays):
+    out_cpu, grads_cpu = run(fn, arrays, "cpu")
+    out_cuda, grads_cuda = run(fn, arrays, "cuda")
+    np.testing.assert_allclose(out_cuda, out_cpu, rtol=1e-5, atol=1e-5)
+    for a, b in zip(grads_cuda, grads_cpu):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode,kw", [("nearest", {"scale_factor": 1.5}),
+                                     ("bilinear", {"size": (3, 5), "align_corners": True}),
+                                     ("bicubic", {"size": (4, 2)}),
+                                     ("area", {"size": (1, 2)})])
+def test_interpolate_on_cuda_matches_cpu(mode, kw):
+    x = np.random.default_rng(0).standard_normal((1, 2, 2, 3)).astype(np.float32)
+    same_on_cuda(lambda t: F.interpolate(t, mode=mode, **kw), [x])
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflection"])
+def test_affine_grid_and_grid_sample_on_cuda_match_cpu(padding_mode):
+    rng = np.random.default_rng(1)
+    theta = (rng.standard_normal((1, 2, 3)) * 0.7).astype(np.float32)
+    x = rng.standard_normal((1, 2, 3, 3)).astype(np.float32)
+    same_on_cuda(lambda th, t: F.grid_sample(
+        t, F.affine_grid(th, (1, 2, 2, 3), align_corners=False), padding_mode=padding_mode,
+        align_corners=False), [theta, x])
