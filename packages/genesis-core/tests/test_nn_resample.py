@@ -33,6 +33,8 @@ RESIZES = [
     ("bicubic", (1, 1, 3, 2), {"scale_factor": 2.2}),
     ("bicubic", (1, 1, 1, 4), {"size": (3, 2)}),
     ("bicubic", (1, 2, 6, 3), {"scale_factor": (1.3, 0.7)}),
+    ("bicubic", (1, 1, 3, 2), {"scale_factor": 1.3}),  # sizes unchanged, samples moved
+    ("bilinear", (1, 1, 3, 2), {"scale_factor": 1.3}),  # sizes unchanged: a copy
     ("trilinear", (1, 2, 3, 4, 2), {"size": (5, 2, 3)}),
     ("trilinear", (1, 1, 2, 3, 3), {"scale_factor": (1.5, 0.7, 2.0)}),
     ("area", (2, 3, 7), {"size": 3}),
