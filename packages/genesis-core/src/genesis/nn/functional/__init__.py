@@ -37,6 +37,7 @@ from genesis.nn.functional._activation import (
 from genesis.nn.functional._attention import scaled_dot_product_attention
 from genesis.nn.functional._distance import cosine_similarity, pairwise_distance
 from genesis.nn.functional._dropout import dropout
+from genesis.nn.functional._embedding_bag import embedding_bag
 from genesis.nn.functional._linear import bilinear, linear
 from genesis.nn.functional._loss import (
                                                binary_cross_entropy,
@@ -68,7 +69,7 @@ from genesis.nn.functional._sparse import embedding, one_hot
 
 __all__ = ["affine_grid", "batch_norm", "bilinear", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "celu", "cosine_embedding_loss",
-           "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding",
+           "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding", "embedding_bag",
            "gaussian_nll_loss", "gelu", "glu", "grid_sample", "gumbel_softmax", "hardshrink",
            "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "interpolate", "kl_div",
            "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",

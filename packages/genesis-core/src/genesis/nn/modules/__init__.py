@@ -59,7 +59,7 @@ from genesis.nn.modules.loss import (
 from genesis.nn.modules.module import Module
 from genesis.nn.modules.normalization import BatchNorm1d, LayerNorm, RMSNorm
 from genesis.nn.modules.resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-from genesis.nn.modules.sparse import Embedding
+from genesis.nn.modules.sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "BCELoss",
@@ -73,6 +73,7 @@ __all__ = [
     "Dropout",
     "ELU",
     "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "GELU",
     "GLU",

@@ -1,5 +1,5 @@
-"""interpolate, grid_sample and affine_grid run on "cuda" (the interpreter here) and agree with
-the CPU backend: values and gradients, tiny shapes."""
+"""interpolate, grid_sample, affine_grid and embedding_bag run on "cuda" (the interpreter here)
+and agree with the CPU backend: values and gradients, tiny shapes."""
 
 import genesis
 import genesis.nn.functional as F
@@ -41,3 +41,15 @@ def test_affine_grid_and_grid_sample_on_cuda_match_cpu(padding_mode):
     same_on_cuda(lambda th, t: F.grid_sample(
         t, F.affine_grid(th, (1, 2, 2, 3), align_corners=False), padding_mode=padding_mode,
         align_corners=False), [theta, x])
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_on_cuda_matches_cpu(mode):
+    weight = np.random.default_rng(2).standard_normal((5, 2)).astype(np.float32)
+
+    def bag(w):
+        idx = genesis.tensor([1, 3, 1, 0], device=w.device)
+        offsets = genesis.tensor([0, 3, 3], device=w.device)
+        return F.embedding_bag(idx, w, offsets, mode=mode, padding_idx=0)
+
+    same_on_cuda(bag, [weight])
