@@ -1,5 +1,7 @@
-"""interpolate, grid_sample, affine_grid and embedding_bag run on "cuda" (the interpreter here)
-and agree with the CPU backend: values and gradients, tiny shapes."""
+"""interpolate, grid_sample, affine_grid, embedding_bag and weight/spectral norm run on "cuda"
+(the interpreter here) and agree with the CPU backend: values and gradients, tiny shapes."""
+
+import copy
 
 import genesis
 import genesis.nn.functional as F
@@ -53,3 +55,20 @@ def test_embedding_bag_on_cuda_matches_cpu(mode):
         return F.embedding_bag(idx, w, offsets, mode=mode, padding_idx=0)
 
     same_on_cuda(bag, [weight])
+
+
+@pytest.mark.parametrize("which", ["weight_norm", "spectral_norm"])
+def test_parametrized_linear_on_cuda_matches_cpu(which):
+    genesis.manual_seed(0)
+    layer = getattr(genesis.nn.utils.parametrizations, which)(genesis.nn.Linear(3, 2))
+    twin = copy.deepcopy(layer).to("cuda")
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    out = [m(genesis.tensor(x, device=d)) for m, d in ((layer, "cpu"), (twin, "cuda"))]
+    for o in out:
+        o.sum().backward()
+    np.testing.assert_allclose(out[1].detach().numpy(), out[0].detach().numpy(), rtol=1e-5,
+                               atol=1e-5)
+    for (name, p), q in zip(layer.named_parameters(), twin.parameters()):
+        assert q.device.type == "cuda"
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
