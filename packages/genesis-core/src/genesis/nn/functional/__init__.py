@@ -38,6 +38,7 @@ from genesis.nn.functional._attention import scaled_dot_product_attention
 from genesis.nn.functional._distance import cosine_similarity, pairwise_distance
 from genesis.nn.functional._dropout import dropout
 from genesis.nn.functional._embedding_bag import embedding_bag
+from genesis.nn.functional._grid_sample import affine_grid, grid_sample
 from genesis.nn.functional._linear import bilinear, linear
 from genesis.nn.functional._loss import (
                                                binary_cross_entropy,
@@ -58,8 +59,6 @@ from genesis.nn.functional._loss import (
 from genesis.nn.functional._normalization import batch_norm, layer_norm, normalize, rms_norm
 from genesis.nn.functional._padding import pad
 from genesis.nn.functional._resample import (
-                                               affine_grid,
-                                               grid_sample,
                                                interpolate,
                                                upsample,
                                                upsample_bilinear,
