@@ -183,6 +183,8 @@ def test_interpolate_errors_like_torch():
 
 GRIDS = [((2, 3, 4, 5), (2, 3, 2)), ((1, 1, 1, 1), (1, 2, 3)), ((1, 2, 5, 1), (1, 4, 1)),
          ((2, 1, 2, 2), (2, 1, 1)), ((1, 2, 3, 6), (1, 5, 4))]
+VOLUMES = [((2, 2, 3, 4, 2), (2, 2, 3, 2)), ((1, 1, 1, 2, 1), (1, 3, 1, 2)),
+           ((1, 2, 2, 1, 3), (1, 1, 2, 2))]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -193,13 +195,23 @@ def test_grid_sample_matches_torch(mode, padding_mode, dtype):
     # float32 bicubic: 16 weighted taps summed in another order than PyTorch's (grid
     # gradients reach |10|, so their rounding is ~1e-5)
     tol = {"atol": 1e-5, "grad_atol": 1e-4} if dtype == "float32" and mode == "bicubic" else {}
-    for (n, c, h, w), (_, ho, wo) in GRIDS:
-        x = rng.uniform(-2, 2, (n, c, h, w)).astype(dtype)
-        grid = rng.uniform(-1.5, 1.5, (n, ho, wo, 2)).astype(dtype)
+    for shape, out in GRIDS + ([] if mode == "bicubic" else VOLUMES):
+        x = rng.uniform(-2, 2, shape).astype(dtype)
+        grid = rng.uniform(-1.5, 1.5, out + (len(shape) - 2,)).astype(dtype)
         for align_corners in (False, True):
             compare(lambda lib, a, g, ac=align_corners: lib.nn.functional.grid_sample(
                 a, g, mode=mode, padding_mode=padding_mode, align_corners=ac),
                 arrays=[x, grid], **tol)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_gradcheck_volumes(padding_mode):
+    rng = np.random.default_rng(8)
+    x = genesis.tensor(rng.standard_normal((1, 1, 2, 3, 2)), requires_grad=True)
+    grid = genesis.tensor(rng.uniform(-1.4, 1.4, (1, 2, 1, 2, 3)), requires_grad=True)
+    assert genesis.autograd.gradcheck(
+        lambda a, g: F.grid_sample(a, g, padding_mode=padding_mode, align_corners=False),
+        [x, grid])
 
 
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
@@ -222,9 +234,11 @@ def test_grid_sample_gradcheck(padding_mode):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 3), (2, 2, 3, 1), (2, 1, 1, 1)])
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 3), (2, 2, 3, 1), (2, 1, 1, 1),
+                                  (2, 1, 3, 2, 4), (2, 2, 1, 3, 1)])
 def test_affine_grid_matches_torch(size, dtype):
-    theta = np.random.default_rng(5).standard_normal((2, 2, 3)).astype(dtype)
+    k = len(size) - 2
+    theta = np.random.default_rng(5).standard_normal((2, k, k + 1)).astype(dtype)
     for align_corners in (False, True):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -244,6 +258,11 @@ def test_affine_grid_then_grid_sample_is_differentiable_in_theta():
     t = genesis.tensor(theta, requires_grad=True)
     assert genesis.autograd.gradcheck(
         lambda th: F.affine_grid(th, (2, 1, 3, 2), align_corners=True), [t])
+    theta3 = rng.standard_normal((1, 3, 4)) * 0.5
+    volume = rng.standard_normal((1, 2, 3, 2, 4))
+    compare(lambda lib, t, a: lib.nn.functional.grid_sample(
+        a, lib.nn.functional.affine_grid(t, (1, 2, 2, 3, 2), align_corners=True),
+        padding_mode="border", align_corners=True), arrays=[theta3, volume])
 
 
 def test_grid_sample_and_affine_grid_warn_without_align_corners():
@@ -281,6 +300,7 @@ def test_grid_sample_and_affine_grid_errors_like_torch():
         lambda lib: lib.nn.functional.affine_grid(lib.zeros(1, 2, 3, dtype=lib.int64),
                                                   [1, 1, 2, 2], align_corners=False),
         "floating point type")
-    with pytest.raises(NotImplementedError, match="4-D"):
-        F.grid_sample(genesis.zeros(1, 1, 2, 2, 2), genesis.zeros(1, 1, 1, 1, 3),
-                      align_corners=False)
+    assert_raises_like_torch(sample((1, 1, 2, 2, 2), (1, 1, 1, 1, 3), mode="bicubic"),
+                             "bicubic interpolation only supports 4D input")
+    assert_raises_like_torch(sample((1, 1, 2, 2, 2), (1, 1, 1, 2)), "size 3 in last dimension")
+    assert_raises_like_torch(affine((1, 2, 3), [1, 1, 2, 2, 2]), "shape Nx3x4")

@@ -11,6 +11,7 @@ sign through reflected ones) and the one w.r.t. the input a scatter-add.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -33,7 +34,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` ``(N, C, H, W)`` at the points of ``grid`` ``(N, Ho, Wo, 2)``, given as
     ``(x, y)`` in ``[-1, 1]`` (``-1``: the left/top edge, or the first pixel's centre with
-    ``align_corners=True``). Returns ``(N, C, Ho, Wo)``.
+    ``align_corners=True``). Returns ``(N, C, Ho, Wo)``. Volumes: ``input`` ``(N, C, D, H, W)``,
+    ``grid`` ``(N, Do, Ho, Wo, 3)`` of ``(x, y, z)``, ``"bilinear"`` meaning trilinear.
 
     ``mode``: ``"bilinear"``, ``"nearest"`` (round half to even) or ``"bicubic"`` (A = -0.75,
     padding applied to each of the 16 taps); ``padding_mode``: ``"zeros"`` (points outside
@@ -51,13 +53,16 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
-    if input.ndim != 4:
-        raise NotImplementedError(f"grid_sample: input of shape {list(input.shape)}: Genesis "
-                                  "samples 4-D (N, C, H, W) inputs only")
-    if grid.ndim != 4 or grid.shape[-1] != 2:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
-                           f"4 dims for a 4-D input, but got grid with sizes "
-                           f"{list(grid.shape)}")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got input with sizes {list(input.shape)} and "
+                           f"grid with sizes {list(grid.shape)}")
+    k = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != k:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {k} in last dimension, "
+                           f"but got grid with sizes {list(grid.shape)}")
+    if mode == "bicubic" and k != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if grid.shape[0] != input.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
                            f"but got input with sizes {list(input.shape)} and grid with sizes "
@@ -68,30 +73,33 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"grid_sample: input must be a floating-point tensor, got dtype "
                            f"{input.dtype}")
-    n, c, h, w = input.shape
-    _, ho, wo, _ = grid.shape
-    if h == 0 or w == 0:
+    n, c = input.shape[:2]
+    sizes, out_sizes = tuple(input.shape[2:]), tuple(grid.shape[1:-1])
+    if 0 in sizes:
         raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
                            f"dimensions, but input has sizes {list(input.shape)}")
-    flat = input.reshape(n, c, h * w)
+    points = int(np.prod(out_sizes))
+    flat = input.reshape(n, c, int(np.prod(sizes)))
+    grid_flat = grid.reshape(n, points, k)
     if mode == "bicubic":
-        out = _bicubic(flat, grid.reshape(n, ho * wo, 2), h, w, padding_mode, align_corners)
-        return out.reshape(n, c, ho, wo)
-    ix = _source_coordinate(grid[..., 0], w, padding_mode, align_corners)
-    iy = _source_coordinate(grid[..., 1], h, padding_mode, align_corners)
-    ix, iy = ix.reshape(n, ho * wo), iy.reshape(n, ho * wo)
+        out = _bicubic(flat, grid_flat, sizes, padding_mode, align_corners)
+        return out.reshape(n, c, *out_sizes)
+    # grid's last dim is (x, y[, z]): the input's spatial dims in reverse
+    coords = [_source_coordinate(grid_flat[..., k - 1 - d], sizes[d], padding_mode,
+                                 align_corners) for d in range(k)]
     if mode == "nearest":
-        out = _read(flat, ix.detach().round(), iy.detach().round(), h, w)
-        return _ZeroGridGrad.apply(out.reshape(n, c, ho, wo), grid)
-    x0, y0 = ix.detach().floor(), iy.detach().floor()
-    x1, y1 = x0 + 1, y0 + 1
-    corners = ((x0, y0, (x1 - ix) * (y1 - iy)), (x1, y0, (ix - x0) * (y1 - iy)),
-               (x0, y1, (x1 - ix) * (iy - y0)), (x1, y1, (ix - x0) * (iy - y0)))
+        out = _read(flat, [x.detach().round() for x in coords], sizes)
+        return _ZeroGridGrad.apply(out.reshape(n, c, *out_sizes), grid)
+    lows = [x.detach().floor() for x in coords]
     out = None
-    for xc, yc, weight in corners:
-        part = _read(flat, xc, yc, h, w) * weight.unsqueeze(1)
+    for corner in itertools.product((0, 1), repeat=k):  # x fastest, as PyTorch sums them
+        weight = None
+        for d in reversed(range(k)):  # the x factor first, as PyTorch multiplies them
+            f = (lows[d] + 1 - coords[d]) if corner[d] == 0 else (coords[d] - lows[d])
+            weight = f if weight is None else weight * f
+        part = _read(flat, [lo + b for lo, b in zip(lows, corner)], sizes) * weight.unsqueeze(1)
         out = part if out is None else out + part
-    return out.reshape(n, c, ho, wo)
+    return out.reshape(n, c, *out_sizes)
 
 
 class _ZeroGridGrad(Function):
@@ -135,9 +143,10 @@ def _cubic_weights(t: Tensor) -> list:
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-def _bicubic(flat: Tensor, grid: Tensor, h: int, w: int, padding_mode: str,
+def _bicubic(flat: Tensor, grid: Tensor, sizes: tuple, padding_mode: str,
              align_corners: bool) -> Tensor:
     """4 x 4 taps around ``floor`` of the unnormalised point; padding applies to each tap."""
+    h, w = sizes
     ix = _unnormalize(grid[..., 0], w, align_corners)
     iy = _unnormalize(grid[..., 1], h, align_corners)
     x0, y0 = ix.detach().floor(), iy.detach().floor()
@@ -148,7 +157,7 @@ def _bicubic(flat: Tensor, grid: Tensor, h: int, w: int, padding_mode: str,
     for i in range(4):
         row = None
         for j in range(4):
-            part = _read(flat, xs[j], ys[i], h, w) * wx[j].unsqueeze(1)
+            part = _read(flat, [ys[i], xs[j]], sizes) * wx[j].unsqueeze(1)
             row = part if row is None else row + part
         part = row * wy[i].unsqueeze(1)
         out = part if out is None else out + part
@@ -183,11 +192,16 @@ def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
     return (extra + low).where(even, span - extra + low)
 
 
-def _read(flat: Tensor, xc: Tensor, yc: Tensor, h: int, w: int) -> Tensor:
-    """``flat[n, :, yc * w + xc]`` for integer-valued float coordinates ``(N, P)``; 0 where a
-    coordinate falls outside the image."""
-    valid = (xc >= 0) & (xc <= w - 1) & (yc >= 0) & (yc <= h - 1)
-    index = (yc.clamp(0, h - 1) * w + xc.clamp(0, w - 1)).where(valid, 0).to(dt.int64)
+def _read(flat: Tensor, coords: list, sizes: tuple) -> Tensor:
+    """``flat[n, :, position]`` at integer-valued float coordinates ``(N, P)`` (one per spatial
+    dim, in the input's order); 0 where a coordinate falls outside."""
+    valid = index = None
+    for coord, size in zip(coords, sizes):
+        inside = (coord >= 0) & (coord <= size - 1)
+        valid = inside if valid is None else valid & inside
+        pos = coord.clamp(0, size - 1).to(dt.int64)
+        index = pos if index is None else index * size + pos
+    index = index.where(valid, 0)
     n, c, _ = flat.shape
     values = flat.gather(2, index.unsqueeze(1).expand(n, c, index.shape[1]))
     return values.where(valid.unsqueeze(1), 0.0)
@@ -196,7 +210,8 @@ def _read(flat: Tensor, xc: Tensor, yc: Tensor, h: int, w: int) -> Tensor:
 def affine_grid(theta: Tensor, size: list | tuple, align_corners: bool | None = None) -> Tensor:
     """The sampling grid ``(N, H, W, 2)`` of the 2-D affine maps ``theta`` ``(N, 2, 3)`` for an
     output of ``size`` ``(N, C, H, W)``: ``grid[n, i, j] = theta[n] @ (x_j, y_i, 1)`` with
-    ``x``, ``y`` the normalised pixel positions in ``[-1, 1]``. Differentiable in ``theta``.
+    ``x``, ``y`` the normalised pixel positions in ``[-1, 1]``; likewise ``(N, D, H, W, 3)``
+    for 3-D maps ``(N, 3, 4)`` and a size ``(N, C, D, H, W)``. Differentiable in ``theta``.
     """
     check_tensor("affine_grid", "theta", theta)
     if align_corners is None:
@@ -210,8 +225,9 @@ def affine_grid(theta: Tensor, size: list | tuple, align_corners: bool | None = 
             raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
                              f"{size}. Got {list(theta.shape)}.")
     elif len(size) == 5:
-        raise NotImplementedError("affine_grid: 3-D affine maps (a 5-D size) are not supported "
-                                  "by Genesis; pass a 4-D size (N, C, H, W)")
+        if theta.ndim != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{size}. Got {list(theta.shape)}.")
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
                                   f"affine transforms, respectively. Got size {size}.")
@@ -224,14 +240,19 @@ def affine_grid(theta: Tensor, size: list | tuple, align_corners: bool | None = 
     if size[0] != theta.shape[0]:
         raise RuntimeError(f"affine_grid: size={size} has batch size {size[0]} but theta has "
                            f"{theta.shape[0]} matrices")
-    n, _, h, w = size
+    n, spatial = size[0], size[2:]
+    k = len(spatial)
     ftype = _opmath(theta.dtype)
-    base = np.ones((h, w, 3), dtype=ftype)
-    base[..., 0] = _linspace_from_neg_one(w, align_corners, ftype)[None, :]
-    base[..., 1] = _linspace_from_neg_one(h, align_corners, ftype)[:, None]
-    grid = theta.new_tensor(base.reshape(1, h * w, 3), dtype=theta.dtype) @ \
+    base = np.ones(tuple(spatial) + (k + 1,), dtype=ftype)
+    for axis, steps in enumerate(spatial):  # last column of base: x (the last spatial dim)
+        shape = [1] * k
+        shape[axis] = steps
+        base[..., k - 1 - axis] = _linspace_from_neg_one(steps, align_corners, ftype).reshape(
+            shape)
+    points = int(np.prod(spatial))
+    grid = theta.new_tensor(base.reshape(1, points, k + 1), dtype=theta.dtype) @ \
         theta.transpose(1, 2)
-    return grid.reshape(n, h, w, 2)
+    return grid.reshape(n, *spatial, k)
 
 
 def _linspace_from_neg_one(steps: int, align_corners: bool, ftype) -> np.ndarray:
