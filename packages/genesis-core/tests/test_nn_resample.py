@@ -73,6 +73,13 @@ def test_bicubic_with_unchanged_sizes_resamples_like_torch():
     assert genesis.autograd.gradcheck(lambda t: F.interpolate(t, **kw), [x])
 
 
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_interpolate_uint8_images_with_the_nearest_modes(mode):
+    image = np.random.default_rng(6).integers(0, 256, (2, 3, 4, 5)).astype(np.uint8)
+    compare(lambda lib, x: lib.nn.functional.interpolate(x, size=(7, 3), mode=mode),
+            arrays=[image])
+
+
 @pytest.mark.parametrize("layout", ["transposed", "sliced"])
 def test_interpolate_on_strided_views(layout):
     compare(lambda lib, x: lib.nn.functional.interpolate(x, size=(5, 7), mode="bicubic"),
@@ -175,6 +182,9 @@ def test_interpolate_errors_like_torch():
         F.interpolate(genesis.zeros(1, 1, 4, 4), size=2, mode="bilinear", antialias=True)
     with pytest.raises(NotImplementedError, match="mode='lanczos'"):
         F.interpolate(genesis.zeros(1, 1, 4, 4), size=2, mode="lanczos")
+    assert_raises_like_torch(
+        lambda lib: lib.nn.functional.interpolate(lib.zeros(1, 1, 3, dtype=lib.int64), size=2),
+        "not implemented for")
     with pytest.raises(TypeError, match="input must be a Tensor"):
         F.interpolate(np.zeros((1, 1, 2)), size=2)
 

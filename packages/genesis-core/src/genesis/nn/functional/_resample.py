@@ -66,9 +66,11 @@ def interpolate(input: Tensor, size: int | tuple | list | None = None,
                                   f"{_LINEAR_DIMS[mode]}D input (use mode={wanted!r})")
     if mode == "bicubic" and input.ndim != 4:
         raise NotImplementedError(f"Got {input.ndim}D input, but bicubic mode needs 4D input")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"interpolate: input must be a floating-point tensor, got dtype "
-                           f"{input.dtype}")
+    if not input.dtype.is_floating_point and not (
+            input.dtype is dt.uint8 and mode in ("nearest", "nearest-exact")):
+        raise NotImplementedError(f"interpolate: mode={mode!r} is not implemented for dtype "
+                                  f"{input.dtype} (floating-point inputs, and uint8 with the "
+                                  "nearest modes, are)")
     in_sizes = tuple(input.shape[2:])
     out_sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor, mode)
     for n, o in zip(in_sizes, out_sizes):
