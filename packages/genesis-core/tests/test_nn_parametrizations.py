@@ -194,3 +194,37 @@ def test_parametrization_errors_like_torch():
                                                         n_power_iterations=0)
         with pytest.raises(IndexError, match="Dimension out of range"):
             lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(2, 2), dim=2)
+
+
+@pytest.mark.parametrize("kind,dim", [("linear", 0), ("linear", None), ("bilinear", 1),
+                                      ("bilinear", -1)])
+def test_deprecated_weight_norm_matches_torch_and_loads_its_checkpoints(kind, dim):
+    with pytest.warns(FutureWarning, match="parametrizations.weight_norm"):
+        ref = torch.nn.utils.weight_norm(_make(torch, kind), dim=dim)
+    with pytest.warns(FutureWarning, match="parametrizations.weight_norm"):
+        module = genesis.nn.utils.weight_norm(_make(genesis, kind), dim=dim)
+    assert repr(module) == repr(ref) and isinstance(module, type(_make(genesis, kind)))
+    state = ref.state_dict()
+    assert list(module.state_dict()) == list(state)  # bias, weight_g, weight_v
+    for key, value in module.state_dict().items():
+        assert tuple(value.shape) == tuple(state[key].shape), key
+    module.load_state_dict(_to_genesis(state))
+    _assert_same(module, ref, _inputs(kind, np.random.default_rng(4)))
+    for lib, m in ((torch, ref), (genesis, module)):
+        lib.nn.utils.remove_weight_norm(m)
+    assert type(module) is type(_make(genesis, kind))
+    assert list(module.state_dict()) == list(ref.state_dict())
+    np.testing.assert_allclose(module.weight.detach().numpy(), ref.weight.detach().numpy(),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_deprecated_weight_norm_errors_like_torch():
+    import warnings
+    for lib in (torch, genesis):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = lib.nn.utils.weight_norm(lib.nn.Linear(2, 2))
+            with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"):
+                lib.nn.utils.weight_norm(m)
+        with pytest.raises(ValueError, match="weight_norm of 'bias' not found"):
+            lib.nn.utils.remove_weight_norm(m, "bias")
