@@ -61,7 +61,7 @@ NAMES = {
         hardswish hardsigmoid hardtanh prelu glu logsigmoid softsign tanhshrink sigmoid
         tanh softmax log_softmax softmin gumbel_softmax dropout dropout1d dropout2d
         alpha_dropout layer_norm rms_norm batch_norm group_norm instance_norm
-        local_response_norm normalize embedding one_hot pad
+        local_response_norm normalize embedding embedding_bag one_hot pad
         cross_entropy nll_loss mse_loss l1_loss smooth_l1_loss huber_loss
         binary_cross_entropy binary_cross_entropy_with_logits kl_div margin_ranking_loss
         triplet_margin_loss cosine_embedding_loss poisson_nll_loss gaussian_nll_loss
@@ -72,8 +72,8 @@ NAMES = {
         """,
     "torch.nn": """
         Module Sequential ModuleList ModuleDict Parameter ParameterList ParameterDict
-        Linear Bilinear Identity Embedding Flatten Unflatten Dropout Dropout1d Dropout2d
-        AlphaDropout LayerNorm RMSNorm BatchNorm1d BatchNorm2d BatchNorm3d GroupNorm
+        Linear Bilinear Identity Embedding EmbeddingBag Flatten Unflatten Dropout Dropout1d
+        Dropout2d AlphaDropout LayerNorm RMSNorm BatchNorm1d BatchNorm2d BatchNorm3d GroupNorm
         InstanceNorm1d InstanceNorm2d LocalResponseNorm
         ReLU ReLU6 LeakyReLU ELU SELU CELU GELU SiLU Mish Softplus Hardswish Hardsigmoid
         Hardtanh PReLU GLU Sigmoid Tanh LogSigmoid Softsign Tanhshrink Softmax LogSoftmax
@@ -108,6 +108,9 @@ NAMES = {
         """,
     "torch.nn.utils": """
         clip_grad_norm_ clip_grad_value_ parameters_to_vector vector_to_parameters
+        """,
+    "torch.nn.utils.parametrizations": """
+        weight_norm spectral_norm
         """,
     "torch.nn.init": """
         uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_ xavier_normal_

@@ -49,6 +49,13 @@ from genesis.nn.functional._dropout import (
     dropout3d,
     feature_alpha_dropout,
 )
+from genesis.nn.functional._embedding_bag import (
+    embedding_bag,
+)
+from genesis.nn.functional._grid_sample import (
+    affine_grid,
+    grid_sample,
+)
 from genesis.nn.functional._group_norm import (
     group_norm,
     instance_norm,
@@ -102,6 +109,12 @@ from genesis.nn.functional._pooling import (
     max_unpool1d,
     max_unpool2d,
 )
+from genesis.nn.functional._resample import (
+    interpolate,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from genesis.nn.functional._sparse import (
     embedding,
     one_hot,
@@ -112,6 +125,7 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "affine_grid",
     "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
@@ -130,10 +144,12 @@ __all__ = [
     "dropout3d",
     "elu",
     "embedding",
+    "embedding_bag",
     "feature_alpha_dropout",
     "gaussian_nll_loss",
     "gelu",
     "glu",
+    "grid_sample",
     "group_norm",
     "gumbel_softmax",
     "hardshrink",
@@ -142,6 +158,7 @@ __all__ = [
     "hardtanh",
     "huber_loss",
     "instance_norm",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -185,6 +202,9 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "triplet_margin_loss",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]
 
 #: Tensor methods that are functional ops (``x.softmax(dim)``), bound by the package root

@@ -67,7 +67,12 @@ from genesis.nn.modules.loss import (
     TripletMarginLoss,
 )
 from genesis.nn.modules.module import Module
-from genesis.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
+from genesis.nn.modules.normalization import (
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from genesis.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from genesis.nn.modules.pooling import (
     AdaptiveAvgPool1d,
@@ -83,8 +88,9 @@ from genesis.nn.modules.pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
+from genesis.nn.modules.resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from genesis.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from genesis.nn.modules.sparse import Embedding
+from genesis.nn.modules.sparse import Embedding, EmbeddingBag
 from genesis.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -118,6 +124,7 @@ __all__ = [
     "Dropout3d",
     "ELU",
     "Embedding",
+    "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
     "GELU",
@@ -193,4 +200,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]
