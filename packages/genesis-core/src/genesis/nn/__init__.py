@@ -17,6 +17,7 @@ from genesis.nn.modules import (
                                 Dropout,
                                 Embedding,
                                 Flatten,
+                                Fold,
                                 GaussianNLLLoss,
                                 Hardshrink,
                                 Hardsigmoid,
@@ -61,16 +62,18 @@ from genesis.nn.modules import (
                                 Threshold,
                                 TripletMarginLoss,
                                 Unflatten,
+                                Unfold,
 )
 from genesis.nn.parameter import Parameter
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU",
            "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "ELU",
-           "Embedding", "Flatten", "GELU", "GLU", "GaussianNLLLoss", "Hardshrink", "Hardsigmoid",
+           "Embedding", "Flatten", "Fold",
+           "GELU", "GLU", "GaussianNLLLoss", "Hardshrink", "Hardsigmoid",
            "Hardswish", "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
            "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
            "Mish", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU",
            "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PoissonNLLLoss",
            "RMSNorm", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
            "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
-           "Threshold", "TripletMarginLoss", "Unflatten", "functional", "init", "utils"]
+           "Threshold", "TripletMarginLoss", "Unflatten", "Unfold", "functional", "init", "utils"]

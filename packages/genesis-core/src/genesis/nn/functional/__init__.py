@@ -37,6 +37,7 @@ from genesis.nn.functional._activation import (
 from genesis.nn.functional._attention import scaled_dot_product_attention
 from genesis.nn.functional._distance import cosine_similarity, pairwise_distance
 from genesis.nn.functional._dropout import dropout
+from genesis.nn.functional._fold import fold, unfold
 from genesis.nn.functional._linear import bilinear, linear
 from genesis.nn.functional._loss import (
                                                binary_cross_entropy,
@@ -59,15 +60,17 @@ from genesis.nn.functional._padding import pad
 from genesis.nn.functional._sparse import embedding, one_hot
 
 __all__ = ["batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "celu", "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout",
-           "elu", "embedding", "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax", "hardshrink",
+           "celu", "cosine_embedding_loss",
+           "cosine_similarity", "cross_entropy", "dropout",
+           "elu", "embedding", "fold",
+           "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax", "hardshrink",
            "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
            "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
            "margin_ranking_loss", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
            "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "rms_norm",
            "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
            "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
-           "triplet_margin_loss"]
+           "triplet_margin_loss", "unfold"]
 
 #: Tensor methods that are functional ops (``x.softmax(dim)``), bound by the package root
 TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}

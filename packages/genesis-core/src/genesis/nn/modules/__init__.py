@@ -39,6 +39,7 @@ from genesis.nn.modules.container import (
 from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from genesis.nn.modules.dropout import Dropout
 from genesis.nn.modules.flatten import Flatten, Unflatten
+from genesis.nn.modules.fold import Fold, Unfold
 from genesis.nn.modules.linear import Bilinear, Identity, Linear
 from genesis.nn.modules.loss import (
     BCELoss,
@@ -73,6 +74,7 @@ __all__ = [
     "ELU",
     "Embedding",
     "Flatten",
+    "Fold",
     "GELU",
     "GLU",
     "GaussianNLLLoss",
@@ -120,4 +122,5 @@ __all__ = [
     "Threshold",
     "TripletMarginLoss",
     "Unflatten",
+    "Unfold",
 ]
