@@ -11,6 +11,12 @@ from genesis.nn.modules import (
                                 BCELoss,
                                 BCEWithLogitsLoss,
                                 Bilinear,
+                                Conv1d,
+                                Conv2d,
+                                Conv3d,
+                                ConvTranspose1d,
+                                ConvTranspose2d,
+                                ConvTranspose3d,
                                 CosineEmbeddingLoss,
                                 CosineSimilarity,
                                 CrossEntropyLoss,
@@ -66,7 +72,8 @@ from genesis.nn.modules import (
 )
 from genesis.nn.parameter import Parameter
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU",
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Bilinear", "CELU", "Conv1d",
+           "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
            "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "ELU",
            "Embedding", "Flatten", "Fold",
            "GELU", "GLU", "GaussianNLLLoss", "Hardshrink", "Hardsigmoid",

@@ -35,6 +35,14 @@ from genesis.nn.functional._activation import (
                                                threshold,
 )
 from genesis.nn.functional._attention import scaled_dot_product_attention
+from genesis.nn.functional._conv import (
+                                               conv1d,
+                                               conv2d,
+                                               conv3d,
+                                               conv_transpose1d,
+                                               conv_transpose2d,
+                                               conv_transpose3d,
+)
 from genesis.nn.functional._distance import cosine_similarity, pairwise_distance
 from genesis.nn.functional._dropout import dropout
 from genesis.nn.functional._fold import fold, unfold
@@ -60,7 +68,8 @@ from genesis.nn.functional._padding import pad
 from genesis.nn.functional._sparse import embedding, one_hot
 
 __all__ = ["batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "celu", "cosine_embedding_loss",
+           "celu", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "dropout",
            "elu", "embedding", "fold",
            "gaussian_nll_loss", "gelu", "glu", "gumbel_softmax", "hardshrink",

@@ -34,25 +34,29 @@ def window_counts(size, kernel, dilation, stride) -> tuple:
                  for s, k, d, st in zip(size, kernel, dilation, stride))
 
 
-def _windows(x: Tensor, kernel, dilation, stride) -> Tensor:
-    """All windows of ``x`` ``(N, C, *spatial)`` as a strided view ``(N, *out, C, *kernel)``."""
+def _windows(x: Tensor, kernel, dilation, stride, out=None) -> Tensor:
+    """The windows of ``x`` ``(N, C, *spatial)`` as a strided view ``(N, *out, C, *kernel)``
+    (the first ``out`` along each dim when given, else all)."""
     n = len(kernel)
     w = x
     for d, (k, dil, st) in enumerate(zip(kernel, dilation, stride)):
         w = w.unfold(2 + d, dil * (k - 1) + 1, st)
+        if out is not None and w.shape[2 + d] != out[d]:
+            w = w.narrow(2 + d, 0, out[d])
     if any(d != 1 for d in dilation):
         w = w[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
     return w.permute(0, *range(2, 2 + n), 1, *range(2 + n, 2 + 2 * n))
 
 
 class Im2col(Function):
-    """``(N, C, *size)`` -> contiguous ``(N, *out, C, *kernel)``: every window, copied once."""
+    """``(N, C, *size)`` -> contiguous ``(N, *out, C, *kernel)``: every window (or the first
+    ``out`` per dim), copied once."""
 
-    def forward(self, x, kernel, dilation, stride):
+    def forward(self, x, kernel, dilation, stride, out=None):
         self.size, self.kernel = tuple(x.shape[2:]), tuple(kernel)
         self.dilation, self.stride = tuple(dilation), tuple(stride)
         with no_grad():
-            return _windows(x, self.kernel, self.dilation, self.stride).contiguous()
+            return _windows(x, self.kernel, self.dilation, self.stride, out).contiguous()
 
     def backward(self, g):
         return Col2im.apply(g, self.size, self.kernel, self.dilation, self.stride)
@@ -67,6 +71,7 @@ class Col2im(Function):
         n = len(kernel)
         self.kernel, self.dilation, self.stride = tuple(kernel), tuple(dilation), tuple(stride)
         batch, out, channels = cols.shape[0], cols.shape[1:1 + n], cols.shape[1 + n]
+        self.out = tuple(out)
         with no_grad():
             image = zeros((batch, channels, *size), dtype=cols.dtype, device=cols.device)
             if 0 in cols.shape:
@@ -79,7 +84,7 @@ class Col2im(Function):
         return image
 
     def backward(self, g):
-        return Im2col.apply(g, self.kernel, self.dilation, self.stride)
+        return Im2col.apply(g, self.kernel, self.dilation, self.stride, self.out)
 
 
 def _pair(fn: str, name: str, value, n: int = 2) -> tuple:

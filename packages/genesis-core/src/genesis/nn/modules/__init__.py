@@ -36,6 +36,14 @@ from genesis.nn.modules.container import (
     ParameterList,
     Sequential,
 )
+from genesis.nn.modules.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
 from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from genesis.nn.modules.dropout import Dropout
 from genesis.nn.modules.flatten import Flatten, Unflatten
@@ -67,6 +75,12 @@ __all__ = [
     "BatchNorm1d",
     "Bilinear",
     "CELU",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
