@@ -1,10 +1,11 @@
 """``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``, composites of im2col/col2im and matmul.
 
-Convolution copies every window of the (padded) input once into ``(N * L, C * K)`` columns
+Convolution copies every window of the (padded) input once into ``(C * K, N * L)`` columns
 (:class:`~genesis.nn.functional._fold.Im2col`) and multiplies them by the ``(O, C * K)``
-weight: one matmul with contiguous operands (one batched matmul over the groups). The
+weight: one matmul with contiguous operands (one batched matmul over the groups), whose
+``(O, N * L)`` result is moved to ``(N, O, *out)`` by the bias add (or one copy). The
 gradients come from autograd: the matmul's, and col2im for the columns.
-Transposed convolution is the adjoint: ``(N * L, C_in) @ (C_in, C_out * K)`` columns summed
+Transposed convolution is the adjoint: ``(C_out * K, C_in) @ (C_in, N * L)`` columns summed
 into the output by col2im, then cropped by ``padding``.
 """
 
@@ -122,23 +123,22 @@ def _conv(fn: str, n: int, input, weight, bias, stride, padding, dilation, group
                            "actual input size")
     if any(a or b for a, b in pads):
         x = _pad(x, tuple(v for a, b in reversed(pads) for v in (a, b)))
-    cols = Im2col.apply(x, kernel, dilation, stride)  # (N, *out, C, *kernel), contiguous
+    cols = Im2col.apply(x, kernel, dilation, stride)  # (C, *kernel, N, *out), contiguous
     batch, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
-    rows, taps = cols.numel() // (channels * _prod(kernel)), _prod(kernel)
+    taps = _prod(kernel)
+    rows = cols.numel() // (channels * taps)
     if groups == 1:
-        # (rows, C*K) @ (C*K, O): the weight gradient is then cols^T @ g, (C*K, rows) @
-        # (rows, O), which BLAS runs several times faster than g^T @ cols for these shapes
-        y = cols.reshape(rows, channels * taps).matmul(weight.reshape(out_channels, -1).t())
-        if bias is not None:
-            y = y + bias
+        # (O, C*K) @ (C*K, N*L): the columns' gradient W^T @ g comes out contiguous in the
+        # layout col2im adds from
+        y = weight.reshape(out_channels, channels * taps).matmul(cols.reshape(-1, rows))
     else:
         cg, og = channels // groups, out_channels // groups
-        y = cols.reshape(rows, groups, cg * taps).permute(1, 0, 2).matmul(
-            weight.reshape(groups, og, cg * taps).transpose(1, 2))  # (G, rows, og)
-        y = y.permute(1, 0, 2).reshape(rows, out_channels)
-        if bias is not None:
-            y = y + bias
-    y = y.reshape(batch, *out, out_channels).movedim(-1, 1).contiguous()
+        y = weight.reshape(groups, og, cg * taps).matmul(cols.reshape(groups, cg * taps, rows))
+    y = y.reshape(out_channels, batch, *out).transpose(0, 1)
+    if bias is not None:
+        y = y + bias.reshape(out_channels, *((1,) * n))
+    else:
+        y = y.contiguous()
     return y if input.ndim == n + 2 else y.squeeze(0)
 
 
@@ -181,15 +181,14 @@ def _conv_transpose(fn: str, n: int, input, weight, bias, stride, padding, outpu
     batch, cin = x.shape[0], x.shape[1]
     cout, taps = weight.shape[1] * groups, _prod(kernel)
     rows = x.numel() // cin
-    xr = x.movedim(1, -1).reshape(rows, cin)
+    xr = x.transpose(0, 1).reshape(cin, rows)
     if groups == 1:
-        cols = xr.matmul(weight.reshape(cin, cout * taps))
+        cols = weight.reshape(cin, cout * taps).t().matmul(xr)  # (cout * K, rows)
     else:
         cg, og = cin // groups, weight.shape[1]
-        cols = xr.reshape(rows, groups, cg).permute(1, 0, 2).matmul(
-            weight.reshape(groups, cg, og * taps))  # (G, rows, og * taps)
-        cols = cols.permute(1, 0, 2)
-    cols = cols.reshape(batch, *spatial, cout, *kernel)
+        cols = weight.reshape(groups, cg, og * taps).transpose(1, 2).matmul(
+            xr.reshape(groups, cg, rows))  # (G, og * K, rows)
+    cols = cols.reshape(cout, *kernel, batch, *spatial)
     y = Col2im.apply(cols, full, kernel, dilation, stride)  # (N, cout, *full)
     if any(padding):
         y = y[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out))]

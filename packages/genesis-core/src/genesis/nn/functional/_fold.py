@@ -4,7 +4,8 @@ adjoint, summing columns back into an image (col2im).
 The two are one pair of autograd nodes, each the other's backward, shared by convolution:
 :class:`Im2col` reads every window of a padded ``(N, C, *spatial)`` tensor through strided
 views (``Tensor.unfold`` per spatial dim, a step for the dilation) and copies them once into
-the layout the convolution's matmul wants, ``(N, *out, C, *kernel)``; :class:`Col2im` adds
+``(C, *kernel, N, *out)`` (runs of the last output dim move together, and it is the
+``(C * K, N * L)`` matrix the convolution's matmul reads transposed); :class:`Col2im` adds
 such columns back with one strided in-place add per kernel offset.
 """
 
@@ -35,7 +36,7 @@ def window_counts(size, kernel, dilation, stride) -> tuple:
 
 
 def _windows(x: Tensor, kernel, dilation, stride, out=None) -> Tensor:
-    """The windows of ``x`` ``(N, C, *spatial)`` as a strided view ``(N, *out, C, *kernel)``
+    """The windows of ``x`` ``(N, C, *spatial)`` as a strided view ``(C, *kernel, N, *out)``
     (the first ``out`` along each dim when given, else all)."""
     n = len(kernel)
     w = x
@@ -45,12 +46,14 @@ def _windows(x: Tensor, kernel, dilation, stride, out=None) -> Tensor:
             w = w.narrow(2 + d, 0, out[d])
     if any(d != 1 for d in dilation):
         w = w[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
-    return w.permute(0, *range(2, 2 + n), 1, *range(2 + n, 2 + 2 * n))
+    # (N, C, *out, *kernel) -> (C, *kernel, N, *out): the copy then moves runs of the last
+    # output dim, contiguous in the input when the stride is 1
+    return w.permute(1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))
 
 
 class Im2col(Function):
-    """``(N, C, *size)`` -> contiguous ``(N, *out, C, *kernel)``: every window (or the first
-    ``out`` per dim), copied once."""
+    """``(N, C, *size)`` -> contiguous ``(C, *kernel, N, *out)``: every window (or the first
+    ``out`` per dim), copied once; reshaped ``(C * K, N * L)``."""
 
     def forward(self, x, kernel, dilation, stride, out=None):
         self.size, self.kernel = tuple(x.shape[2:]), tuple(kernel)
@@ -63,24 +66,25 @@ class Im2col(Function):
 
 
 class Col2im(Function):
-    """Columns ``(N, *out, C, *kernel)`` (any strides) summed into ``(N, C, *size)``: each
-    kernel offset's ``(N, *out, C)`` slab is added, in place, to the strided positions it
-    was read from."""
+    """Columns ``(C, *kernel, N, *out)`` (any strides: made contiguous first) summed into
+    ``(N, C, *size)``: each kernel offset's ``(C, N, *out)`` slab is added, in place, to the
+    strided positions it was read from."""
 
     def forward(self, cols, size, kernel, dilation, stride):
         n = len(kernel)
         self.kernel, self.dilation, self.stride = tuple(kernel), tuple(dilation), tuple(stride)
-        batch, out, channels = cols.shape[0], cols.shape[1:1 + n], cols.shape[1 + n]
-        self.out = tuple(out)
+        channels, batch, out = cols.shape[0], cols.shape[1 + n], tuple(cols.shape[2 + n:])
+        self.out = out
         with no_grad():
             image = zeros((batch, channels, *size), dtype=cols.dtype, device=cols.device)
             if 0 in cols.shape:
                 return image
+            cols = cols.contiguous()
+            target = image.transpose(0, 1)  # (C, N, *size), a view
             for offset in itertools.product(*(range(k) for k in kernel)):
-                slab = cols[(Ellipsis,) + offset].movedim(-1, 1)  # (N, C, *out)
-                target = tuple(slice(i * d, i * d + st * (o - 1) + 1, st)
-                               for i, d, st, o in zip(offset, dilation, stride, out))
-                image[(slice(None), slice(None)) + target].add_(slab)
+                where = tuple(slice(i * d, i * d + st * (o - 1) + 1, st)
+                              for i, d, st, o in zip(offset, dilation, stride, out))
+                target[(slice(None), slice(None)) + where].add_(cols[(slice(None),) + offset])
         return image
 
     def backward(self, g):
@@ -134,9 +138,9 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                            "be at least one.")
     if any(padding):
         x = _pad(x, (padding[1], padding[1], padding[0], padding[0]))
-    cols = Im2col.apply(x, kernel, dilation, stride)  # (N, oh, ow, C, kh, kw)
+    cols = Im2col.apply(x, kernel, dilation, stride)  # (C, kh, kw, N, oh, ow)
     n, c = x.shape[0], x.shape[1]
-    cols = cols.permute(0, 3, 4, 5, 1, 2).reshape(n, c * kernel[0] * kernel[1], out[0] * out[1])
+    cols = cols.permute(3, 0, 1, 2, 4, 5).reshape(n, c * kernel[0] * kernel[1], out[0] * out[1])
     return cols if batched else cols.squeeze(0)
 
 
@@ -173,7 +177,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                            f"blocks {out[0]} * {out[1]} = {out[0] * out[1]}, but got "
                            f"input.size(2)={x.shape[2]}.")
     n, c = x.shape[0], x.shape[1] // k
-    cols = x.reshape(n, c, kernel[0], kernel[1], out[0], out[1]).permute(0, 4, 5, 1, 2, 3)
+    cols = x.reshape(n, c, kernel[0], kernel[1], out[0], out[1]).permute(1, 2, 3, 0, 4, 5)
     image = Col2im.apply(cols, padded, kernel, dilation, stride)
     if any(padding):
         image = image[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
