@@ -28,6 +28,7 @@ CONV_CASES = [
     ("conv2d", (2, 6, 5, 4), (9, 2, 3, 2), {"groups": 3, "padding": "same"}),
     ("conv2d", (2, 4, 5, 5), (8, 1, 3, 3), {"groups": 4, "stride": 2}),     # depthwise x2
     ("conv2d", (3, 5, 4), (2, 3, 3, 3), {"padding": "valid"}),              # unbatched
+    ("conv2d", (0, 3, 5, 6), (3, 1, 2, 3), {"padding": 1, "groups": 3}),    # empty batch
     ("conv3d", (2, 4, 3, 4, 5), (6, 2, 2, 3, 2), {"stride": (1, 2, 1), "padding": 1,
                                                   "groups": 2}),
     ("conv3d", (1, 2, 3, 3, 3), (2, 2, 3, 1, 2), {"dilation": (1, 2, 1), "padding": "same"}),
@@ -43,6 +44,12 @@ def test_conv_matches_torch(fn, x, w, kw, dtype):
             dtype=dtype, layout="transposed", **LOOSE[dtype])
 
 
+def test_weight_gradient_alone():
+    # a first layer: the input needs no gradient, so no col2im runs
+    compare(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1, stride=2), [(2, 3, 5, 6),
+            (4, 3, 2, 3)], grad=[False, True], dtype="float64")
+
+
 # (fn, input, weight, kwargs): weight is (in, out / groups, *k)
 TRANSPOSE_CASES = [
     ("conv_transpose1d", (2, 3, 4), (3, 2, 3), {"stride": 2, "output_padding": 1}),
@@ -53,6 +60,7 @@ TRANSPOSE_CASES = [
     ("conv_transpose2d", (1, 4, 3, 2), (4, 1, 3, 3), {"groups": 4, "stride": 2}),
     ("conv_transpose2d", (3, 2, 2), (3, 2, 2, 2), {"output_padding": (0, 1),
                                                    "dilation": 2}),    # unbatched
+    ("conv_transpose2d", (0, 3, 2, 2), (3, 4, 2, 3), {"stride": 2}),       # empty batch
     ("conv_transpose3d", (1, 4, 2, 3, 2), (4, 1, 3, 2, 2), {"stride": 2, "padding": 1,
                                                            "groups": 2}),
 ]

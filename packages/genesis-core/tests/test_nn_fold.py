@@ -15,6 +15,7 @@ UNFOLD_CASES = [
     ((1, 2, 7, 5), (3, 2), 1, 0, (3, 4)),  # stride > kernel
     ((2, 3, 1, 6), (1, 3), (1, 2), 0, 1),  # one-row image
     ((3, 4, 5), 3, 1, 1, 2),             # unbatched
+    ((0, 2, 4, 4), 2, 1, 0, 1),          # empty batch
 ]
 
 

@@ -126,11 +126,11 @@ def _conv(fn: str, n: int, input, weight, bias, stride, padding, dilation, group
     cols = Im2col.apply(x, kernel, dilation, stride)  # (C, *kernel, N, *out), contiguous
     batch, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
     taps = _prod(kernel)
-    rows = cols.numel() // (channels * taps)
+    rows = batch * _prod(out)
     if groups == 1:
         # (O, C*K) @ (C*K, N*L): the columns' gradient W^T @ g comes out contiguous in the
         # layout col2im adds from
-        y = weight.reshape(out_channels, channels * taps).matmul(cols.reshape(-1, rows))
+        y = weight.reshape(out_channels, -1).matmul(cols.reshape(channels * taps, rows))
     else:
         cg, og = channels // groups, out_channels // groups
         y = weight.reshape(groups, og, cg * taps).matmul(cols.reshape(groups, cg * taps, rows))
@@ -180,7 +180,7 @@ def _conv_transpose(fn: str, n: int, input, weight, bias, stride, padding, outpu
                            "Output size is too small")
     batch, cin = x.shape[0], x.shape[1]
     cout, taps = weight.shape[1] * groups, _prod(kernel)
-    rows = x.numel() // cin
+    rows = batch * _prod(spatial)
     xr = x.transpose(0, 1).reshape(cin, rows)
     if groups == 1:
         cols = weight.reshape(cin, cout * taps).t().matmul(xr)  # (cout * K, rows)
