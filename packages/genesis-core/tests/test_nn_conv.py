@@ -127,6 +127,7 @@ def test_conv_transpose_output_size(output_size):
 
 
 def test_parameter_layout_and_init():
+    genesis.manual_seed(0)
     for name, args, kwargs, expected in [
             ("Conv1d", (4, 6, 3), {"groups": 2}, (6, 2, 3)),
             ("Conv2d", (3, 8, (2, 5)), {}, (8, 3, 2, 5)),

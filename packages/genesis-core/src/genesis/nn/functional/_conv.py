@@ -130,7 +130,8 @@ def _conv(fn: str, n: int, input, weight, bias, stride, padding, dilation, group
     if groups == 1:
         # (O, C*K) @ (C*K, N*L): the columns' gradient W^T @ g comes out contiguous in the
         # layout col2im adds from
-        y = weight.reshape(out_channels, -1).matmul(cols.reshape(channels * taps, rows))
+        k = channels * taps
+        y = weight.reshape(out_channels, k).matmul(cols.reshape(k, rows))
     else:
         cg, og = channels // groups, out_channels // groups
         y = weight.reshape(groups, og, cg * taps).matmul(cols.reshape(groups, cg * taps, rows))
