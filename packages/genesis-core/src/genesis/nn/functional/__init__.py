@@ -37,6 +37,14 @@ from genesis.nn.functional._activation import (
 from genesis.nn.functional._attention import (
     scaled_dot_product_attention,
 )
+from genesis.nn.functional._conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from genesis.nn.functional._distance import (
     cosine_similarity,
     pairwise_distance,
@@ -51,6 +59,10 @@ from genesis.nn.functional._dropout import (
 )
 from genesis.nn.functional._embedding_bag import (
     embedding_bag,
+)
+from genesis.nn.functional._fold import (
+    fold,
+    unfold,
 )
 from genesis.nn.functional._grid_sample import (
     affine_grid,
@@ -135,6 +147,12 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "celu",
     "channel_shuffle",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
@@ -146,6 +164,7 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "feature_alpha_dropout",
+    "fold",
     "gaussian_nll_loss",
     "gelu",
     "glu",
@@ -202,6 +221,7 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "triplet_margin_loss",
+    "unfold",
     "upsample",
     "upsample_bilinear",
     "upsample_nearest",

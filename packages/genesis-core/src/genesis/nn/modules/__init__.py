@@ -1,4 +1,5 @@
-"""The layer classes of :mod:`genesis.nn`."""
+"""The layer classes of :mod:`genesis.nn`.
+"""
 
 from genesis.nn.modules.activation import (
     CELU,
@@ -28,9 +29,17 @@ from genesis.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
-from genesis.nn.modules.attention import MultiheadAttention
-from genesis.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
-from genesis.nn.modules.channelshuffle import ChannelShuffle
+from genesis.nn.modules.attention import (
+    MultiheadAttention,
+)
+from genesis.nn.modules.batchnorm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+)
+from genesis.nn.modules.channelshuffle import (
+    ChannelShuffle,
+)
 from genesis.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -38,7 +47,18 @@ from genesis.nn.modules.container import (
     ParameterList,
     Sequential,
 )
-from genesis.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from genesis.nn.modules.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
+from genesis.nn.modules.distance import (
+    CosineSimilarity,
+    PairwiseDistance,
+)
 from genesis.nn.modules.dropout import (
     AlphaDropout,
     Dropout,
@@ -47,9 +67,24 @@ from genesis.nn.modules.dropout import (
     Dropout3d,
     FeatureAlphaDropout,
 )
-from genesis.nn.modules.flatten import Flatten, Unflatten
-from genesis.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from genesis.nn.modules.linear import Bilinear, Identity, Linear
+from genesis.nn.modules.flatten import (
+    Flatten,
+    Unflatten,
+)
+from genesis.nn.modules.fold import (
+    Fold,
+    Unfold,
+)
+from genesis.nn.modules.instancenorm import (
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)
+from genesis.nn.modules.linear import (
+    Bilinear,
+    Identity,
+    Linear,
+)
 from genesis.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -66,14 +101,19 @@ from genesis.nn.modules.loss import (
     SmoothL1Loss,
     TripletMarginLoss,
 )
-from genesis.nn.modules.module import Module
+from genesis.nn.modules.module import (
+    Module,
+)
 from genesis.nn.modules.normalization import (
     GroupNorm,
     LayerNorm,
     LocalResponseNorm,
     RMSNorm,
 )
-from genesis.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from genesis.nn.modules.pixelshuffle import (
+    PixelShuffle,
+    PixelUnshuffle,
+)
 from genesis.nn.modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -88,9 +128,25 @@ from genesis.nn.modules.pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
-from genesis.nn.modules.resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-from genesis.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from genesis.nn.modules.sparse import Embedding, EmbeddingBag
+from genesis.nn.modules.resample import (
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+from genesis.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
+from genesis.nn.modules.sparse import (
+    Embedding,
+    EmbeddingBag,
+)
 from genesis.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -115,6 +171,12 @@ __all__ = [
     "Bilinear",
     "CELU",
     "ChannelShuffle",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
@@ -127,6 +189,7 @@ __all__ = [
     "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
+    "Fold",
     "GELU",
     "GLU",
     "GRU",
@@ -200,6 +263,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
+    "Unfold",
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
