@@ -45,6 +45,10 @@ def test_digits_reaches_95_percent(tmp_path):
     assert history["test_accuracy"][-1] >= 0.95
 
 
+def test_digits_cnn_reaches_95_percent():
+    assert load("train_digits_cnn").main(["--epochs", "6"]) >= 0.95
+
+
 def test_charlm_trains_samples_and_resumes_exactly(tmp_path):
     charlm = load("train_charlm")
     common = ["--steps", "8", "--interval", "4", "--batch-size", "4", "--block", "16",
