@@ -69,6 +69,7 @@ NAMES = {
         conv1d conv2d conv3d conv_transpose1d conv_transpose2d unfold fold max_pool1d
         max_pool2d avg_pool1d avg_pool2d adaptive_avg_pool1d adaptive_avg_pool2d
         adaptive_max_pool2d interpolate grid_sample affine_grid pixel_shuffle
+        max_unpool2d adaptive_max_pool1d lp_pool2d pixel_unshuffle channel_shuffle dropout3d
         """,
     "torch.nn": """
         Module Sequential ModuleList ModuleDict Parameter ParameterList ParameterDict
@@ -85,6 +86,7 @@ NAMES = {
         Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d AvgPool1d
         AvgPool2d AdaptiveAvgPool2d Upsample RNN LSTM GRU RNNCell LSTMCell GRUCell
         TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer Transformer
+        TransformerDecoder ChannelShuffle Fold Unfold PixelShuffle PixelUnshuffle MaxUnpool2d AdaptiveMaxPool2d LPPool2d ConvTranspose3d InstanceNorm3d Dropout3d
         """,
     "torch.linalg": """
         norm vector_norm matrix_norm inv solve det slogdet svd svdvals qr cholesky eigh
@@ -108,6 +110,19 @@ NAMES = {
         """,
     "torch.nn.utils": """
         clip_grad_norm_ clip_grad_value_ parameters_to_vector vector_to_parameters
+        """,
+    "torch.nn.utils.rnn": """
+        PackedSequence pack_padded_sequence pad_packed_sequence pad_sequence pack_sequence
+        unpad_sequence
+        """,
+    "torch.amp": """
+        autocast GradScaler
+        """,
+    "torch.distributed": """
+        init_process_group all_reduce broadcast barrier get_rank get_world_size
+        """,
+    "torch.nn.parallel": """
+        DistributedDataParallel
         """,
     "torch.nn.utils.parametrizations": """
         weight_norm spectral_norm
