@@ -86,7 +86,8 @@ NAMES = {
         Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d AvgPool1d
         AvgPool2d AdaptiveAvgPool2d Upsample RNN LSTM GRU RNNCell LSTMCell GRUCell
         TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer Transformer
-        TransformerDecoder ChannelShuffle Fold Unfold PixelShuffle PixelUnshuffle MaxUnpool2d AdaptiveMaxPool2d LPPool2d ConvTranspose3d InstanceNorm3d Dropout3d
+        TransformerDecoder ChannelShuffle Fold Unfold PixelShuffle PixelUnshuffle
+        MaxUnpool2d AdaptiveMaxPool2d LPPool2d ConvTranspose3d InstanceNorm3d Dropout3d
         """,
     "torch.linalg": """
         norm vector_norm matrix_norm inv solve det slogdet svd svdvals qr cholesky eigh
