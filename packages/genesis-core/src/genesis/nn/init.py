@@ -71,6 +71,17 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's ``reset_parameters`` of Linear and the convolutions: ``weight`` from
+    ``kaiming_uniform_(a=sqrt(5))``, ``bias`` from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (zeros when
+    the weight has no inputs)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def _check(fn: str, tensor) -> None:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{fn}: tensor must be a genesis Tensor, got {type(tensor).__name__}")

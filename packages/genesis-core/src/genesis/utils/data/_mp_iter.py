@@ -5,6 +5,9 @@ Nothing is lost silently: a worker's exception is re-raised with its type, messa
 traceback; a dead worker (killed by a signal, or exited) is noticed within ``_POLL_S`` and
 named; ``timeout`` bounds each wait; on ``KeyboardInterrupt``, errors, exhaustion and garbage
 collection the workers are stopped and joined, so no zombies remain.
+
+Batches arrive pickled by this loader's own workers (see ``_worker``: an in-memory channel
+between processes it started, never a file).
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ tensors on their device in the main process), an :class:`ExceptionWrapper`, or
 ``_IterableStop`` once a worker's iterable dataset is exhausted. ``None`` on an index queue
 stops a worker; ``_Resume`` starts a persistent worker's next epoch. A worker leaves SIGINT
 to the main process, and exits by itself when the main process has died.
+
+Why pickle here: it is only the in-memory channel between the loader and the worker processes
+it started itself (``multiprocessing`` queues pickle as well, in PyTorch too). Nothing here
+reads a file or data from anywhere else; checkpoints (``genesis.load``) never unpickle.
 """
 
 from __future__ import annotations
