@@ -75,7 +75,46 @@ def _no_grad_needed(tensors) -> bool:
     return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))
 
 
-class TransformerEncoderLayer(Module):
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share: attention(s), the feed-forward network, one
+    LayerNorm and one Dropout per residual branch, registered in PyTorch's order (so
+    ``state_dict`` keys match): ``self_attn``, [``multihead_attn``], ``linear1``, ``dropout``,
+    ``linear2``, ``norm1``.., ``dropout1``.."""
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                 batch_first, norm_first, bias, device, dtype, *, cross_attention: bool) -> None:
+        super().__init__()
+        name = type(self).__name__
+        _check_layer_args(name, d_model, nhead, dim_feedforward, dropout)
+        kw = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, **kw)
+        if cross_attention:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                     batch_first=batch_first, **kw)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        branches = 3 if cross_attention else 2
+        for i in range(1, branches + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        for i in range(1, branches + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self._branches = branches
+        if isinstance(activation, str):
+            activation = _get_activation_fn(activation)
+        elif not callable(activation):
+            raise TypeError(f"{name}: activation={activation!r}, expected 'relu', 'gelu' or a "
+                            "callable")
+        self.activation = activation
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return getattr(self, f"dropout{self._branches}")(x)
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention and a feed-forward network, each with a residual connection and a
     LayerNorm (after it, or before it with ``norm_first``).
 
@@ -88,31 +127,15 @@ class TransformerEncoderLayer(Module):
                  dropout: float = 0.1, activation: Activation = relu,
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__()
-        _check_layer_args("TransformerEncoderLayer", d_model, nhead, dim_feedforward, dropout)
-        kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        if isinstance(activation, str):
-            activation = _get_activation_fn(activation)
-        elif not callable(activation):
-            raise TypeError(f"TransformerEncoderLayer: activation={activation!r}, expected "
-                            "'relu', 'gelu' or a callable")
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype, cross_attention=False)
+        activation = self.activation
         if activation is relu or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
         elif activation is gelu or isinstance(activation, GELU):
             self.activation_relu_or_gelu = 2
         else:
             self.activation_relu_or_gelu = 0
-        self.activation = activation
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -156,12 +179,7 @@ class TransformerEncoderLayer(Module):
                                need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
-
-
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over ``memory`` and a feed-forward network, each with a
     residual connection and a LayerNorm (after it, or before it with ``norm_first``).
 
@@ -173,29 +191,8 @@ class TransformerDecoderLayer(Module):
                  dropout: float = 0.1, activation: Activation = relu,
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__()
-        _check_layer_args("TransformerDecoderLayer", d_model, nhead, dim_feedforward, dropout)
-        kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                            batch_first=batch_first, bias=bias, **kw)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                                 batch_first=batch_first, bias=bias, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        if isinstance(activation, str):
-            activation = _get_activation_fn(activation)
-        elif not callable(activation):
-            raise TypeError(f"TransformerDecoderLayer: activation={activation!r}, expected "
-                            "'relu', 'gelu' or a callable")
-        self.activation = activation
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype, cross_attention=True)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
@@ -229,11 +226,6 @@ class TransformerDecoderLayer(Module):
                                 key_padding_mask=key_padding_mask, is_causal=is_causal,
                                 need_weights=False)[0]
         return self.dropout2(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
-
 
 def _get_clones(module: Module, n: int) -> ModuleList:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
