@@ -1,0 +1,110 @@
+"""Compiled one-pass CPU kernels: numba loops, compiled on first use and cached on disk.
+
+numpy runs one pass over memory per ufunc on one core; a chain of elementwise work
+(an optimizer step, an activation's backward, a norm row) is many passes. A numba
+loop does the chain in one pass on every core. Every compiled kernel keeps its numpy
+reference beside it: that path runs when numba is missing (one warning says so) or
+``GENESIS_CPU_COMPILED=0``, and the conformance kit compares the two.
+
+numba is imported on the first call of a compiled kernel, not at ``import genesis``
+(it costs ~0.3 s). Compiled code is cached on disk (``cache=True``): in
+``__pycache__`` beside the module when that folder is writable, else in numba's
+per-user cache folder (read-only installs); ``NUMBA_CACHE_DIR`` overrides both.
+
+Write a kernel as a plain Python function over arrays and scalars, with ``prange``
+(imported from here) for the parallel loop, and decorate it with :func:`compiled`::
+
+    @compiled(parallel=True)
+    def _scale(x, out, a):
+        for i in prange(x.size):
+            out[i] = a * x[i]
+
+    if _scale.available():
+        _scale(x, out, 2.0)
+    else:
+        np.multiply(x, 2.0, out=out)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from typing import Any, Callable
+
+#: ``GENESIS_CPU_COMPILED=0`` turns compiled kernels off (the numpy references run)
+ENABLED = os.environ.get("GENESIS_CPU_COMPILED", "1") != "0"
+
+# Until numba is imported, ``prange`` is ``range``; a kernel's module global is
+# swapped for ``numba.prange`` just before numba compiles it.
+prange = range
+
+_numba: Any = None
+_import_failed = False
+_lock = threading.Lock()
+
+
+def numba_module() -> Any:
+    """The numba module, imported on first use; None when unavailable or turned off."""
+    global _numba, _import_failed
+    if not ENABLED or _import_failed:
+        return None
+    if _numba is None:
+        with _lock:
+            if _numba is None and not _import_failed:
+                try:
+                    import numba
+                except Exception as exc:  # missing, or broken against this numpy
+                    _import_failed = True
+                    warnings.warn(
+                        f"genesis-backend-cpu: numba is unavailable ({exc!r}); compiled "
+                        "kernels are off and the numpy kernels (slower) run instead",
+                        RuntimeWarning, stacklevel=3)
+                    return None
+                _numba = numba
+    return _numba
+
+
+class CompiledKernel:
+    """A numba-compiled function, compiled on its first call (per argument types)."""
+
+    def __init__(self, fn: Callable, parallel: bool, fastmath: bool) -> None:
+        self.fn = fn
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+        self._parallel = parallel
+        self._fastmath = fastmath
+        self._jitted: Callable | None = None
+
+    def available(self) -> bool:
+        """True when numba imports (and compiled kernels are on)."""
+        return numba_module() is not None
+
+    def _compile(self) -> Callable:
+        numba = numba_module()
+        if numba is None:
+            raise RuntimeError(f"{self.__name__}: numba is unavailable; call the numpy "
+                               "reference instead (check .available() first)")
+        with _lock:
+            if self._jitted is None:
+                if self.fn.__globals__.get("prange") is range:
+                    self.fn.__globals__["prange"] = numba.prange
+                self._jitted = numba.njit(parallel=self._parallel, cache=True,
+                                          fastmath=self._fastmath, nogil=True)(self.fn)
+        return self._jitted
+
+    def __call__(self, *args: Any) -> Any:
+        jitted = self._jitted or self._compile()
+        return jitted(*args)
+
+
+def compiled(*, parallel: bool = False, fastmath: bool = False) -> Callable[[Callable],
+                                                                            CompiledKernel]:
+    """Decorator: compile a numba-compatible function on first call, cached on disk.
+
+    ``parallel=True`` runs ``prange`` loops on all cores; ``fastmath`` stays off by
+    default so results round as the numpy reference does (no reassociation).
+    """
+    def wrap(fn: Callable) -> CompiledKernel:
+        return CompiledKernel(fn, parallel, fastmath)
+    return wrap
