@@ -12,6 +12,7 @@ import numpy as np
 
 from genesis import _dtype as dt
 from genesis._autograd.grad_mode import no_grad
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.indexing import index_select
 from genesis._ops.shape import cat
@@ -24,6 +25,7 @@ def _channel_shape(input: Tensor) -> tuple:
     return (1, input.shape[1]) + (1,) * (input.ndim - 2)
 
 
+@autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups (statistics over the group's

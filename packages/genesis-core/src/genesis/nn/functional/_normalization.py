@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State, no_grad
+from genesis._ops.autocast import autocast_op
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor, wrap_dim
@@ -88,6 +89,7 @@ class LayerNorm(Function):
                 wrap(db, norm, x) if need_b else None, None, None)
 
 
+@autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims to zero mean and unit (biased)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.elementwise import where
 from genesis._tensor import Tensor
@@ -348,6 +349,7 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     return _unpool("max_unpool1d", input, indices, 1, kernel_size, stride, padding, output_size)
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of :func:`max_pool2d`: ``input`` written at the flat ``indices`` of
