@@ -24,14 +24,15 @@ from genesis._ops.autocast_policy import (
     DEFAULT_DTYPES,
     FP32,
     LOWER,
+    NATIVE,
     POLICIES,
     SUPPORTED_DTYPES,
 )
 from genesis._tensor import Tensor, _cast_raw
 
-__all__ = ["autocast", "autocast_op", "is_autocast_enabled", "get_autocast_dtype",
-           "set_autocast_dtype", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
-           "clear_autocast_cache", "Cast", "AUTOCAST_OPS"]
+__all__ = ["autocast", "autocast_op", "autocast_active", "is_autocast_enabled",
+           "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cache_enabled",
+           "set_autocast_cache_enabled", "clear_autocast_cache", "Cast", "AUTOCAST_OPS"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -78,6 +79,11 @@ def _check_device_type(fn: str, device_type) -> None:
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """Whether an autocast region is on for ``device_type`` (PyTorch: "cuda" by default)."""
     _check_device_type("is_autocast_enabled", device_type)
+    return device_type in _Regions.enabled
+
+
+def autocast_active(device_type: str) -> bool:
+    """Whether ops on ``device_type`` currently autocast (False inside a listed op)."""
     return device_type in _Regions.enabled
 
 
@@ -253,9 +259,10 @@ def _run(name: str, policy: str, fn: Callable, device_type: str, args: tuple, kw
     if policy is BANNED:
         raise RuntimeError(_BCE_BANNED if name == "binary_cross_entropy" else
                            f"{name} is unsafe to autocast on {device_type!r}")
-    dtype = lower if policy is LOWER else dt.float32 if policy is FP32 else \
-        _widest(args, kwargs, device_type, lower)
-    args, kwargs = _cast_args(args, kwargs, dtype, device_type, lower)
+    if policy is not NATIVE:
+        dtype = lower if policy is LOWER else dt.float32 if policy is FP32 else \
+            _widest(args, kwargs, device_type, lower)
+        args, kwargs = _cast_args(args, kwargs, dtype, device_type, lower)
     regions = _Regions.enabled
     _Regions.enabled = {}  # the op's own inner ops do not cast again (PyTorch excludes its key)
     try:

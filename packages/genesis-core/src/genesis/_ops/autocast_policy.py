@@ -17,6 +17,9 @@ FP32 = "fp32"
 """Floating inputs cast to float32."""
 PROMOTE = "promote"
 """Floating inputs cast to the widest floating type among them."""
+NATIVE = "native"
+"""No cast, and the op's own inner ops do not cast either: PyTorch runs it as one kernel on
+this device while Genesis composes it from listed ops (``mv`` from ``matmul``)."""
 BANNED = "banned"
 """Raises: the op is unsafe to autocast on this device (``binary_cross_entropy`` on CUDA)."""
 
@@ -29,13 +32,14 @@ _LOSSES = ("cosine_embedding_loss", "nll_loss", "poisson_nll_loss", "smooth_l1_l
            "kl_div", "binary_cross_entropy_with_logits", "cross_entropy")
 
 CPU = {
-    **dict.fromkeys(_LOWER_COMMON, LOWER),
+    **dict.fromkeys(_LOWER_COMMON + ("linalg_vecdot",), LOWER),
     **dict.fromkeys(_LOSSES + ("binary_cross_entropy", "grid_sample", "prod", "cdist", "trace",
                                "cholesky", "inverse", "max_unpool2d", "qr", "svd",
                                "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_qr",
                                "linalg_svd", "linalg_svdvals", "linalg_eigh",
                                "linalg_eigvalsh"), FP32),
     **dict.fromkeys(("cat", "stack", "index_copy"), PROMOTE),
+    **dict.fromkeys(("addmv", "addr", "mv", "dot", "vdot", "cross", "bilinear"), NATIVE),
 }
 
 CUDA = {

@@ -18,7 +18,7 @@ from genesis._ops.indexing import index_select
 from genesis._ops.shape import cat
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
-from genesis.nn.functional._normalization import LayerNorm, batch_norm
+from genesis.nn.functional._normalization import LayerNorm, batch_norm, in_input_dtype
 
 
 def _channel_shape(input: Tensor) -> tuple:
@@ -56,7 +56,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         out = out * weight.reshape(_channel_shape(input))
     if bias is not None:
         out = out + bias.reshape(_channel_shape(input))
-    return out
+    return in_input_dtype(out, input)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,

@@ -373,6 +373,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _check_binary("binary_cross_entropy_with_logits", input, target, size_average,
                               reduce, reduction)
     loss = BCEWithLogits.apply(input, target.to(input.dtype), pos_weight)
+    if target.dtype.is_floating_point and target.dtype is not loss.dtype:
+        loss = loss.to(target.dtype)  # PyTorch's kernel returns the target's float dtype
     return reduce_loss(loss * weight if weight is not None else loss, reduction)
 
 
@@ -444,7 +446,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                       f"input size ({list(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       stacklevel=2)
-    z = (input - target).abs()
+    z = (input - target.to(input.dtype)).abs()  # computed in input's dtype, as in PyTorch
     loss = where(z < delta, z * z * 0.5, (z - 0.5 * delta) * delta)
     if weight is not None:
         check_tensor("huber_loss", "weight", weight)
