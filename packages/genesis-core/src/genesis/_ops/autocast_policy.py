@@ -54,6 +54,8 @@ CUDA = {
                                "linalg_matrix_norm", "sum", "norm"), FP32),
     **dict.fromkeys(("atan2", "bilinear", "cross", "dot", "vdot", "grid_sample", "tensordot",
                      "scatter_add"), PROMOTE),
+    **dict.fromkeys(("celu", "logsigmoid", "mish", "avg_pool1d", "avg_pool2d",
+                     "adaptive_avg_pool1d", "adaptive_avg_pool2d"), NATIVE),
     "binary_cross_entropy": BANNED,
 }
 

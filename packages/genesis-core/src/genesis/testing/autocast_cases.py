@@ -2,7 +2,8 @@
 
 Each case is ``fn(m, x, w)``: ``m`` is the library module (``genesis`` or ``torch``), ``x`` and
 ``w`` build an input and a weight-like operand of the dtypes under test from fixed data
-(``x(2, 3)``, ``x(3, 3, spd=True)`` for a symmetric positive definite matrix). The tests run
+(``x(2, 3)``, ``x(3, 3, spd=True)`` for a symmetric positive definite matrix, ``x.const(data)``
+for indices and masks on the same device). The tests run
 each case under ``autocast`` and outside it and compare the output dtype with PyTorch's, or
 on a device PyTorch cannot run here, with PyTorch's documented policy for it.
 """
@@ -26,15 +27,13 @@ def make_operand(m, dtype, device: str, seed: int) -> Callable:
             a = a @ a.T + shape[0] * np.eye(shape[0])
         return m.tensor(a.astype(np.float32), device=device).to(dtype)
 
+    build.const = lambda values: m.tensor(values, device=device)
+    build.device = device
     return build
 
 
 def _f(m):
     return m.nn.functional
-
-
-def _ints(m, values, device):
-    return m.tensor(values, device=device)
 
 
 CASES: dict = {
@@ -84,8 +83,8 @@ CASES: dict = {
     "cosine_similarity": lambda m, x, w: _f(m).cosine_similarity(x(2, 4), w(2, 4)),
     "poisson_nll_loss": lambda m, x, w: _f(m).poisson_nll_loss(x(3), w(3).abs()),
     "cosine_embedding_loss": lambda m, x, w: _f(m).cosine_embedding_loss(
-        x(2, 4), w(2, 4), m.tensor([1.0, -1.0])),
-    "nll_loss": lambda m, x, w: _f(m).nll_loss(x(3, 4), m.tensor([0, 1, 3])),
+        x(2, 4), w(2, 4), x.const([1.0, -1.0])),
+    "nll_loss": lambda m, x, w: _f(m).nll_loss(x(3, 4), x.const([0, 1, 3])),
     "kl_div": lambda m, x, w: _f(m).kl_div(x(3), w(3).abs(), reduction="sum"),
     "l1_loss": lambda m, x, w: _f(m).l1_loss(x(3), w(3)),
     "smooth_l1_loss": lambda m, x, w: _f(m).smooth_l1_loss(x(3), w(3)),
@@ -98,7 +97,7 @@ CASES: dict = {
         x(3), w(3).sigmoid()),
     "binary_cross_entropy": lambda m, x, w: _f(m).binary_cross_entropy(x(3).sigmoid(),
                                                                        w(3).sigmoid()),
-    "cross_entropy": lambda m, x, w: _f(m).cross_entropy(x(3, 4), m.tensor([0, 1, 3])),
+    "cross_entropy": lambda m, x, w: _f(m).cross_entropy(x(3, 4), x.const([0, 1, 3])),
     "cdist": lambda m, x, w: m.cdist(x(3, 4), w(2, 4)),
     "logsumexp": lambda m, x, w: m.logsumexp(x(2, 3), 1),
     "prod": lambda m, x, w: m.prod(x(3)),
@@ -127,17 +126,25 @@ CASES: dict = {
     "linalg_svdvals": lambda m, x, w: m.linalg.svdvals(x(3, 3)),
     "linalg_eigh": lambda m, x, w: m.linalg.eigh(x(3, 3, spd=True))[0],
     "linalg_eigvalsh": lambda m, x, w: m.linalg.eigvalsh(x(3, 3, spd=True)),
+    # no cast, run as one op (PyTorch's native kernels Genesis composes from listed ops)
+    "celu": lambda m, x, w: _f(m).celu(x(3)),
+    "logsigmoid": lambda m, x, w: _f(m).logsigmoid(x(3)),
+    "mish": lambda m, x, w: _f(m).mish(x(3)),
+    "avg_pool1d": lambda m, x, w: _f(m).avg_pool1d(x(1, 2, 4), 2),
+    "avg_pool2d": lambda m, x, w: _f(m).avg_pool2d(x(1, 1, 4, 4), 2),
+    "adaptive_avg_pool1d": lambda m, x, w: _f(m).adaptive_avg_pool1d(x(1, 2, 5), 2),
+    "adaptive_avg_pool2d": lambda m, x, w: _f(m).adaptive_avg_pool2d(x(1, 1, 5, 5), 2),
     # promote
     "cat": lambda m, x, w: m.cat([x(2), w(3)]),
     "stack": lambda m, x, w: m.stack([x(2), w(2)]),
-    "index_copy": lambda m, x, w: m.index_copy(x(3, 2), 0, m.tensor([0, 2]), w(2, 2)),
+    "index_copy": lambda m, x, w: m.index_copy(x(3, 2), 0, x.const([0, 2]), w(2, 2)),
     "atan2": lambda m, x, w: m.atan2(x(3), w(3)),
     "bilinear": lambda m, x, w: _f(m).bilinear(x(2, 3), x(2, 4), w(5, 3, 4), w(5)),
     "cross": lambda m, x, w: m.cross(x(2, 3), w(2, 3), dim=1),
     "dot": lambda m, x, w: m.dot(x(4), w(4)),
     "vdot": lambda m, x, w: m.vdot(x(4), w(4)),
     "tensordot": lambda m, x, w: m.tensordot(x(2, 4), w(4, 3), dims=1),
-    "scatter_add": lambda m, x, w: m.scatter_add(x(2, 3), 1, m.tensor([[0, 1, 0], [2, 2, 1]]),
+    "scatter_add": lambda m, x, w: m.scatter_add(x(2, 3), 1, x.const([[0, 1, 0], [2, 2, 1]]),
                                                  w(2, 3)),
 }
 """Op name (as in :mod:`genesis._ops.autocast_policy`) -> one call of it."""
@@ -153,17 +160,16 @@ UNLISTED: dict = {
     "mean": lambda m, x, w: m.mean(x(3)),
     "mul": lambda m, x, w: x(3) * w(3),
     "add": lambda m, x, w: x(3) + w(3),
-    "where": lambda m, x, w: m.where(m.tensor([True, False, True]), x(3), w(3)),
-    "embedding": lambda m, x, w: _f(m).embedding(m.tensor([0, 2]), x(3, 4)),
+    "where": lambda m, x, w: m.where(x.const([True, False, True]), x(3), w(3)),
+    "embedding": lambda m, x, w: _f(m).embedding(x.const([0, 2]), x(3, 4)),
     "dropout_eval": lambda m, x, w: _f(m).dropout(x(3), 0.5, training=False),
     "relu": lambda m, x, w: _f(m).relu(x(3)),
     "max_pool2d": lambda m, x, w: _f(m).max_pool2d(x(1, 1, 4, 4), 2),
-    "avg_pool2d": lambda m, x, w: _f(m).avg_pool2d(x(1, 1, 4, 4), 2),
     "linalg_norm": lambda m, x, w: m.linalg.norm(x(3)),
     "hstack": lambda m, x, w: m.hstack([x(2), w(3)]),
     "matmul_operator": lambda m, x, w: x(2, 4) @ w(4, 3),
     "sum_method": lambda m, x, w: x(2, 3).sum(-1),
-    "multihead_attention": lambda m, x, w: m.nn.MultiheadAttention(4, 2)(
+    "multihead_attention": lambda m, x, w: m.nn.MultiheadAttention(4, 2, device=x.device)(
         x(2, 1, 4), x(2, 1, 4), x(2, 1, 4), need_weights=False)[0],
 }
 """Ops in no autocast list, a few of them composites of listed ones: under autocast they keep

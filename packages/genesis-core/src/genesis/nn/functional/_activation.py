@@ -289,6 +289,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return apply_inplace(input, fn) if inplace else fn(input)
 
 
+@autocast_op("celu")
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     _check_floating("celu", input)
@@ -309,12 +310,14 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return E.where(z > threshold, input, _softplus(z) / beta)
 
 
+@autocast_op("logsigmoid")
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, computed stably for any ``x``."""
     _check_floating("logsigmoid", input)
     return -_softplus(-input)
 
 
+@autocast_op("mish")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     _check_floating("mish", input)

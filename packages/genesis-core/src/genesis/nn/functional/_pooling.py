@@ -220,6 +220,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return _max("max_pool2d", input, tables, return_indices)
 
 
+@autocast_op("avg_pool1d")
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """The mean of every window over the last dim of a ``(C, L)`` or ``(N, C, L)`` input;
@@ -230,6 +231,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     return _avg(input, tables, _sliding_divisor(tables, count_include_pad, None))
 
 
+@autocast_op("avg_pool2d")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-D average pooling of a ``(C, H, W)`` or ``(N, C, H, W)`` input; ``divisor_override``
@@ -260,6 +262,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return _max("adaptive_max_pool2d", input, tables, return_indices)
 
 
+@autocast_op("adaptive_avg_pool1d")
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of the last dim into ``output_size`` adaptive windows."""
     _check_input("adaptive_avg_pool1d", input, 1, 1)
@@ -268,6 +271,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return _avg(input, tables, tables[0][2].astype(np.float64))
 
 
+@autocast_op("adaptive_avg_pool2d")
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling of the last two dims into ``output_size`` adaptive windows."""
     _check_input("adaptive_avg_pool2d", input, 2, 2)
