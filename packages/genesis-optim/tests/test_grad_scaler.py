@@ -191,3 +191,48 @@ def test_bad_arguments_name_the_value():
         genesis.amp.GradScaler("cpu", backoff_factor=2)
     with pytest.raises(TypeError, match="device="):
         genesis.amp.GradScaler(0)
+
+
+def test_scaler_state_checkpoints_and_a_resumed_run_continues_bit_identically(tmp_path):
+    def build():
+        genesis.manual_seed(0)
+        net = genesis.nn.Sequential(genesis.nn.Linear(4, 8), genesis.nn.ReLU(),
+                                    genesis.nn.Linear(8, 2))
+        opt = genesis.optim.AdamW(net.parameters(), lr=0.01)
+        return net, opt, genesis.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=2)
+
+    def run(net, opt, scaler, steps):
+        x, y = genesis.tensor(X), genesis.tensor(Y)
+        scales = []
+        for step in steps:
+            opt.zero_grad()
+            with genesis.autocast("cpu"):
+                loss = genesis.nn.functional.mse_loss(net(x), y)
+            scaler.scale(loss).backward()
+            if step in INJECT:
+                with genesis.no_grad():
+                    net[2].weight.grad[0, 0] = INJECT[step]
+            scaler.step(opt)
+            scaler.update()
+            scales.append(scaler.get_scale())
+        return scales
+
+    net, opt, scaler = build()
+    full = run(net, opt, scaler, range(8))
+    expected = [p.detach().numpy() for p in net.parameters()]
+
+    net, opt, scaler = build()
+    first = run(net, opt, scaler, range(4))
+    path = tmp_path / "amp.safetensors"
+    genesis.save_checkpoint({"model": net.state_dict(), "optimizer": opt.state_dict(),
+                             "scaler": scaler.state_dict()}, path)
+    net, opt, scaler = build()
+    state = genesis.load_checkpoint(path)
+    net.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    scaler.load_state_dict(state["scaler"])
+    assert scaler.state_dict() == state["scaler"]
+    second = run(net, opt, scaler, range(4, 8))
+    assert first + second == full
+    for got, want in zip(net.parameters(), expected):
+        np.testing.assert_array_equal(got.detach().numpy(), want)
