@@ -236,3 +236,38 @@ def test_scaler_state_checkpoints_and_a_resumed_run_continues_bit_identically(tm
     assert first + second == full
     for got, want in zip(net.parameters(), expected):
         np.testing.assert_array_equal(got.detach().numpy(), want)
+
+
+def scheduled_lrs(lib, hold=False):
+    """LRs of a StepLR over 4 scaled steps whose first is skipped, and the warnings raised."""
+    import warnings
+    ps = params(lib)
+    opt = lib.optim.SGD(ps, lr=0.1)
+    sched = lib.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    if hold:
+        sched.hold_on_skipped_step = True
+    scaler = lib.amp.GradScaler("cpu")
+    lrs = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in range(4):
+            opt.zero_grad()
+            scaler.scale(forward(lib, ps, lib.tensor(X)).sum()).backward()
+            if step == 0:
+                with lib.no_grad():
+                    ps[0].grad[0, 0] = math.inf
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            lrs.append(sched.get_last_lr()[0])
+    return lrs, [str(w.message) for w in caught]
+
+
+def test_schedulers_do_not_warn_on_a_skipped_step_and_can_hold_the_lr():
+    g_lrs, g_warnings = scheduled_lrs(genesis)
+    t_lrs, t_warnings = scheduled_lrs(torch)
+    assert any("lr_scheduler.step()` before `optimizer.step()" in w for w in t_warnings)
+    assert g_warnings == []
+    assert g_lrs == t_lrs == [0.05, 0.025, 0.0125, 0.00625]
+    held, _ = scheduled_lrs(genesis, hold=True)
+    assert held == [0.1, 0.05, 0.025, 0.0125]

@@ -16,6 +16,7 @@ from genesis import _dtype as dt
 from genesis._autograd.grad_mode import no_grad
 from genesis._device import device as _device
 from genesis._ops.creation import full
+from genesis._ops.predicates import isfinite
 from genesis._ops.shape import stack
 from genesis._tensor import Tensor
 
@@ -53,7 +54,9 @@ class GradScaler:
 
     Each ``unscale_`` checks all of an optimizer's gradients on one device in one pass of
     device ops and one host read per device at ``step``, not one sync per tensor.
-    ``skipped_steps`` counts the optimizer steps skipped for inf/NaN gradients.
+    ``skipped_steps`` counts the optimizer steps skipped for inf/NaN gradients, and each
+    ``step`` records on the optimizer whether it was skipped (``_amp_step_skipped``) for the
+    LR schedulers.
 
     Example::
 
@@ -177,10 +180,13 @@ class GradScaler:
         if not state["found_inf_per_device"]:
             raise AssertionError("No inf checks were recorded for this optimizer.")
         retval = None
-        if not _found_inf(state):
+        skipped = _found_inf(state)
+        if not skipped:
             retval = optimizer.step(*args, **kwargs)
         else:
             self.skipped_steps += 1
+        # recorded for LR schedulers (genesis.optim's may hold the LR on a skipped step)
+        optimizer._amp_step_skipped = skipped
         state["stage"] = OptState.STEPPED
         return retval
 
@@ -284,14 +290,12 @@ class GradScaler:
 
 def _non_finite_check_and_unscale_(grads: list, inv_scale: float) -> Tensor:
     """Multiply ``grads`` (all on one device) by ``inv_scale`` in place; a 0-d float32 flag on
-    that device, nonzero when any element was inf or NaN. Device ops only: ``x * 0`` is 0
-    for finite x and NaN otherwise, so one sum over the per-tensor sums finds any."""
-    probes = []
+    that device, nonzero when any element was inf or NaN. Device ops only, no host read."""
+    finite = []
     for g in grads:
-        probes.append((g * 0).sum(dtype=dt.float32))
+        finite.append(isfinite(g).all())
         g.mul_(inv_scale)
-    total = stack(probes).sum()
-    return (total != total).to(dt.float32)
+    return (~stack(finite).all()).to(dt.float32)
 
 
 def _found_inf(state: dict) -> bool:
