@@ -37,6 +37,10 @@ def test_defaults_and_queries_match_torch():
         assert genesis.get_autocast_dtype("cpu") is genesis.float16
     assert genesis.get_autocast_dtype("cpu") is genesis.bfloat16
     assert genesis.amp.autocast is genesis.autocast
+    for device in ("cpu", "cuda"):
+        assert genesis.amp.is_autocast_available(device) is \
+            torch.amp.is_autocast_available(device) is True
+    assert not genesis.amp.is_autocast_available("mps")  # no policy (and no backend) for it
 
 
 def test_nesting_with_enabled_false_and_decorator(operands):

@@ -184,6 +184,12 @@ def test_disabled_scaler_passes_through():
     assert not scaler.is_enabled()
 
 
+def test_a_device_type_no_backend_serves_warns_and_disables():
+    with pytest.warns(UserWarning, match="device 'xpu' is not available.*Disabling"):
+        scaler = genesis.amp.GradScaler("xpu")
+    assert not scaler.is_enabled()
+
+
 def test_bad_arguments_name_the_value():
     with pytest.raises(ValueError, match="growth_factor=0.5"):
         genesis.amp.GradScaler("cpu", growth_factor=0.5)

@@ -30,7 +30,8 @@ from genesis._ops.autocast_policy import (
 )
 from genesis._tensor import Tensor, _cast_raw
 
-__all__ = ["autocast", "autocast_op", "autocast_active", "is_autocast_enabled",
+__all__ = ["autocast", "autocast_op", "autocast_active", "is_autocast_available",
+           "is_autocast_enabled",
            "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cache_enabled",
            "set_autocast_cache_enabled", "clear_autocast_cache", "Cast", "AUTOCAST_OPS"]
 
@@ -74,6 +75,11 @@ def _check_device_type(fn: str, device_type) -> None:
     if device_type not in POLICIES:
         raise RuntimeError(f"{fn}: device_type={device_type!r} is not supported by autocast; "
                            f"expected one of {sorted(POLICIES)}")
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast supports ``device_type`` ("cpu" and "cuda")."""
+    return device_type in POLICIES
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:

@@ -4,7 +4,13 @@
 :class:`GradScaler` scales the loss so float16 gradients do not underflow.
 """
 
-from genesis._ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
+from genesis._ops.autocast import (
+    autocast,
+    get_autocast_dtype,
+    is_autocast_available,
+    is_autocast_enabled,
+)
 from genesis.amp.grad_scaler import GradScaler, OptState
 
-__all__ = ["GradScaler", "OptState", "autocast", "get_autocast_dtype", "is_autocast_enabled"]
+__all__ = ["GradScaler", "OptState", "autocast", "get_autocast_dtype", "is_autocast_available",
+           "is_autocast_enabled"]

@@ -238,24 +238,31 @@ class GradScaler:
         return self._init_scale if self._scale is None else self._scale.item()
 
     def get_growth_factor(self) -> float:
+        """The factor the scale grows by after ``growth_interval`` clean updates."""
         return self._growth_factor
 
     def set_growth_factor(self, new_factor: float) -> None:
+        """Set the growth factor."""
         self._growth_factor = float(new_factor)
 
     def get_backoff_factor(self) -> float:
+        """The factor the scale shrinks by after an update with inf/NaN gradients."""
         return self._backoff_factor
 
     def set_backoff_factor(self, new_factor: float) -> None:
+        """Set the backoff factor."""
         self._backoff_factor = float(new_factor)
 
     def get_growth_interval(self) -> int:
+        """The number of consecutive clean updates before the scale grows."""
         return self._growth_interval
 
     def set_growth_interval(self, new_interval: int) -> None:
+        """Set the growth interval."""
         self._growth_interval = int(new_interval)
 
     def _get_growth_tracker(self) -> int:
+        """Clean updates since the scale last changed (0 when disabled)."""
         return self._growth_tracker if self._enabled else 0
 
     def is_enabled(self) -> bool:
