@@ -27,13 +27,16 @@ TORCH_CUDA = {
             "cosine_embedding_loss nll_loss kl_div l1_loss smooth_l1_loss huber_loss mse_loss "
             "margin_ranking_loss triplet_margin_loss binary_cross_entropy_with_logits cdist "
             "logsumexp prod softmax log_softmax cumprod cumsum linalg_vector_norm "
-            "linalg_matrix_norm sum norm "
+            "linalg_matrix_norm sum norm upsample_nearest1d upsample_nearest2d "
+            "upsample_nearest3d _upsample_nearest_exact1d _upsample_nearest_exact2d "
+            "_upsample_nearest_exact3d upsample_linear1d upsample_bilinear2d "
+            "upsample_trilinear3d upsample_bicubic2d "
             "cross_entropy",  # log_softmax (fp32_set_opt_dtype) then nll_loss (fp32)
     "widest": "atan2 bilinear cross dot vdot grid_sample tensordot scatter_add",
     "banned": "binary_cross_entropy",
     # in no list, native kernels in PyTorch: no cast (Genesis composes them from listed ops)
-    "input": "celu logsigmoid mish avg_pool1d avg_pool2d "
-             "adaptive_avg_pool1d adaptive_avg_pool2d",
+    "input": "celu logsigmoid mish avg_pool1d avg_pool2d adaptive_avg_pool1d "
+             "adaptive_avg_pool2d pad interpolate",
 }
 EXPECTED = {name: rule for rule, names in TORCH_CUDA.items() for name in names.split()}
 
@@ -43,7 +46,8 @@ UNLISTED_RULES = {"gelu": "input", "silu": "input", "tanh": "input", "sigmoid": 
                   "max_pool2d": "input", "embedding": "input",
                   "mul": "widest", "add": "widest", "where": "widest", "hstack": "widest",
                   "matmul_operator": "lower", "multihead_attention": "lower",
-                  "sum_method": "fp32", "linalg_norm": "fp32"}
+                  "sum_method": "fp32", "linalg_norm": "fp32", "circular_pad": "input",
+                  "reflection_pad3d": "input"}
 F16, F32 = "float16", "float32"
 MIXES = [(F16, F16), (F32, F16)]  # float16 kept/upcast; float32 cast down/kept as widest
 

@@ -277,25 +277,44 @@ def _run(name: str, policy: str, fn: Callable, device_type: str, args: tuple, kw
         _Regions.enabled = regions
 
 
-def autocast_op(name: str) -> Callable[[F], F]:
+def autocast_op(name: str, *variants: str,
+                pick: Callable[..., str | None] | None = None) -> Callable[[F], F]:
     """Decorator: ``fn`` is the op PyTorch's autocast lists call ``name``; inside an autocast
-    region it runs under that device type's policy for ``name``."""
-    policies = {device: table[name] for device, table in POLICIES.items() if name in table}
-    if not policies:
-        raise KeyError(f"autocast_op: name={name!r} is in no autocast policy table "
+    region it runs under that device type's policy for ``name``.
+
+    An op that PyTorch dispatches to differently listed kernels by its arguments (``pad`` by
+    mode and padded dims) names them as ``variants`` and passes ``pick(*args, **kwargs)``,
+    which returns the one a call runs; a call whose kernel has no policy on the device
+    follows ``name``'s.
+    """
+    names = (name, *variants)
+    policies = {key: {device: table[key] for device, table in POLICIES.items() if key in table}
+                for key in names}
+    unknown = [key for key, found in policies.items() if not found]
+    if unknown:
+        raise KeyError(f"autocast_op: {unknown} in no autocast policy table "
                        f"(genesis._ops.autocast_policy)")
+    fixed = None if pick else policies[name]
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def op(*args, **kwargs):
             if _Regions.enabled:
                 device_type = _device_type_of(args, kwargs)
-                policy = policies.get(device_type)
+                key, policy = name, None
+                if fixed is not None:
+                    policy = fixed.get(device_type)
+                else:
+                    key = pick(*args, **kwargs)
+                    policy = policies.get(key, {}).get(device_type)
+                    if policy is None:
+                        key, policy = name, policies[name].get(device_type)
                 if policy is not None and device_type in _Regions.enabled:
-                    return _run(name, policy, fn, device_type, args, kwargs)
+                    return _run(key, policy, fn, device_type, args, kwargs)
             return fn(*args, **kwargs)
 
-        AUTOCAST_OPS[name] = op
+        for key in names:
+            AUTOCAST_OPS[key] = op
         return op  # type: ignore[return-value]
 
     return decorate

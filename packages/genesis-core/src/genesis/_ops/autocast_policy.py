@@ -19,7 +19,9 @@ PROMOTE = "promote"
 """Floating inputs cast to the widest floating type among them."""
 NATIVE = "native"
 """No cast, and the op's own inner ops do not cast either: PyTorch runs it as one kernel on
-this device while Genesis composes it from listed ops (``mv`` from ``matmul``)."""
+this device while Genesis composes it from listed ops (``mv`` from ``matmul``). ``pad`` and
+``interpolate`` are the calls of those two whose kernel is in no list (constant padding,
+``mode="area"``)."""
 BANNED = "banned"
 """Raises: the op is unsafe to autocast on this device (``binary_cross_entropy`` on CUDA)."""
 
@@ -37,9 +39,12 @@ CPU = {
                                "cholesky", "inverse", "max_unpool2d", "qr", "svd",
                                "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_qr",
                                "linalg_svd", "linalg_svdvals", "linalg_eigh",
-                               "linalg_eigvalsh"), FP32),
+                               "linalg_eigvalsh", "reflection_pad1d", "reflection_pad2d",
+                               "replication_pad1d", "replication_pad2d", "replication_pad3d"),
+                    FP32),
     **dict.fromkeys(("cat", "stack", "index_copy"), PROMOTE),
-    **dict.fromkeys(("addmv", "addr", "mv", "dot", "vdot", "cross", "bilinear"), NATIVE),
+    **dict.fromkeys(("addmv", "addr", "mv", "dot", "vdot", "cross", "bilinear", "pad",
+                     "interpolate"), NATIVE),
 }
 
 CUDA = {
@@ -51,11 +56,17 @@ CUDA = {
                                "pow", "softplus", "layer_norm", "group_norm",
                                "cosine_similarity", "cdist", "logsumexp", "prod", "softmax",
                                "log_softmax", "cumprod", "cumsum", "linalg_vector_norm",
-                               "linalg_matrix_norm", "sum", "norm"), FP32),
+                               "linalg_matrix_norm", "sum", "norm", "upsample_nearest1d",
+                               "upsample_nearest2d", "upsample_nearest3d",
+                               "_upsample_nearest_exact1d", "_upsample_nearest_exact2d",
+                               "_upsample_nearest_exact3d", "upsample_linear1d",
+                               "upsample_bilinear2d", "upsample_trilinear3d",
+                               "upsample_bicubic2d"), FP32),
     **dict.fromkeys(("atan2", "bilinear", "cross", "dot", "vdot", "grid_sample", "tensordot",
                      "scatter_add"), PROMOTE),
     **dict.fromkeys(("celu", "logsigmoid", "mish", "avg_pool1d", "avg_pool2d",
-                     "adaptive_avg_pool1d", "adaptive_avg_pool2d"), NATIVE),
+                     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad", "interpolate"),
+                    NATIVE),
     "binary_cross_entropy": BANNED,
 }
 
