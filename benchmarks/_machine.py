@@ -85,6 +85,6 @@ def describe() -> dict:
         "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ},
     }
     versions = {"python": platform.python_version(), "numpy": version("numpy"),
-                "torch": torch.__version__, "numba": numba, "genesis commit": git_commit()}
+                "torch": torch.__version__, "numba": numba, "genesis_commit": git_commit()}
     versions.update({name: version(name) for name in PACKAGES})
     return {"machine": machine, "versions": versions}

@@ -17,19 +17,17 @@ import argparse
 import datetime
 import importlib
 import json
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
 
+from _harness import measure
+from _table import console_table
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 # modules in reading order; any other bench_*.py follows, by name
 FIRST = ("bench_core", "bench_optim", "bench_ops", "bench_layer_steps", "bench_conv",
          "bench_checkpoint")
-
-from _harness import measure  # noqa: E402
-from _table import console_table  # noqa: E402
 
 
 def module_names() -> list[str]:
@@ -81,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
           f"torch {about['versions']['torch']} ({about['machine']['torch_blas']})", flush=True)
     rows = run(modules, args.smoke, args.repeats, args.budget)
     print(console_table(rows))
+    if args.smoke:
+        print("--smoke: every check passed; tiny sizes and one call per side, so the timings "
+              "mean nothing")
     if args.out is not None:
         results = {"date": date,
                    "run": {"smoke": args.smoke, "repeats": 1 if args.smoke else args.repeats,
