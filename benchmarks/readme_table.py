@@ -33,7 +33,7 @@ def provenance(results: dict) -> str:
             f"environment overrides: {environment}. Versions: Python {versions['python']}, "
             f"numpy {versions['numpy']} ({machine['numpy_blas']}), PyTorch {versions['torch']} "
             f"({machine['torch_blas']}), numba {versions['numba']}; Genesis commit "
-            f"{versions['genesis commit']}.")
+            f"{versions['genesis_commit']}.")
     if run["smoke"]:
         text += " **Smoke run: tiny sizes, one call per side; these timings mean nothing.**"
     return text
