@@ -12,8 +12,8 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -95,30 +95,42 @@ def test_results_are_compared_in_relative_l2_norm(bench):
         harness.assert_same(got, want, 5e-4)
 
 
-def test_sides_alternate_and_the_fastest_torch_option_wins(bench):
-    calls = []
+@pytest.fixture
+def clock(bench, monkeypatch):
+    """The harness's clock, advanced only by the calls under test: timings are exact."""
+    now = [0.0]
+    monkeypatch.setattr(bench("_harness"), "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    return now
 
-    def side(name, seconds):
-        def call():
-            calls.append(name)
-            time.sleep(seconds)
-            return np.ones(3)
-        return call
 
-    row = contest(bench, side("g", 0.002), {"slow": side("s", 0.006), "fast": side("f", 0.001)},
+def costing(clock, seconds, name=None, log=None):
+    def call():
+        clock[0] += seconds
+        if log is not None:
+            log.append(name)
+        return np.ones(3)
+    return call
+
+
+def test_sides_alternate_and_the_fastest_torch_option_wins(bench, clock):
+    log = []
+    row = contest(bench, costing(clock, 2e-3, "g", log),
+                  {"slow": costing(clock, 6e-3, "s", log), "fast": costing(clock, 1e-3, "f", log)},
                   before=lambda: None)  # before: one call per block, so the order is visible
     result = measure(bench, row, repeats=3)
-    check, timed = calls[:6], calls[6:]
+    check, timed = log[:6], log[6:]
     assert check == ["g", "s", "f"] * 2
     assert timed == ["g", "s", "f", "f", "s", "g", "g", "s", "f"]
     assert result["torch_option"] == "fast"
-    assert set(result["torch_options_median_s"]) == {"slow", "fast"}
-    assert result["ratio"]["median"] > 1 and result["calls_per_block"] == [1, 1, 1]
+    assert result["torch_options_median_s"] == {"slow": 6e-3, "fast": 1e-3}
+    assert result["genesis_s"] == {"median": 2e-3, "min": 2e-3, "max": 2e-3}
+    assert result["ratio"] == {"median": 2.0, "min": 2.0, "max": 2.0}
 
 
-def test_blocks_are_sized_to_the_budget(bench):
-    row = contest(bench, lambda: 1.0, {"": lambda: 1.0})
-    result = measure(bench, row)
-    assert min(result["calls_per_block"]) > 100  # a no-op call: many per 2 ms block
-    smoke = measure(bench, contest(bench, lambda: 1.0, {"": lambda: 1.0}), smoke=True)
+def test_blocks_are_sized_to_the_budget(bench, clock):
+    result = measure(bench, contest(bench, costing(clock, 1e-5), {"": costing(clock, 4e-5)}))
+    assert result["calls_per_block"] == [200, 50]  # 2 ms blocks
+    assert result["ratio"]["median"] == 0.25
+    smoke = measure(bench, contest(bench, costing(clock, 1e-5), {"": costing(clock, 4e-5)}),
+                    smoke=True)
     assert smoke["calls_per_block"] == [1, 1]
