@@ -5,7 +5,17 @@ from __future__ import annotations
 from genesis._autograd.function import Function, Versions
 from genesis._autograd.grad_mode import _State
 
-__all__ = ["run_backward"]
+__all__ = ["PostAccumulateGradHook", "run_backward"]
+
+
+class PostAccumulateGradHook:
+    """A ``register_post_accumulate_grad_hook`` function, kept in the leaf's hook list (so copies
+    and pickles drop it like the others) and run with the tensor once ``.grad`` is updated."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
 
 
 _DONE = object()  # stack marker: all inputs of the node below it are ordered
@@ -66,6 +76,8 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
                     g = g.clone()
                 claimed.add(id(g.storage))
                 _accumulate(node, g, create_graph)
+                if node._hooks:
+                    _run_post_accumulate_hooks(node)
                 continue
             if node.hooks:
                 g = _run_hooks(node.hooks, g)
@@ -104,6 +116,8 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
 def _run_hooks(hooks: list, g):
     """Each ``register_hook`` function in turn; one that returns a tensor replaces ``g``."""
     for hook in list(hooks):
+        if type(hook) is PostAccumulateGradHook:
+            continue
         out = hook(g)
         if out is not None:
             if getattr(out, "shape", None) != g.shape:
@@ -112,6 +126,13 @@ def _run_hooks(hooks: list, g):
                                    f"{g.shape}")
             g = out
     return g
+
+
+def _run_post_accumulate_hooks(leaf) -> None:
+    for hook in list(leaf._hooks):
+        if type(hook) is PostAccumulateGradHook and hook.fn(leaf) is not None:
+            raise RuntimeError(f"post-accumulate-grad hook {hook.fn!r} returned a value; it must "
+                               "return None (it may modify tensor.grad in place)")
 
 
 def _check_saved(node) -> None:
