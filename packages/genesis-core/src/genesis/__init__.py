@@ -47,6 +47,7 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis.checkpoint
     genesis.autograd
     genesis.linalg
+    genesis.distributed               collectives over a collective-backend plugin (MPI, NCCL)
     genesis.nn
     genesis.utils
     genesis.cuda
@@ -367,7 +368,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-from genesis import autograd, cuda, linalg, nn, utils  # noqa: E402
+from genesis import autograd, cuda, distributed, linalg, nn, utils  # noqa: E402
 from genesis.nn.functional import log_softmax, softmax  # noqa: E402
 
 _tensor_methods.bind_methods(nn.functional.TENSOR_METHODS)
