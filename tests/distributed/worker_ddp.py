@@ -9,7 +9,7 @@ import genesis
 import genesis.distributed as dist
 import numpy as np
 from genesis import nn
-from genesis.nn.parallel import DistributedDataParallel as DDP
+from genesis.nn.parallel import DistributedDataParallel
 from mpi_jobs import Checks
 
 BATCH = 16
@@ -67,7 +67,8 @@ def main(out_dir: str) -> None:
                 ref = make_model()
                 train(ref, make_opt(ref.parameters()), 0, 1, 20)
                 model = make_model(seed=rank)  # different on each rank: DDP broadcasts rank 0's
-                ddp = DDP(model, bucket_cap_mb=cap, gradient_as_bucket_view=as_view)
+                ddp = DistributedDataParallel(model, bucket_cap_mb=cap,
+                                              gradient_as_bucket_view=as_view)
                 if cap < 1:
                     assert len(ddp.reducer.buckets) > 2, len(ddp.reducer.buckets)
                 train(ddp, make_opt(ddp.parameters()), rank, world, 20)
@@ -78,7 +79,7 @@ def main(out_dir: str) -> None:
         ref = make_model()
         x, y = data(0)
         nn.CrossEntropyLoss()(ref(x), y).backward()
-        ddp = DDP(make_model(), bucket_cap_mb=0.001)
+        ddp = DistributedDataParallel(make_model(), bucket_cap_mb=0.001)
         mine_x, mine_y = shard(x, rank, world), shard(y, rank, world)
         loss_fn = nn.CrossEntropyLoss()
         with ddp.no_sync():
@@ -105,12 +106,12 @@ def main(out_dir: str) -> None:
         x, _ = data(1)
         x = shard(x, rank, world)
         genesis.manual_seed(3)
-        found = DDP(TwoHeads(), find_unused_parameters=True)
+        found = DistributedDataParallel(TwoHeads(), find_unused_parameters=True)
         found(x).sum().backward()
         assert found.module.used.weight.grad is not None
         assert not found.module.unused.weight.grad.numpy().any()
         genesis.manual_seed(3)
-        strict = DDP(TwoHeads())
+        strict = DistributedDataParallel(TwoHeads())
         strict(x).sum().backward()
         try:
             strict(x)
@@ -122,7 +123,7 @@ def main(out_dir: str) -> None:
         genesis.manual_seed(rank)
         net = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
         net[1].running_mean.fill_(float(rank))
-        ddp = DDP(net)
+        ddp = DistributedDataParallel(net)
         assert list(ddp.state_dict()) == ["module." + k for k in net.state_dict()]
         np.testing.assert_array_equal(net[1].running_mean.numpy(), np.zeros(4, "float32"))
         plain = {k: v.clone() * 0 for k, v in net.state_dict().items()}
