@@ -50,7 +50,8 @@ NAMES = {
         clone detach detach_ contiguous is_contiguous view view_as reshape reshape_as
         expand expand_as repeat permute transpose t T mT squeeze unsqueeze flatten
         unflatten unfold narrow chunk split unbind flip roll
-        backward register_hook register_post_accumulate_grad_hook retain_grad requires_grad_ zero_ fill_ copy_ add_ sub_
+        backward register_hook register_post_accumulate_grad_hook retain_grad requires_grad_
+        zero_ fill_ copy_ add_ sub_
         mul_ div_ clamp_ uniform_ normal_ bernoulli_ exponential_ masked_fill_
         index_add_ scatter_ scatter_add_ new_tensor new_zeros new_ones new_full new_empty
         element_size nbytes stride storage_offset softmax log_softmax norm sum mean max
