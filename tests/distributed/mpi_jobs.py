@@ -21,7 +21,14 @@ WORLD = 2
 def run_job(worker: str, out_dir: pathlib.Path, *args: str, timeout: float = 240,
             env: dict | None = None, nprocs: int = WORLD) -> subprocess.CompletedProcess:
     """Run ``worker`` (a file beside this one) on ``nprocs`` ranks; kill it after ``timeout``."""
-    cmd = launch_command(nprocs, [str(HERE / worker), str(out_dir), *args])
+    return run_script([str(HERE / worker), str(out_dir), *args], timeout, env, nprocs)
+
+
+def run_script(argv: list, timeout: float, env: dict | None = None,
+               nprocs: int = WORLD) -> subprocess.CompletedProcess:
+    """``python argv...`` on ``nprocs`` ranks through genesis.distributed.run's launch
+    command; killed after ``timeout`` seconds."""
+    cmd = launch_command(nprocs, [str(a) for a in argv])
     full_env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1",
                     PYTHONPATH=os.pathsep.join(p for p in sys.path if p), **(env or {}))
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
