@@ -89,6 +89,7 @@ NAMES = {
         TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer Transformer
         TransformerDecoder ChannelShuffle Fold Unfold PixelShuffle PixelUnshuffle
         MaxUnpool2d AdaptiveMaxPool2d LPPool2d ConvTranspose3d InstanceNorm3d Dropout3d
+        SyncBatchNorm
         """,
     "torch.linalg": """
         norm vector_norm matrix_norm inv solve det slogdet svd svdvals qr cholesky eigh
