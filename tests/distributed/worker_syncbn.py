@@ -16,7 +16,8 @@ from mpi_jobs import Checks
 
 def main(out_dir: str) -> None:
     dist.init_process_group("mpi", timeout=120)
-    rank, world = dist.get_rank(), dist.get_world_size()
+    rank = dist.get_rank()
+    assert dist.get_world_size() == 2
     check = Checks(out_dir, rank)
     for shape, n_local in (((10, 3), (4, 6)), ((6, 3, 4, 5), (3, 3))):
         name = f"syncbn-{len(shape)}d"
