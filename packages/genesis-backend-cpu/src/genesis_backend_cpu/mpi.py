@@ -1,19 +1,23 @@
 """Collective backend ``"mpi"``: genesis.distributed over MPI (mpi4py), for host tensors.
 
 mpi4py is imported on ``init_world`` only, so the plugin registers (and reports what to
-install) without the ``[mpi]`` extra. Every operation is MPI's nonblocking variant; a
-:class:`MPIWork` polls it, which both honours the process group's timeout and drives MPI's
-progress (Open MPI progresses nonblocking collectives only inside MPI calls).
+install) without the ``[mpi]`` extra. Collectives run as MPI's blocking calls on one
+communication thread, in the order they were issued (see :class:`_CommThread`); send and
+receive are MPI requests polled by the caller. Either way the caller can stop waiting after
+the process group's timeout.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import pathlib
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -98,39 +102,86 @@ def _flat(t) -> np.ndarray:
 
 
 class MPIWork:
-    """One or more MPI requests in flight, and the buffers they use (kept alive until done)."""
+    """A submitted operation: done when the communication thread has run it (collectives) or
+    its MPI request completes (point-to-point)."""
 
-    def __init__(self, requests: list, keep: tuple = (), what: str = "operation") -> None:
-        self._requests, self._keep, self._what = requests, keep, what
-        self._status = None
+    def __init__(self, what: str, requests: list | None = None, keep: tuple = ()) -> None:
+        self._what, self._requests, self._keep = what, requests, keep
+        self._done = threading.Event()
+        self.error: BaseException | None = None
         self.source: int | None = None
 
     def is_completed(self) -> bool:
-        if self._requests is None:
-            return True
-        MPI = _mpi()
-        if len(self._requests) == 1:
-            status = MPI.Status()
-            if not self._requests[0].Test(status):
-                return False
-            self.source = status.Get_source()
-        elif not MPI.Request.Testall(self._requests):
-            return False
-        self._requests = self._keep = None
-        return True
+        if self._requests is not None and not self._done.is_set():
+            status = _mpi().Status()
+            if self._requests[0].Test(status):
+                self.source = status.Get_source()
+                self._requests = self._keep = None
+                self._done.set()
+        return self._done.is_set()
 
     def wait(self, timeout: float) -> None:
-        if self.is_completed():
-            return
+        if self._requests is not None:
+            self._poll(timeout)
+        elif not self._done.wait(timeout):
+            _CommThread.timed_out = True
+            raise TimeoutError(f"MPI {self._what} did not complete within {timeout:g} s (the "
+                               "process group's timeout): another rank is late, failed, or "
+                               "called a different collective. The process group is unusable "
+                               "now; the job aborts when this process exits.")
+        if self.error is not None:
+            raise RuntimeError(f"MPI {self._what} failed: {self.error}") from self.error
+
+    def _poll(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         pause = 0.0
         while not self.is_completed():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"MPI {self._what} did not complete within {timeout:g} s "
-                                   "(the process group's timeout): another rank is late, "
-                                   "failed, or called a different collective")
+                                   "(the process group's timeout): the peer is late or failed")
             time.sleep(pause)  # back off from spinning so a waiting rank leaves the core free
             pause = min(2 * pause or 1e-5, 1e-3)
+
+
+class _CommThread:
+    """The one thread that issues every collective of this process, in submission order (as
+    PyTorch's MPI backend does): the ranks see the same sequence on every communicator, the
+    blocking MPI calls (MPI's fastest algorithms) run while Python goes on (mpi4py releases
+    the GIL inside them), and a caller can stop waiting after its timeout."""
+
+    instance: _CommThread | None = None
+    timed_out = False  # a wait gave up: the thread may be stuck in a collective forever
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="genesis-mpi", daemon=True).start()
+        atexit.register(_abort_if_stuck)
+
+    @classmethod
+    def submit(cls, what: str, fn) -> MPIWork:
+        if cls.instance is None:
+            cls.instance = _CommThread()
+        work = MPIWork(what)
+        cls.instance.queue.put((fn, work))
+        return work
+
+    def _run(self) -> None:
+        while True:
+            fn, work = self.queue.get()
+            try:
+                fn()
+            except Exception as exc:  # handed to the waiting caller
+                work.error = exc
+            work._done.set()
+
+
+def _abort_if_stuck() -> None:
+    """Runs before mpi4py's MPI_Finalize: finalizing with a collective still blocked in the
+    communication thread would hang, so end the job instead."""
+    if _CommThread.timed_out:
+        sys.stderr.write("genesis.distributed: a collective timed out; aborting the job\n")
+        sys.stderr.flush()
+        _mpi().COMM_WORLD.Abort(1)
 
 
 class MPIProcessGroup:
@@ -145,91 +196,104 @@ class MPIProcessGroup:
         return {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}[op]
 
     def all_reduce(self, tensor, op: str) -> MPIWork:
-        buf = _flat(tensor)
-        req = self.comm.Iallreduce(_mpi().IN_PLACE, buf, self._op(op))
-        return MPIWork([req], (buf,), "all_reduce")
+        buf, mpi_op = _flat(tensor), self._op(op)
+        return _CommThread.submit("all_reduce", lambda: self.comm.Allreduce(
+            _mpi().IN_PLACE, buf, mpi_op))
 
     def broadcast(self, tensor, root: int) -> MPIWork:
         buf = _flat(tensor)
-        return MPIWork([self.comm.Ibcast(buf, root)], (buf,), "broadcast")
+        return _CommThread.submit("broadcast", lambda: self.comm.Bcast(buf, root))
 
     def reduce(self, tensor, root: int, op: str) -> MPIWork:
-        buf = _flat(tensor)
+        buf, mpi_op = _flat(tensor), self._op(op)
         if self.rank == root:
-            req = self.comm.Ireduce(_mpi().IN_PLACE, buf, self._op(op), root)
-        else:
-            req = self.comm.Ireduce(buf, None, self._op(op), root)
-        return MPIWork([req], (buf,), "reduce")
+            return _CommThread.submit("reduce", lambda: self.comm.Reduce(
+                _mpi().IN_PLACE, buf, mpi_op, root))
+        return _CommThread.submit("reduce", lambda: self.comm.Reduce(buf, None, mpi_op, root))
 
     def all_gather(self, output, tensor) -> MPIWork:
         out, buf = _flat(output), _flat(tensor)
-        return MPIWork([self.comm.Iallgather(buf, out)], (out, buf), "all_gather")
+        return _CommThread.submit("all_gather", lambda: self.comm.Allgather(buf, out))
 
     def reduce_scatter(self, output, tensor, op: str) -> MPIWork:
-        out, buf = _flat(output), _flat(tensor)
-        req = self.comm.Ireduce_scatter_block(buf, out, self._op(op))
-        return MPIWork([req], (out, buf), "reduce_scatter")
+        out, buf, mpi_op = _flat(output), _flat(tensor), self._op(op)
+        return _CommThread.submit("reduce_scatter", lambda: self.comm.Reduce_scatter_block(
+            buf, out, mpi_op))
 
     def gather(self, output, tensor, root: int) -> MPIWork:
         buf = _flat(tensor)
         out = _flat(output) if output is not None else None
-        return MPIWork([self.comm.Igather(buf, out, root)], (out, buf), "gather")
+        return _CommThread.submit("gather", lambda: self.comm.Gather(buf, out, root))
 
     def scatter(self, output, tensor, root: int) -> MPIWork:
         out = _flat(output)
         buf = _flat(tensor) if tensor is not None else None
-        return MPIWork([self.comm.Iscatter(buf, out, root)], (out, buf), "scatter")
+        return _CommThread.submit("scatter", lambda: self.comm.Scatter(buf, out, root))
 
     def all_to_all(self, output, tensor, output_counts: list, input_counts: list) -> MPIWork:
         out, buf = _flat(output), _flat(tensor)
         send = [buf, (list(input_counts), _offsets(input_counts))]
         recv = [out, (list(output_counts), _offsets(output_counts))]
-        return MPIWork([self.comm.Ialltoallv(send, recv)], (out, buf), "all_to_all")
+        return _CommThread.submit("all_to_all", lambda: self.comm.Alltoallv(send, recv))
 
     def send(self, tensor, dst: int, tag: int) -> MPIWork:
         buf = _flat(tensor)
-        return MPIWork([self.comm.Isend(buf, dst, tag)], (buf,), "send")
+        return MPIWork("send", [self.comm.Isend(buf, dst, tag)], (buf,))
 
     def recv(self, tensor, src: int | None, tag: int) -> MPIWork:
         buf = _flat(tensor)
         source = _mpi().ANY_SOURCE if src is None else src
-        return MPIWork([self.comm.Irecv(buf, source, tag)], (buf,), "recv")
+        return MPIWork("recv", [self.comm.Irecv(buf, source, tag)], (buf,))
 
     def barrier(self) -> MPIWork:
-        return MPIWork([self.comm.Ibarrier()], (), "barrier")
+        return _CommThread.submit("barrier", self.comm.Barrier)
 
     def all_gather_bytes(self, data: bytes, timeout: float) -> list[bytes]:
         mine = np.frombuffer(data, np.uint8)
         sizes = np.zeros(self.size, np.int64)
-        MPIWork([self.comm.Iallgather(np.array([mine.size], np.int64), sizes)]).wait(timeout)
-        out = np.empty(int(sizes.sum()), np.uint8)
-        counts = [int(n) for n in sizes]
-        req = self.comm.Iallgatherv(mine, [out, (counts, _offsets(counts))])
-        MPIWork([req], (mine, out), "object all_gather").wait(timeout)
-        starts = _offsets(counts)
-        return [out[s:s + n].tobytes() for s, n in zip(starts, counts)]
+        found: list = []
+
+        def exchange() -> None:
+            self.comm.Allgather(np.array([mine.size], np.int64), sizes)
+            counts = [int(n) for n in sizes]
+            out = np.empty(sum(counts), np.uint8)
+            self.comm.Allgatherv(mine, [out, (counts, _offsets(counts))])
+            found.extend(out[s:s + n].tobytes() for s, n in zip(_offsets(counts), counts))
+        _CommThread.submit("object all_gather", exchange).wait(timeout)
+        return found
 
     def broadcast_bytes(self, data: bytes | None, root: int, timeout: float) -> bytes:
-        size = np.array([len(data) if self.rank == root else 0], np.int64)
-        MPIWork([self.comm.Ibcast(size, root)], (size,), "object broadcast").wait(timeout)
-        buf = (np.frombuffer(data, np.uint8).copy() if self.rank == root
-               else np.empty(int(size[0]), np.uint8))
-        MPIWork([self.comm.Ibcast(buf, root)], (buf,), "object broadcast").wait(timeout)
-        return buf.tobytes()
+        found: list = []
+
+        def exchange() -> None:
+            size = np.array([len(data) if self.rank == root else 0], np.int64)
+            self.comm.Bcast(size, root)
+            buf = (np.frombuffer(data, np.uint8).copy() if self.rank == root
+                   else np.empty(int(size[0]), np.uint8))
+            self.comm.Bcast(buf, root)
+            found.append(buf.tobytes())
+        _CommThread.submit("object broadcast", exchange).wait(timeout)
+        return found[0]
 
     def new_group(self, ranks: list) -> MPIProcessGroup | None:
-        MPI = _mpi()
         member = self.rank in ranks
-        comm = self.comm.Split(0 if member else MPI.UNDEFINED,
-                               ranks.index(self.rank) if member else 0)
-        return MPIProcessGroup(comm, owned=True) if member else None
+        made: list = []
+
+        def split() -> None:
+            made.append(self.comm.Split(0 if member else _mpi().UNDEFINED,
+                                        ranks.index(self.rank) if member else 0))
+        _CommThread.submit("new_group", split).wait(_SETUP_TIMEOUT)
+        return MPIProcessGroup(made[0], owned=True) if member else None
 
     def abort(self, code: int) -> None:
         self.comm.Abort(code)
 
     def destroy(self) -> None:
         if self._owned:
-            self.comm.Free()
+            _CommThread.submit("destroy", self.comm.Free).wait(_SETUP_TIMEOUT)
+
+
+_SETUP_TIMEOUT = 300.0  # seconds: creating or freeing a communicator
 
 
 def _offsets(counts: list) -> list:
