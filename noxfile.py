@@ -154,8 +154,10 @@ def example(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Genesis vs PyTorch, same process, medians and ratios (OpenBLAS overrides unset)."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
+    """Genesis vs PyTorch, same process, medians and ratios (OpenBLAS overrides unset); the
+    distributed benchmarks launch their own 2 MPI ranks (genesis-backend-cpu[mpi])."""
+    session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
+                    "-e", pkg("genesis-optim"))
     session.install(TORCH)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
