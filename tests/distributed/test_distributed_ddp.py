@@ -24,7 +24,8 @@ CHECKS = ["ddp-equals-one-process-sgd-cap25-viewFalse",
           "ddp-equals-one-process-adam-cap25-viewFalse",
           "ddp-equals-one-process-adam-cap0.001-viewFalse",
           "ddp-equals-one-process-adam-cap0.001-viewTrue",
-          "no_sync-accumulation-equals-one-large-batch", "unused-parameters",
+          "buckets-start-during-backward", "no_sync-accumulation-equals-one-large-batch",
+          "unused-parameters",
           "state_dict-and-buffers"]
 
 

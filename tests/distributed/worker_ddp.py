@@ -75,6 +75,25 @@ def main(out_dir: str) -> None:
                 got, want = flat_params(model), flat_params(ref)
                 assert np.abs(got - want).max() < 1e-5, np.abs(got - want).max()
                 assert_same_on_all_ranks(got)
+    with check("buckets-start-during-backward"):
+        ddp = DistributedDataParallel(make_model(), bucket_cap_mb=0.001)
+        reducer = ddp.reducer
+        started_with_ready = []
+        launch = reducer._launch
+
+        def record(bucket):
+            started_with_ready.append(len(reducer.ready))
+            launch(bucket)
+        reducer._launch = record
+        x, y = data(0)
+        nn.CrossEntropyLoss()(ddp(shard(x, rank, world)), shard(y, rank, world)).backward()
+        n = len(reducer.params)
+        assert len(started_with_ready) == len(reducer.buckets)
+        # the first bucket (the last layers' gradients) left while half were still pending,
+        # the others one by one as backward went on
+        assert started_with_ready[0] <= n / 2, (started_with_ready, n)
+        assert all(a < b for a, b in zip(started_with_ready, started_with_ready[1:])), \
+            started_with_ready
     with check("no_sync-accumulation-equals-one-large-batch"):
         ref = make_model()
         x, y = data(0)

@@ -23,7 +23,7 @@ _DONE = object()  # stack marker: all inputs of the node below it are ordered
 
 def _topological_order(root) -> list:
     """Graph nodes reachable from ``root`` (Functions, and leaf tensors at the edges),
-    inputs before users."""
+    inputs before users (a depth-first post-order)."""
     order, visited, stack = [], set(), [root]
     push = stack.append
     while stack:  # iterative: deep graphs (long RNN loops) must not hit the recursion limit
@@ -39,7 +39,11 @@ def _topological_order(root) -> list:
             continue
         push(node)
         push(_DONE)
-        for edge in node.edges:
+        # pushed last to first, so the first input (the activation a layer consumed) is
+        # explored first and the layer's own leaves (weight, bias) land right before it in
+        # the order: backward then accumulates each parameter's gradient right after its layer,
+        # not after the whole network below it (what lets DDP start all-reduces early)
+        for edge in reversed(node.edges):
             if edge is not None and id(edge) not in visited:
                 push(edge)
     return order

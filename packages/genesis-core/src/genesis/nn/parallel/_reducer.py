@@ -38,12 +38,12 @@ class Bucket:
 
 def assign_buckets(params: list, cap_bytes: int) -> list:
     """Parameters in reverse registration order (gradients tend to arrive that way), split by
-    dtype and device into buckets of at most ``cap_bytes`` (the first one 1 MiB)."""
+    dtype and device into buckets of at most ``cap_bytes`` (the first one at most 1 MiB)."""
     buckets, open_by_kind = [], {}
     for p in reversed(params):
         kind = (p.dtype, str(p.device))
         current = open_by_kind.get(kind)
-        limit = FIRST_BUCKET_BYTES if not buckets else cap_bytes
+        limit = min(FIRST_BUCKET_BYTES, cap_bytes) if not buckets else cap_bytes
         size = p.numel() * p.element_size()
         if current is None or (current and current[1] + size > limit):
             current = open_by_kind[kind] = [[], 0]
