@@ -41,7 +41,7 @@ def _op(op, tensor: Tensor, where: str) -> str:
     return "sum" if op is ReduceOp.AVG else op.value
 
 
-def _member(group, where: str):
+def _member(group):
     """The group, or None when this rank is not in it (PyTorch: the call does nothing)."""
     pg = _state.resolve(group)
     return None if pg.impl is None else pg
@@ -50,11 +50,9 @@ def _member(group, where: str):
 def _check(t, name: str, where: str, pg) -> None:
     if not isinstance(t, Tensor):
         raise TypeError(f"{where}: {name}={type(t).__name__}, expected a genesis Tensor")
-    from genesis.backends import registry
-    devices = registry.get_collective(pg.backend_name).devices
-    if t.device.type not in devices:
+    if t.device.type not in pg.devices:
         raise ValueError(f"{where}: {name} is on device {t.device}, but backend "
-                         f"{pg.backend_name!r} communicates tensors on {list(devices)}")
+                         f"{pg.backend_name!r} communicates tensors on {list(pg.devices)}")
 
 
 def _same(t: Tensor, ref: Tensor, name: str, where: str, numel: int | None = None) -> None:
@@ -110,7 +108,7 @@ def _debug_check(pg, what: str, t: Tensor | None) -> None:
 def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce ``tensor`` over every rank of ``group`` with ``op``; every rank gets the result,
     in place."""
-    pg = _member(group, "all_reduce")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "all_reduce", pg)
@@ -129,7 +127,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op
 
 def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False):
     """Copy rank ``src``'s ``tensor`` into ``tensor`` on every rank of ``group``."""
-    pg = _member(group, "broadcast")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "broadcast", pg)
@@ -143,7 +141,7 @@ def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False):
 def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group=None,
            async_op: bool = False):
     """Reduce ``tensor`` over ``group`` with ``op`` into rank ``dst``'s ``tensor``."""
-    pg = _member(group, "reduce")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "reduce", pg)
@@ -170,7 +168,7 @@ def _chunks(flat: Tensor, n: int, shape: tuple) -> list:
 
 def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = False):
     """``tensor_list[r]`` gets rank ``r``'s ``tensor`` (one tensor per rank of ``group``)."""
-    pg = _member(group, "all_gather")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "all_gather", pg)
@@ -198,7 +196,7 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group=No
                            async_op: bool = False):
     """Every rank's ``input_tensor`` concatenated (or stacked) along dim 0 into
     ``output_tensor``, whose size is the group size times the input's."""
-    pg = _member(group, "all_gather_into_tensor")
+    pg = _member(group)
     if pg is None:
         return None
     where = "all_gather_into_tensor"
@@ -215,7 +213,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: ReduceOp = ReduceOp
                           group=None, async_op: bool = False):
     """Reduce ``input`` (the group size times ``output``'s elements) over ``group``; rank
     ``r``'s ``output`` gets the ``r``-th chunk of the result."""
-    pg = _member(group, "reduce_scatter_tensor")
+    pg = _member(group)
     if pg is None:
         return None
     where = "reduce_scatter_tensor"
@@ -239,7 +237,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int = 0, group=
            async_op: bool = False):
     """Rank ``dst``'s ``gather_list[r]`` gets rank ``r``'s ``tensor``; other ranks pass no
     list."""
-    pg = _member(group, "gather")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "gather", pg)
@@ -269,7 +267,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int = 0, group=
 def scatter(tensor: Tensor, scatter_list: list | None = None, src: int = 0, group=None,
             async_op: bool = False):
     """Rank ``r``'s ``tensor`` gets rank ``src``'s ``scatter_list[r]``."""
-    pg = _member(group, "scatter")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "scatter", pg)
@@ -314,7 +312,7 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
                       async_op: bool = False):
     """Split ``input`` along dim 0, send part ``j`` to rank ``j``, and concatenate what every
     rank sent here into ``output`` (equal parts unless split sizes are given)."""
-    pg = _member(group, "all_to_all_single")
+    pg = _member(group)
     if pg is None:
         return None
     where = "all_to_all_single"
@@ -331,7 +329,7 @@ def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes: list | 
 
 def barrier(group=None, async_op: bool = False, device_ids=None):
     """Wait until every rank of ``group`` has reached this call."""
-    pg = _member(group, "barrier")
+    pg = _member(group)
     if pg is None:
         return None
     _debug_check(pg, "barrier", None)
@@ -340,7 +338,7 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
 
 def isend(tensor: Tensor, dst: int, group=None, tag: int = 0) -> Work | None:
     """Start sending ``tensor`` to global rank ``dst``; returns the work handle."""
-    pg = _member(group, "isend")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "isend", pg)
@@ -355,7 +353,7 @@ def isend(tensor: Tensor, dst: int, group=None, tag: int = 0) -> Work | None:
 def irecv(tensor: Tensor, src: int | None = None, group=None, tag: int = 0) -> Work | None:
     """Start receiving into ``tensor`` from global rank ``src`` (None: any rank);
     ``work.result()`` (after ``wait``) is the sender's global rank."""
-    pg = _member(group, "irecv")
+    pg = _member(group)
     if pg is None:
         return None
     _check(tensor, "tensor", "irecv", pg)

@@ -21,8 +21,10 @@ class ProcessGroup:
     backend's :class:`genesis.backends.collectives.ProcessGroup` (None on a non-member).
     """
 
-    def __init__(self, impl, ranks: list, backend: str, timeout: float) -> None:
+    def __init__(self, impl, ranks: list, backend: str, timeout: float,
+                 devices: tuple) -> None:
         self.impl, self.ranks, self.backend_name, self.timeout = impl, list(ranks), backend, timeout
+        self.devices = devices  # the device types the backend communicates
 
     def rank(self) -> int:
         """This process's rank in the group (-1 when it is not a member)."""
@@ -129,7 +131,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         if value not in (-1, None) and value != actual:
             raise ValueError(f"init_process_group: {arg}={value}, but the launcher started this "
                              f"process with {arg} {actual}")
-    world = ProcessGroup(impl, list(range(impl.size)), name, seconds)
+    world = ProcessGroup(impl, list(range(impl.size)), name, seconds, impl_backend.devices)
     _World.group = GroupMember.WORLD = world
     _World.debug = os.environ.get(DEBUG_ENV, "OFF").upper() == "DETAIL"
     if impl.size > 1:
@@ -204,7 +206,7 @@ def new_group(ranks: list | None = None, timeout: datetime.timedelta | float | N
                          f"{w.backend_name!r}")
     ordered = sorted(members)
     seconds = w.timeout if timeout is None else _seconds(timeout)
-    sub = ProcessGroup(w.impl.new_group(ordered), ordered, w.backend_name, seconds)
+    sub = ProcessGroup(w.impl.new_group(ordered), ordered, w.backend_name, seconds, w.devices)
     _World.subgroups.append(sub)
     return sub
 

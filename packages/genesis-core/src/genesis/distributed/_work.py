@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from genesis.distributed._state import _seconds
+
 
 class Work:
     """A collective in flight (``torch.distributed.Work``): ``wait()`` blocks until it is done
@@ -23,7 +25,6 @@ class Work:
     def wait(self, timeout=None) -> bool:
         """Block until done (raises ``TimeoutError`` past ``timeout``, default: the group's)."""
         if not self._done:
-            from genesis.distributed._state import _seconds
             self._impl.wait(self._timeout if timeout is None else _seconds(timeout))
             self._complete()
         return True
