@@ -25,5 +25,6 @@ def list_devices(available_only: bool = False) -> list[str]:
                   if not available_only or b.availability()[0])
 
 
-__all__ = ["Backend", "Capabilities", "CollectiveBackend", "ENTRY_POINT_GROUP", "ENV_VAR", "PluginRecord", "hookimpl",
-           "hookspec", "list_devices", "register_plugin", "report", "registry"]
+__all__ = ["Backend", "Capabilities", "CollectiveBackend", "ENTRY_POINT_GROUP", "ENV_VAR",
+           "PluginRecord", "hookimpl", "hookspec", "list_devices", "register_plugin", "report",
+           "registry"]
