@@ -25,7 +25,7 @@ CHECKS = ["ddp-equals-one-process-sgd-cap25-viewFalse",
           "ddp-equals-one-process-adam-cap0.001-viewFalse",
           "ddp-equals-one-process-adam-cap0.001-viewTrue",
           "buckets-start-during-backward", "no_sync-accumulation-equals-one-large-batch",
-          "unused-parameters",
+          "unused-parameters", "distributed_sampler-defaults-to-the-group",
           "state_dict-and-buffers"]
 
 

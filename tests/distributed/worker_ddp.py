@@ -138,6 +138,13 @@ def main(out_dir: str) -> None:
             assert "find_unused_parameters=True" in str(exc), str(exc)
         else:
             raise AssertionError("no error for a parameter without gradient")
+    with check("distributed_sampler-defaults-to-the-group"):
+        from genesis.utils.data import DistributedSampler
+        sampler = DistributedSampler(list(range(11)), seed=4)
+        assert (sampler.num_replicas, sampler.rank) == (world, rank)
+        shares = [None] * world
+        dist.all_gather_object(shares, list(sampler))
+        assert sorted(shares[0] + shares[1]) == sorted(list(range(11)) + shares[0][:1])
     with check("state_dict-and-buffers"):
         genesis.manual_seed(rank)
         net = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))

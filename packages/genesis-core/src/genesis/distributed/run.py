@@ -1,4 +1,5 @@
-"""``python -m genesis.distributed.run -n 2 train.py [args]``: start a data-parallel job.
+"""``python -m genesis.distributed.run -n 2 train.py [args]``: start a data-parallel job
+(``-m package.module [args]`` runs a module, as ``torchrun -m`` does).
 
 The collective backend's launcher starts the processes (for ``"mpi"``: the installed MPI's
 ``mpiexec``, with the flags this machine needs: running as root, more ranks than cores);
@@ -37,9 +38,13 @@ def main(args: list | None = None) -> int:
                         default=1, help="number of processes (ranks)")
     parser.add_argument("--backend", default="mpi", help="collective backend (default: mpi)")
     parser.add_argument("--hostfile", default=None, help="MPI hostfile: the machines to use")
-    parser.add_argument("argv", nargs=argparse.REMAINDER, help="script.py [args] or -m module")
+    parser.add_argument("-m", "--module", action="store_true",
+                        help="the script is a module name (python -m module)")
+    parser.add_argument("script", help="the training script (or module with -m)")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     opts = parser.parse_args(args)
-    cmd = launch_command(opts.nprocs, opts.argv, opts.backend, opts.hostfile)
+    argv = ["-m"] * opts.module + [opts.script, *opts.args]
+    cmd = launch_command(opts.nprocs, argv, opts.backend, opts.hostfile)
     return subprocess.run(cmd).returncode
 
 
