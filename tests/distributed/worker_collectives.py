@@ -103,6 +103,30 @@ def main(out_dir: str) -> None:
             out = tensor(np.zeros(2 * n, d), lay)
             dist.all_to_all_single(out, tensor(ins[rank], lay))
             same(out, np.concatenate([ins[r][rank * n:(rank + 1) * n] for r in range(world)]))
+    for d in ("float16", "bfloat16"):
+        for op in ("SUM", "MAX"):
+            with check(f"all_reduce-{op}-{d}-7-contiguous"):  # reduced in float32, rounded
+                xs = [values(r, 7, "float32") for r in range(world)]
+                t = genesis.tensor(xs[rank], dtype=getattr(genesis, d))
+                dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+                np.testing.assert_array_equal(t.float().numpy(), OPS[op](xs))
+        with check(f"reduce_scatter_tensor-SUM-{d}-3"):
+            big = [values(r, 2 * 3, "float32", salt=5) for r in range(world)]
+            out = genesis.zeros(3, dtype=getattr(genesis, d))
+            dist.reduce_scatter_tensor(out, genesis.tensor(big[rank], dtype=getattr(genesis, d)))
+            np.testing.assert_array_equal(out.float().numpy(),
+                                          (big[0] + big[1])[rank * 3:(rank + 1) * 3])
+        with check(f"broadcast-{d}-5"):
+            t = genesis.tensor(values(rank, 5, "float32") + 0.5, dtype=getattr(genesis, d))
+            dist.broadcast(t, src=1)
+            np.testing.assert_array_equal(t.float().numpy(), values(1, 5, "float32") + 0.5)
+    for op, ref in (("SUM", np.logical_or), ("PRODUCT", np.logical_and), ("MAX", np.maximum),
+                    ("MIN", np.minimum)):
+        with check(f"all_reduce-{op}-bool-9"):
+            bits = [values(r, 9, "int64") > 0 for r in range(world)]
+            t = genesis.tensor(bits[rank])
+            dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+            same(t, ref(bits[0], bits[1]))
     with check("all_to_all_single-uneven-2d"):
         # rank r has 3 + r rows of 2; it sends its first r + 1 rows to rank 0, the rest to 1
         rows = [values(r, 2 * (3 + r), "float64", salt=4).reshape(3 + r, 2) for r in range(2)]

@@ -89,18 +89,49 @@ def _is_open_mpi(mpiexec: str) -> bool:
     return "Open MPI" in text or "OpenRTE" in text or "PRRTE" in text
 
 
-def _flat(t) -> np.ndarray:
-    """The 1-D ndarray over a contiguous host tensor's elements (writes reach the tensor);
-    bool travels as uint8 and 16-bit floats as their bits (moved, never reduced)."""
+def _array(t) -> np.ndarray:
+    """The 1-D ndarray over a contiguous host tensor's elements (writes reach the tensor)."""
     # imported here: the plugin imports this module while genesis (which _views needs) loads
     from genesis_backend_cpu._views import arr
 
-    a = arr(t).reshape(-1)
+    return arr(t).reshape(-1)
+
+
+def _is_half(a: np.ndarray) -> bool:
+    """float16 or bfloat16: no MPI reduction knows them."""
+    return a.dtype.itemsize == 2 and a.dtype.kind not in "iu"
+
+
+def _flat(t) -> np.ndarray:
+    """A tensor's elements as MPI moves them: bool as uint8, 16-bit floats as their bits."""
+    a = _array(t)
     if a.dtype == np.bool_:
         return a.view(np.uint8)
-    if a.dtype.itemsize == 2 and a.dtype.kind not in "iu" and a.dtype != np.float16:
-        return a.view(np.uint16)
-    return a
+    return a.view(np.uint16) if _is_half(a) else a
+
+
+def _reducible(t, op: str) -> tuple:
+    """``(buffer, op, write_back)`` for reducing tensor ``t`` with ``op``: bool reduces as
+    uint8 with sum/product as max/min (logical or/and, as PyTorch), 16-bit floats in a
+    float32 copy that ``write_back()`` rounds into the tensor (None: nothing to write)."""
+    a = _array(t)
+    if a.dtype == np.bool_:
+        return a.view(np.uint8), {"sum": "max", "product": "min"}.get(op, op), None
+    if _is_half(a):
+        wide = a.astype(np.float32)
+        return wide, op, lambda: np.copyto(a, wide, casting="unsafe")
+    return a, op, None
+
+
+def _then(call, write_back):
+    """``call`` followed by ``write_back`` (when there is one), as one step of the thread."""
+    if write_back is None:
+        return call
+
+    def both() -> None:
+        call()
+        write_back()
+    return both
 
 
 class MPIWork:
@@ -198,19 +229,21 @@ class MPIProcessGroup:
         return {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}[op]
 
     def all_reduce(self, tensor, op: str) -> MPIWork:
-        buf, mpi_op = _flat(tensor), self._op(op)
-        return _CommThread.submit("all_reduce", lambda: self.comm.Allreduce(
-            _mpi().IN_PLACE, buf, mpi_op))
+        buf, op, write_back = _reducible(tensor, op)
+        mpi_op = self._op(op)
+        return _CommThread.submit("all_reduce", _then(lambda: self.comm.Allreduce(
+            _mpi().IN_PLACE, buf, mpi_op), write_back))
 
     def broadcast(self, tensor, root: int) -> MPIWork:
         buf = _flat(tensor)
         return _CommThread.submit("broadcast", lambda: self.comm.Bcast(buf, root))
 
     def reduce(self, tensor, root: int, op: str) -> MPIWork:
-        buf, mpi_op = _flat(tensor), self._op(op)
+        buf, op, write_back = _reducible(tensor, op)
+        mpi_op = self._op(op)
         if self.rank == root:
-            return _CommThread.submit("reduce", lambda: self.comm.Reduce(
-                _mpi().IN_PLACE, buf, mpi_op, root))
+            return _CommThread.submit("reduce", _then(lambda: self.comm.Reduce(
+                _mpi().IN_PLACE, buf, mpi_op, root), write_back))
         return _CommThread.submit("reduce", lambda: self.comm.Reduce(buf, None, mpi_op, root))
 
     def all_gather(self, output, tensor) -> MPIWork:
@@ -218,9 +251,11 @@ class MPIProcessGroup:
         return _CommThread.submit("all_gather", lambda: self.comm.Allgather(buf, out))
 
     def reduce_scatter(self, output, tensor, op: str) -> MPIWork:
-        out, buf, mpi_op = _flat(output), _flat(tensor), self._op(op)
-        return _CommThread.submit("reduce_scatter", lambda: self.comm.Reduce_scatter_block(
-            buf, out, mpi_op))
+        buf, op, _ = _reducible(tensor, op)  # a widened input copy needs no write-back
+        out, _, write_back = _reducible(output, op)
+        mpi_op = self._op(op)
+        return _CommThread.submit("reduce_scatter", _then(
+            lambda: self.comm.Reduce_scatter_block(buf, out, mpi_op), write_back))
 
     def gather(self, output, tensor, root: int) -> MPIWork:
         buf = _flat(tensor)
