@@ -45,8 +45,8 @@ def run_rank(rounds: int) -> None:
         count = size // 4
         t = genesis.ones(count)
         a = np.ones(count, np.float32)
-        genesis_s, raw_s = _timed_pair(lambda: dist.all_reduce(t),
-                                       lambda: comm.Allreduce(MPI.IN_PLACE, a, MPI.SUM),
+        genesis_s, raw_s = _timed_pair(lambda t=t: dist.all_reduce(t),
+                                       lambda a=a: comm.Allreduce(MPI.IN_PLACE, a, MPI.SUM),
                                        comm.Barrier, rounds if size < (16 << 20) else
                                        max(5, rounds // 3))
         rows.append((size, genesis_s, raw_s))
