@@ -37,8 +37,10 @@ def install_editable(session: nox.Session, *names: str) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite: every package's tests, cross-package tests, the plugin kit."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
+    """The whole test suite: every package's tests, cross-package tests, the plugin kit (with
+    genesis-backend-cpu's [mpi] extra: the distributed tests launch 2 MPI ranks)."""
+    session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
+                    "-e", pkg("genesis-optim"))
     session.install("-e", str(ROOT / "tests" / "plugins" / "genesis-test-plugins"), *TEST_DEPS)
     session.run("pytest", "-q", "-p", "no:cacheprovider", pkg("genesis-core") + "/tests",
                 pkg("genesis-backend-cpu") + "/tests", pkg("genesis-optim") + "/tests",
@@ -151,8 +153,10 @@ def example(session: nox.Session) -> None:
 
 
 def run_benchmarks(session: nox.Session, *args: str) -> None:
-    """benchmarks/run.py in a session holding Genesis and PyTorch."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
+    """benchmarks/run.py in a session holding Genesis, PyTorch and MPI (the distributed
+    benchmarks launch their own 2 ranks through genesis-backend-cpu[mpi])."""
+    session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
+                    "-e", pkg("genesis-optim"))
     session.install(TORCH)
     # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
     # current numpy: unset them for the benchmark process only

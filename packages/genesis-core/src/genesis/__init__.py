@@ -49,6 +49,7 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis.checkpoint
     genesis.autograd
     genesis.linalg
+    genesis.distributed               collectives over a collective-backend plugin (MPI, NCCL)
     genesis.nn
     genesis.utils
     genesis.amp                       autocast and GradScaler
@@ -379,7 +380,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-from genesis import amp, autograd, cuda, linalg, nn, utils  # noqa: E402
+from genesis import amp, autograd, cuda, distributed, linalg, nn, utils  # noqa: E402
 from genesis.nn.functional import log_softmax, softmax  # noqa: E402
 
 _tensor_methods.bind_methods(nn.functional.TENSOR_METHODS)
