@@ -13,10 +13,12 @@ import sys
 import nox
 
 ROOT = pathlib.Path(__file__).parent
-PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-backend-triton"]
+PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-backend-triton",
+            "genesis-models"]
 TORCH = "torch==2.13.0"  # CPU build; a bare "torch" would pull a multi-GB CUDA build
 TRITON = "triton==3.9.0"
-TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66"]
+TRANSFORMERS = ["transformers>=4.45", "safetensors>=0.4"]  # genesis-models' oracle, test-only
+TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66", *TRANSFORMERS]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 nox.options.sessions = ["lint", "tests", "triton", "wheels"]
@@ -38,11 +40,12 @@ def install_editable(session: nox.Session, *names: str) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite: every package's tests, cross-package tests, the plugin kit."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
+    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim",
+                     "genesis-models")
     session.install("-e", str(ROOT / "tests" / "plugins" / "genesis-test-plugins"), *TEST_DEPS)
     session.run("pytest", "-q", "-p", "no:cacheprovider", pkg("genesis-core") + "/tests",
                 pkg("genesis-backend-cpu") + "/tests", pkg("genesis-optim") + "/tests",
-                str(ROOT / "tests"), *session.posargs)
+                pkg("genesis-models") + "/tests", str(ROOT / "tests"), *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -62,10 +65,12 @@ WHEEL_TEST_NEEDS = {
     "genesis-backend-cpu": ([], []),
     "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
     "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
+    "genesis-models": (["genesis-backend-cpu"], [TORCH, *TRANSFORMERS]),
 }
 IMPORT_NAMES = {"genesis-core": "genesis", "genesis-backend-cpu": "genesis_backend_cpu",
                 "genesis-optim": "genesis.optim",
-                "genesis-backend-triton": "genesis_backend_triton"}
+                "genesis-backend-triton": "genesis_backend_triton",
+                "genesis-models": "genesis.models"}
 # imports the package (which must come from site-packages, not a source tree), then runs pytest
 RUN_FROM_WHEEL = ("import importlib, sys, pytest\n"
                   "module = importlib.import_module(sys.argv[1])\n"

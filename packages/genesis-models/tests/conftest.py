@@ -1,0 +1,1 @@
+"""Shared fixtures for genesis.models tests: tiny random transformers models on disk."""
