@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import genesis
 import numpy as np
 import pytest
 import torch
 import transformers
-
-import genesis
 
 VOCAB = 96
 SMALL = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=96, num_hidden_layers=2,

@@ -3,14 +3,13 @@ greedy generation and checkpoints in both directions."""
 
 from __future__ import annotations
 
+import genesis
+import genesis.models as gm
 import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import VARIANTS, token_ids, to_numpy
-
-import genesis
-import genesis.models as gm
+from conftest import VARIANTS, to_numpy, token_ids
 
 ATOL = 1e-4
 

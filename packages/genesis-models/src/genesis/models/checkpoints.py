@@ -144,11 +144,12 @@ def save_directory(model: nn.Module, directory: str | os.PathLike,
         state.pop("lm_head.weight", None)  # transformers re-ties it from the embeddings
     arrays = {name: t.to("cpu").numpy() for name, t in state.items()}
     shards = _shards(arrays, limit)
-    stale = os.path.join(root, INDEX_FILE)
-    if len(shards) == 1:
+    index_path, single_path = os.path.join(root, INDEX_FILE), os.path.join(root, SINGLE_FILE)
+    for stale in (index_path, single_path):  # a previous save's other layout would win
         if os.path.exists(stale):
             os.remove(stale)
-        save_tree(shards[0], os.path.join(root, SINGLE_FILE), metadata={"format": "pt"})
+    if len(shards) == 1:
+        save_tree(shards[0], single_path, metadata={"format": "pt"})
         return
     weight_map = {}
     for i, shard in enumerate(shards, 1):
@@ -157,5 +158,5 @@ def save_directory(model: nn.Module, directory: str | os.PathLike,
         weight_map.update(dict.fromkeys(shard, name))
     index = {"metadata": {"total_size": sum(a.nbytes for a in arrays.values())},
              "weight_map": weight_map}
-    with open(stale, "w", encoding="utf-8") as f:
+    with open(index_path, "w", encoding="utf-8") as f:
         json.dump(index, f, indent=2, sort_keys=True)
