@@ -91,7 +91,8 @@ def _yarn(pos_freqs: np.ndarray, dim: int, base: float, config: ModelConfig
 
 
 class RotaryEmbedding:
-    """Computes ``cos``/``sin`` of shape ``(batch, 1, seq, head_dim)`` for position ids.
+    """Computes ``cos`` and the signed ``sin`` (see :func:`apply_rotary`) of shape
+    ``(batch, 1, seq, head_dim)`` for position ids.
 
     Not a Module: it holds no parameters and nothing of it is saved; the frequencies are
     rebuilt from the config (and, for ``dynamic`` scaling, from the longest position).
@@ -100,29 +101,36 @@ class RotaryEmbedding:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self.dynamic = config.rope_scaling["rope_type"] == "dynamic"
-        self._cache: dict[tuple[int, str], tuple[Tensor, float]] = {}
+        self._cache: dict[tuple[int, str], tuple[Tensor, Tensor, float]] = {}
 
-    def _frequencies(self, seq_len: int, device: genesis.Device) -> tuple[Tensor, float]:
+    def _frequencies(self, seq_len: int, device: genesis.Device) -> tuple[Tensor, Tensor, float]:
+        """(inv_freq repeated for both halves, the sign/scale of sin per dim, cos scale)."""
         longest = max(seq_len, self.config.max_position_embeddings) if self.dynamic else 0
         key = (longest, str(device))
         if key not in self._cache:
             inv_freq, factor = inverse_frequencies(self.config, longest or None)
-            self._cache[key] = (genesis.tensor(inv_freq, device=device), factor)
+            half = inv_freq.shape[0]
+            sin_sign = np.concatenate([np.full(half, -factor), np.full(half, factor)])
+            self._cache[key] = (genesis.tensor(np.concatenate([inv_freq, inv_freq]),
+                                               device=device),
+                                genesis.tensor(sin_sign.astype(np.float32), device=device),
+                                factor)
         return self._cache[key]
 
     def __call__(self, position_ids: Tensor, dtype: genesis.DType) -> tuple[Tensor, Tensor]:
         seq_len = int(position_ids.max().item()) + 1 if self.dynamic else 0
-        inv_freq, factor = self._frequencies(seq_len, position_ids.device)
-        angles = position_ids.unsqueeze(-1).to(genesis.float32) * inv_freq
-        angles = genesis.cat([angles, angles], -1).unsqueeze(1)
-        cos, sin = angles.cos(), angles.sin()
+        inv_freq, sin_sign, factor = self._frequencies(seq_len, position_ids.device)
+        angles = (position_ids.unsqueeze(-1).to(genesis.float32) * inv_freq).unsqueeze(1)
+        cos, sin = angles.cos(), angles.sin() * sin_sign
         if factor != 1.0:
-            cos, sin = cos * factor, sin * factor
-        return cos.to(dtype), sin.to(dtype)
+            cos = cos * factor
+        if dtype != genesis.float32:
+            cos, sin = cos.to(dtype), sin.to(dtype)
+        return cos, sin
 
 
 def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """``x * cos + rotate_half(x) * sin`` over the last dim (halves swapped, first negated)."""
-    half = x.shape[-1] // 2
-    rotated = genesis.cat([-x[..., half:], x[..., :half]], -1)
-    return x * cos + rotated * sin
+    """transformers' ``x * cos + rotate_half(x) * sin``, where ``rotate_half(x) = cat(-x2,
+    x1)`` for the halves ``x1, x2``; here ``sin`` comes signed (``cat(-sin, sin)``) so the
+    halves are only swapped (one roll instead of two slices, a negation and a cat)."""
+    return x * cos + x.roll(x.shape[-1] // 2, -1) * sin
