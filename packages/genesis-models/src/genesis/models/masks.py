@@ -6,14 +6,10 @@ import genesis
 from genesis import Tensor
 
 
-def position_ids_for(attention_mask: Tensor | None, past: int, length: int, batch: int,
-                     device: genesis.Device) -> Tensor:
-    """Positions of the ``length`` new tokens: counted over real tokens only when a mask is
-    given (so a left-padded row gets the positions it would have unpadded; padding slots get
-    1, as transformers' ``generate`` does), else ``past .. past + length - 1``."""
-    if attention_mask is None:
-        return genesis.arange(past, past + length, device=device).unsqueeze(0).expand(
-            batch, length)
+def padded_position_ids(attention_mask: Tensor, length: int) -> Tensor:
+    """Positions of the last ``length`` tokens counted over real tokens only, so a
+    left-padded row gets the positions it would have unpadded (padding slots get 1, as in
+    transformers' ``generate``)."""
     mask = attention_mask.to(genesis.int64)
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
     return positions[:, -length:]
