@@ -60,10 +60,9 @@ class DecoderModel(nn.Module):
             position_ids = padded_position_ids(attention_mask, length)
         x = self.embed_tokens(input_ids)
         cos, sin = self.rotary(position_ids, past, length, x.dtype, device)
-        groups = config.num_attention_heads // config.num_key_value_heads
         masks = {kind: additive_mask(attention_mask, padded, past, length,
                                      config.sliding_window if kind == "sliding_attention"
-                                     else None, groups, x.dtype, device)
+                                     else None, x.dtype, device)
                  for kind in set(config.layer_types)}
         if cache is not None:
             cache.reserve(length)
