@@ -108,10 +108,12 @@ class GenerationMixin:
         with genesis.no_grad():
             for _ in range(max_new_tokens):
                 logits = self(step_input, attention_mask=None if mask is None else
-                              mask[:, :length], past_key_values=cache,
-                              logits_to_keep=1).logits[:, -1].to(genesis.float32)
+                              mask.narrow(1, 0, length), past_key_values=cache,
+                              logits_to_keep=1).logits.reshape(batch, -1)
+                if logits.dtype != genesis.float32:
+                    logits = logits.to(genesis.float32)
                 if repetition_penalty != 1.0:
-                    logits = repetition_penalty_(logits, sequence[:, :length],
+                    logits = repetition_penalty_(logits, sequence.narrow(1, 0, length),
                                                  repetition_penalty)
                 if do_sample:
                     chosen = self._sample(logits, temperature, top_k, top_p, min_p)
@@ -120,15 +122,16 @@ class GenerationMixin:
                 new = chosen.tolist()
                 new = [pad_token_id if done else token for done, token in zip(finished, new)]
                 finished = [done or token in eos for done, token in zip(finished, new)]
-                sequence[:, length] = genesis.tensor(new, dtype=genesis.int64,
-                                                     device=input_ids.device)
+                sequence.narrow(1, length, 1).copy_(
+                    genesis.tensor(new, dtype=genesis.int64, device=input_ids.device).view(
+                        batch, 1))
                 length += 1
                 if streamer is not None:
                     streamer(new)
                 if all(finished):
                     break
-                step_input = sequence[:, length - 1:length]
-        return sequence[:, :length]
+                step_input = sequence.narrow(1, length - 1, 1)
+        return sequence.narrow(1, 0, length)
 
     @staticmethod
     def _sample(logits: Tensor, temperature: float, top_k: int | None, top_p: float,

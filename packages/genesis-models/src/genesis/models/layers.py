@@ -69,19 +69,28 @@ class Attention(nn.Module):
         token without padding)."""
         b, length, _ = x.shape
         heads, kv_heads = self.num_heads, self.num_kv_heads
-        q = self.q_proj(x).view(b, length, heads, self.head_dim)
-        k = self.k_proj(x).view(b, length, kv_heads, self.head_dim)
-        v = self.v_proj(x).view(b, length, kv_heads, self.head_dim).transpose(1, 2)
+        q = self._split_heads(self.q_proj(x), heads)
+        k = self._split_heads(self.k_proj(x), kv_heads)
+        v = self._split_heads(self.v_proj(x), kv_heads)
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
         # one rotation for queries and keys together: fewer dispatches per decoded token
-        qk = apply_rotary(genesis.cat([q, k], 2).transpose(1, 2), cos, sin)
+        qk = apply_rotary(genesis.cat([q, k], 1), cos, sin)
         q, k = qk.narrow(1, 0, heads), qk.narrow(1, heads, kv_heads)
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)
         out = self._attend(q, k, v, mask)
-        return self.o_proj(out.reshape(b, heads, length, self.head_dim).transpose(1, 2)
-                           .reshape(b, length, heads * self.head_dim))
+        if length > 1:
+            out = out.reshape(b, heads, length, self.head_dim).transpose(1, 2)
+        return self.o_proj(out.reshape(b, length, heads * self.head_dim))
+
+    def _split_heads(self, t: Tensor, heads: int) -> Tensor:
+        """``(B, L, heads * D)`` -> ``(B, heads, L, D)``; for one token that is a view of the
+        same memory (no transpose: the decoding step's hot path)."""
+        b, length, _ = t.shape
+        if length == 1:
+            return t.view(b, heads, 1, self.head_dim)
+        return t.view(b, length, heads, self.head_dim).transpose(1, 2)
 
     def _attend(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
         """Attention of ``q`` ``(B, H, L, D)`` over ``k``/``v`` ``(B, kv_heads, S, D)``.
