@@ -1,8 +1,8 @@
 """Every workflow of the monorepo is a nox session.
 
-    nox                  lint, tests, triton (interpreter), wheels -- what CI runs
+    nox                  lint, tests, triton (interpreter), wheels, bench_smoke -- what CI runs
     nox -s example       install Genesis and train Example 1 (the quick start)
-    nox -s bench         Genesis vs PyTorch benchmarks, printed as a table
+    nox -s bench         Genesis vs PyTorch benchmarks: results file and README table
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ TRANSFORMERS = ["transformers>=4.45", "safetensors>=0.4"]  # genesis-models' ora
 TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66", *TRANSFORMERS]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
-nox.options.sessions = ["lint", "tests", "triton", "wheels"]
+nox.options.sessions = ["lint", "tests", "triton", "wheels", "bench_smoke"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -155,14 +155,32 @@ def example(session: nox.Session) -> None:
     session.run("python", str(ROOT / "examples" / "train_digits.py"), *session.posargs)
 
 
-@nox.session(python=PYTHON)
-def bench(session: nox.Session) -> None:
-    """Genesis vs PyTorch, same process, medians and ratios (OpenBLAS overrides unset)."""
+def run_benchmarks(session: nox.Session, *args: str) -> None:
+    """benchmarks/run.py in a session holding Genesis and PyTorch."""
     install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim",
                      "genesis-models")
     session.install(TORCH, *TRANSFORMERS)
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
-        # current numpy: unset them for the benchmark processes only
-        session.run("env", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE", "python",
-                    str(script), *session.posargs, external=True)
+    # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
+    # current numpy: unset them for the benchmark process only
+    session.run("env", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE", "python",
+                str(ROOT / "benchmarks" / "run.py"), *args, external=True)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Genesis vs PyTorch, every benchmark: checked, then timed in alternating blocks.
+
+    Writes benchmarks/results/cpu.json and the README's table from it. With arguments,
+    they go to benchmarks/run.py and nothing is written, e.g. ``nox -s bench -- --smoke``
+    (tiny sizes, checks only) or ``nox -s bench -- bench_optim``."""
+    if session.posargs:
+        run_benchmarks(session, *session.posargs)
+        return
+    run_benchmarks(session, "--out", str(ROOT / "benchmarks" / "results" / "cpu.json"))
+    session.run("python", str(ROOT / "benchmarks" / "readme_table.py"))
+
+
+@nox.session(python=PYTHON)
+def bench_smoke(session: nox.Session) -> None:
+    """CI's run of the benchmarks: every row once on tiny sizes, with its correctness check."""
+    run_benchmarks(session, "--smoke")

@@ -2,13 +2,16 @@
 
     python examples/train_charlm.py                  # ~2-3 minutes on 2 CPU cores
     python examples/train_charlm.py --resume runs/charlm/last.safetensors
+    python examples/train_charlm.py --amp            # mixed precision (bfloat16 autocast)
 
 A GPT-style decoder (token + position embeddings, pre-LayerNorm blocks with
 causal self-attention and a GELU MLP) trained with AdamW and the transformer
 (Noam) schedule, gradient clipping with ``clip_grad_norm_``, a progress bar, the
 loss printed every interval, a checkpoint at every interval, and a generated
 sample at the end. The text is read from the standard library every Python
-installation has: nothing is downloaded.
+installation has: nothing is downloaded. ``--amp`` runs the forward pass under
+``genesis.autocast`` with a ``GradScaler`` (unscaled before clipping; its scale shown in the
+bar and its state checkpointed).
 """
 
 from __future__ import annotations
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--run-dir", type=Path, default=Path("runs/charlm"))
     parser.add_argument("--resume", type=Path, default=None)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: bfloat16 autocast and a GradScaler")
     args = parser.parse_args(argv)
 
     genesis.manual_seed(args.seed)
@@ -167,6 +172,7 @@ def main(argv: list[str] | None = None) -> dict:
     scheduler = optim.get_transformer_schedule(
         optimizer, d_model=args.d_model, warmup_steps=args.warmup
     )
+    scaler = genesis.amp.GradScaler("cpu", enabled=args.amp)
     rng = np.random.default_rng(args.seed)
     history = {"loss": [], "val_loss": [], "lr": []}
     step, running = 0, None
@@ -175,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict:
         model.load_state_dict(state["model_state_dict"])
         optimizer.load_state_dict(state["optimizer_state_dict"])
         scheduler.load_state_dict(state["scheduler_state_dict"])
+        if state.get("scaler_state_dict"):
+            scaler.load_state_dict(state["scaler_state_dict"])
         genesis.set_rng_state(state["rng_state"])
         rng.bit_generator.state = _rng_state_from(state["data_rng"])
         history, step, running = state["history"], state["step"], state["running_loss"]
@@ -194,18 +202,22 @@ def main(argv: list[str] | None = None) -> dict:
     while step < args.steps:
         model.train()
         x, y = batch(train, args.block, args.batch_size, rng)
-        logits = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        with genesis.autocast("cpu", enabled=args.amp):
+            logits = model(x)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         optimizer.zero_grad()
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradients
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        scaler.step(optimizer)  # skipped if a gradient is inf/NaN (only with --amp)
+        scaler.update()
         history["lr"].append(scheduler.get_last_lr()[0])
         scheduler.step()
         step += 1
         running = loss.item() if running is None else 0.9 * running + 0.1 * loss.item()
         bar.update(1)
-        bar.set_postfix(loss=f"{running:.3f}", lr=f"{scheduler.get_last_lr():.2e}")
+        bar.set_postfix(loss=f"{running:.3f}", lr=f"{scheduler.get_last_lr():.2e}",
+                        **({"scale": f"{scaler.get_scale():g}"} if args.amp else {}))
         if step % args.interval == 0 or step == args.steps:
             model.eval()
             with genesis.no_grad():
@@ -225,6 +237,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "model_state_dict": model.state_dict(),
                     "optimizer_state_dict": optimizer.state_dict(),
                     "scheduler_state_dict": scheduler.state_dict(),
+                    "scaler_state_dict": scaler.state_dict(),
                     "rng_state": genesis.get_rng_state(),
                     "data_rng": _rng_state_to(rng),
                     "step": step,

@@ -2,6 +2,7 @@
 
     python examples/train_digits.py                      # train, checkpoint every epoch
     python examples/train_digits.py --resume runs/digits # continue from the newest good one
+    python examples/train_digits.py --amp                # mixed precision (bfloat16 autocast)
 
 AdamW with ``get_cosine_schedule_with_warmup`` stepped per batch, a tqdm bar
 with loss and LR, test accuracy each epoch, a checkpoint per epoch written
@@ -10,7 +11,8 @@ run folder; from a folder it picks the newest checkpoint that verifies,
 skipping (and naming) corrupt or partial ones. A resumed run continues
 exactly: same learning rates, same batches, same dropout masks, same final
 accuracy. At the end it writes ``curves.png``: the LR schedule and the
-train/test curves.
+train/test curves. ``--amp`` runs the forward pass under ``genesis.autocast`` with a
+``GradScaler`` (its scale shown in the bar, its state checkpointed).
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> dict:
         help="stop after this many epochs of this invocation (to test resume)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: bfloat16 autocast and a GradScaler")
     args = parser.parse_args(argv)
 
     genesis.manual_seed(args.seed)
@@ -131,6 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
         num_warmup_steps=math.ceil(args.warmup_epochs * steps_per_epoch),
         num_training_steps=args.epochs * steps_per_epoch,
     )
+    scaler = genesis.amp.GradScaler("cpu", enabled=args.amp)
     history = {"lr": [], "train_loss": [], "test_accuracy": []}
     start_epoch = 0
 
@@ -139,6 +144,8 @@ def main(argv: list[str] | None = None) -> dict:
         model.load_state_dict(state["model_state_dict"])
         optimizer.load_state_dict(state["optimizer_state_dict"])
         scheduler.load_state_dict(state["scheduler_state_dict"])
+        if state.get("scaler_state_dict"):
+            scaler.load_state_dict(state["scaler_state_dict"])
         genesis.set_rng_state(state["rng_state"])
         history = state["history"]
         start_epoch = state["epoch"] + 1
@@ -164,15 +171,18 @@ def main(argv: list[str] | None = None) -> dict:
             file=sys.stdout,
         )
         for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
+            with genesis.autocast("cpu", enabled=args.amp):
+                loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)  # skipped if a gradient is inf/NaN (only with --amp)
+            scaler.update()
             history["lr"].append(scheduler.get_last_lr()[0])
             scheduler.step()
             total += loss.item() * len(y)
             seen += len(y)
             bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr():.2e}",
+                            **({"scale": f"{scaler.get_scale():g}"} if args.amp else {}),
                             refresh=False)
             bar.update(1)
         bar.close()
@@ -188,6 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "model_state_dict": model.state_dict(),
                 "optimizer_state_dict": optimizer.state_dict(),
                 "scheduler_state_dict": scheduler.state_dict(),
+                "scaler_state_dict": scaler.state_dict(),
                 "rng_state": genesis.get_rng_state(),
                 "epoch": epoch,
                 "loss": loss.detach(),
