@@ -88,10 +88,11 @@ class GenerationMixin:
         config = self.config
         if eos_token_id is None:
             eos_token_id = config.eos_token_id
-        eos = set([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id or [])
+        eos_ids = [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id or [])
+        eos = set(eos_ids)
         if pad_token_id is None:
             pad_token_id = config.pad_token_id if config.pad_token_id is not None else (
-                min(eos) if eos else 0)
+                eos_ids[0] if eos_ids else 0)
         batch, prompt = input_ids.shape
         total = prompt + max_new_tokens
         sequence = genesis.full((batch, total), pad_token_id, dtype=genesis.int64,
