@@ -83,7 +83,9 @@ class CausalLM(nn.Module, GenerationMixin):
     #: the config ``model_type`` values this class builds (empty: any supported one)
     model_types: tuple[str, ...] = ()
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, init_weights: bool = True) -> None:
+        """``init_weights=False`` skips transformers' initialisation (weights about to be
+        replaced by a checkpoint's)."""
         super().__init__()
         if self.model_types and config.model_type not in self.model_types:
             raise ValueError(f"{type(self).__name__}: config model_type="
@@ -93,7 +95,8 @@ class CausalLM(nn.Module, GenerationMixin):
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
         if config.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
-        self.init_weights()
+        if init_weights:
+            self.init_weights()
 
     def init_weights(self) -> None:
         """transformers' initialisation: linear and embedding weights from
@@ -122,7 +125,7 @@ class CausalLM(nn.Module, GenerationMixin):
         missing, unexpected or mis-shaped tensors.
         """
         config = ModelConfig.from_pretrained(path)
-        model = cls(config)
+        model = cls(config, init_weights=False)
         checkpoints.load_weights(model, path, dtype=dtype, device=device)
         if config.tie_word_embeddings:
             model.lm_head.weight = model.model.embed_tokens.weight
