@@ -62,9 +62,10 @@ class Attention(nn.Module):
         else:
             self.q_norm = self.k_norm = None
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None,
+    def forward(self, x: Tensor, rope: tuple[Tensor, Tensor, Tensor], mask: Tensor | None,
                 cache: KVCache | None) -> Tensor:
-        """``x`` ``(B, L, hidden)``; ``cos``/``sin`` broadcastable to ``(B, heads, L, D)``;
+        """``x`` ``(B, L, hidden)``; ``rope`` from :class:`RotaryEmbedding` (cos/sin
+        broadcastable to ``(B, heads, L, D)``);
         ``mask`` additive ``(B or 1, 1, L, S)`` or None (attend to everything: a single new
         token without padding)."""
         b, length, _ = x.shape
@@ -75,7 +76,7 @@ class Attention(nn.Module):
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
         # one rotation for queries and keys together: fewer dispatches per decoded token
-        qk = apply_rotary(genesis.cat([q, k], 1), cos, sin)
+        qk = apply_rotary(genesis.cat([q, k], 1), rope)
         q, k = qk.narrow(1, 0, heads), qk.narrow(1, heads, kv_heads)
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)
@@ -220,7 +221,7 @@ class DecoderLayer(nn.Module):
         self.input_layernorm = nn.RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.post_attention_layernorm = nn.RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None,
+    def forward(self, x: Tensor, rope: tuple[Tensor, Tensor, Tensor], mask: Tensor | None,
                 cache: KVCache | None) -> Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, cache)
+        x = x + self.self_attn(self.input_layernorm(x), rope, mask, cache)
         return x + self._modules[self.ffn_name](self.post_attention_layernorm(x))

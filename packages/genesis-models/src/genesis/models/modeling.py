@@ -59,7 +59,7 @@ class DecoderModel(nn.Module):
         if position_ids is None and padded:
             position_ids = padded_position_ids(attention_mask, length)
         x = self.embed_tokens(input_ids)
-        cos, sin = self.rotary(position_ids, past, length, x.dtype, device)
+        rope = self.rotary(position_ids, past, length, x.dtype, device)
         masks = {kind: additive_mask(attention_mask, padded, past, length,
                                      config.sliding_window if kind == "sliding_attention"
                                      else None, x.dtype, device)
@@ -67,7 +67,7 @@ class DecoderModel(nn.Module):
         if cache is not None:
             cache.reserve(length)
         for layer in self.layers:
-            x = layer(x, cos, sin, masks[layer.attention_type], cache)
+            x = layer(x, rope, masks[layer.attention_type], cache)
         if cache is not None:
             cache.advance(length)
         return self.norm(x)

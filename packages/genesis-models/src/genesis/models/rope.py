@@ -105,10 +105,10 @@ class RotaryEmbedding:
         self.config = config
         self.dynamic = config.rope_scaling["rope_type"] == "dynamic"
         self._key: tuple | None = None
-        self._tables: tuple[Tensor, Tensor] | None = None
+        self._tables: tuple[Tensor, Tensor, Tensor] | None = None
 
     def _tables_for(self, seq_len: int, dtype: genesis.DType, device: genesis.Device
-                    ) -> tuple[Tensor, Tensor]:
+                    ) -> tuple[Tensor, Tensor, Tensor]:
         longest = max(seq_len, self.config.max_position_embeddings) if self.dynamic else 0
         size = self._key[0] if self._key is not None else 0
         if seq_len > size:
@@ -122,25 +122,31 @@ class RotaryEmbedding:
             sign = np.concatenate([np.full(half, -1, np.float32), np.ones(half, np.float32)])
             cos = (np.cos(angles) * np.float32(factor)).astype(np.float32)
             sin = (np.sin(angles) * np.float32(factor) * sign).astype(np.float32)
-            self._tables = tuple(genesis.tensor(t, device=device).to(dtype) for t in (cos, sin))
+            swap = np.roll(np.eye(2 * half, dtype=np.float32), half, axis=1)
+            self._tables = tuple(genesis.tensor(t, device=device).to(dtype)
+                                 for t in (cos, sin, swap))
             self._key = key
         return self._tables
 
     def __call__(self, position_ids: Tensor | None, past: int, length: int,
-                 dtype: genesis.DType, device: genesis.Device) -> tuple[Tensor, Tensor]:
-        """For ``position_ids`` ``(B, L)``, or, when None, positions ``past .. past+L-1``."""
+                 dtype: genesis.DType, device: genesis.Device) -> tuple[Tensor, Tensor, Tensor]:
+        """``(cos, signed sin, swap)`` for ``position_ids`` ``(B, L)``, or, when None,
+        positions ``past .. past+L-1``; ``swap`` is the matrix exchanging the two halves."""
         if position_ids is None:
-            cos, sin = self._tables_for(past + length, dtype, device)
-            return cos.narrow(0, past, length), sin.narrow(0, past, length)
+            cos, sin, swap = self._tables_for(past + length, dtype, device)
+            return cos.narrow(0, past, length), sin.narrow(0, past, length), swap
         batch = position_ids.shape[0]
-        cos, sin = self._tables_for(int(position_ids.max().item()) + 1, dtype, device)
+        cos, sin, swap = self._tables_for(int(position_ids.max().item()) + 1, dtype, device)
         flat = position_ids.reshape(-1)
         shape = (batch, 1, length, cos.shape[-1])
-        return cos.index_select(0, flat).reshape(shape), sin.index_select(0, flat).reshape(shape)
+        return (cos.index_select(0, flat).reshape(shape),
+                sin.index_select(0, flat).reshape(shape), swap)
 
 
-def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+def apply_rotary(x: Tensor, rope: tuple[Tensor, Tensor, Tensor]) -> Tensor:
     """transformers' ``x * cos + rotate_half(x) * sin``, where ``rotate_half(x) = cat(-x2,
-    x1)`` for the halves ``x1, x2``; here ``sin`` comes signed (``cat(-sin, sin)``) so the
-    halves are only swapped (one roll instead of two slices, a negation and a cat)."""
-    return x * cos + x.roll(x.shape[-1] // 2, -1) * sin
+    x1)`` for the halves ``x1, x2``. Here ``sin`` comes signed (``cat(-sin, sin)``) and the
+    halves are exchanged by a matmul with a permutation matrix (exact: one nonzero per
+    column): one dispatch instead of two slices, a negation and a cat."""
+    cos, sin, swap = rope
+    return x * cos + (x @ swap) * sin
