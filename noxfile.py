@@ -13,10 +13,12 @@ import sys
 import nox
 
 ROOT = pathlib.Path(__file__).parent
-PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-backend-triton"]
+PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-backend-triton",
+            "genesis-models"]
 TORCH = "torch==2.13.0"  # CPU build; a bare "torch" would pull a multi-GB CUDA build
 TRITON = "triton==3.9.0"
-TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66"]
+TRANSFORMERS = ["transformers>=4.51", "safetensors>=0.4"]  # genesis-models oracle (Qwen3: 4.51)
+TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66", *TRANSFORMERS]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 nox.options.sessions = ["lint", "tests", "triton", "wheels", "bench_smoke"]
@@ -40,11 +42,11 @@ def tests(session: nox.Session) -> None:
     """The whole test suite: every package's tests, cross-package tests, the plugin kit (with
     genesis-backend-cpu's [mpi] extra: the distributed tests launch 2 MPI ranks)."""
     session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
-                    "-e", pkg("genesis-optim"))
+                    "-e", pkg("genesis-optim"), "-e", pkg("genesis-models"))
     session.install("-e", str(ROOT / "tests" / "plugins" / "genesis-test-plugins"), *TEST_DEPS)
     session.run("pytest", "-q", "-p", "no:cacheprovider", pkg("genesis-core") + "/tests",
                 pkg("genesis-backend-cpu") + "/tests", pkg("genesis-optim") + "/tests",
-                str(ROOT / "tests"), *session.posargs)
+                pkg("genesis-models") + "/tests", str(ROOT / "tests"), *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -64,10 +66,12 @@ WHEEL_TEST_NEEDS = {
     "genesis-backend-cpu": ([], []),
     "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
     "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
+    "genesis-models": (["genesis-backend-cpu"], [TORCH, *TRANSFORMERS]),
 }
 IMPORT_NAMES = {"genesis-core": "genesis", "genesis-backend-cpu": "genesis_backend_cpu",
                 "genesis-optim": "genesis.optim",
-                "genesis-backend-triton": "genesis_backend_triton"}
+                "genesis-backend-triton": "genesis_backend_triton",
+                "genesis-models": "genesis.models"}
 # imports the package (which must come from site-packages, not a source tree), then runs pytest
 RUN_FROM_WHEEL = ("import importlib, sys, pytest\n"
                   "module = importlib.import_module(sys.argv[1])\n"
@@ -153,11 +157,11 @@ def example(session: nox.Session) -> None:
 
 
 def run_benchmarks(session: nox.Session, *args: str) -> None:
-    """benchmarks/run.py in a session holding Genesis, PyTorch and MPI (the distributed
-    benchmarks launch their own 2 ranks through genesis-backend-cpu[mpi])."""
+    """benchmarks/run.py in a session holding Genesis, PyTorch, transformers and MPI (the
+    distributed benchmarks launch their own 2 ranks through genesis-backend-cpu[mpi])."""
     session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
-                    "-e", pkg("genesis-optim"))
-    session.install(TORCH)
+                    "-e", pkg("genesis-optim"), "-e", pkg("genesis-models"))
+    session.install(TORCH, *TRANSFORMERS)
     # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
     # current numpy: unset them for the benchmark process only
     session.run("env", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE", "python",
