@@ -8,17 +8,11 @@ import json
 import genesis
 import numpy as np
 import pytest
+from _tiny_text import byte_level_bpe
 from genesis.models.tokenizer import Tokenizer
 from tokenizers import Tokenizer as RustTokenizer
-from tokenizers import decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import processors
 from transformers import AutoTokenizer
-
-CORPUS = [
-    "The quick brown fox jumps over the lazy dog.",
-    "def add(a, b):\n    return a + b\n",
-    "Les élèves étudient à l'école; naïve café, 東京, 🙂 emoji.",
-    "You are a helpful assistant. What is the capital of France? Paris!",
-] * 20
 
 TEXTS = [
     "Hello world",
@@ -112,16 +106,6 @@ CHAT = [
 ]
 TOOLS = [{"type": "function", "function": {"name": "add", "description": "a + b <sum>",
                                            "parameters": {"a": "int", "b": "int"}}}]
-
-
-def byte_level_bpe(specials: list[str]) -> RustTokenizer:
-    tok = RustTokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(CORPUS, trainer)
-    return tok
 
 
 @pytest.fixture(scope="module")
