@@ -249,6 +249,11 @@ def test_bad_configs_name_the_argument():
         apply_lora(Toy(), LoraConfig(target_modules=["qkv"]))
     with pytest.raises(TypeError, match="'layers.0.norm' .* is a LayerNorm"):
         apply_lora(Toy(), LoraConfig(target_modules=["norm"]))
+    tied = Toy()
+    tied.layers[1].v_proj.weight = tied.layers[0].v_proj.weight
+    with pytest.raises(ValueError, match="'layers.0.v_proj' shares its weight with "
+                                         "\\['layers.1.v_proj.weight'\\]"):
+        apply_lora(tied, LoraConfig(target_modules=["layers.0.v_proj"]))
     twice = apply_lora(Toy(), LoraConfig(target_modules=["q_proj"]))
     with pytest.raises(TypeError, match="is a LoraLinear"):
         apply_lora(twice, LoraConfig(target_modules=["q_proj"]))

@@ -174,10 +174,25 @@ def apply_lora(model: nn.Module, config: LoraConfig) -> nn.Module:
             raise TypeError(f"apply_lora: layer {name!r} matches target_modules="
                             f"{config.target_modules!r} but is a {type(module).__name__}, "
                             "expected an nn.Linear")
+    _refuse_tied_weights(model, targets)
     model.requires_grad_(False)
     for name, module in targets:
         _set_submodule(model, name, LoraLinear(module, config))
     return model
+
+
+def _refuse_tied_weights(model: nn.Module, targets: list[tuple[str, nn.Module]]) -> None:
+    """A weight used twice (an lm_head tied to the embeddings) cannot take a merged update
+    without changing its other use too."""
+    owners: dict[int, list[str]] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        owners.setdefault(id(param), []).append(name)
+    for name, module in targets:
+        others = [n for n in owners[id(module.weight)] if n != f"{name}.weight"]
+        if others:
+            raise ValueError(f"apply_lora: layer {name!r} shares its weight with {others}; an "
+                             "adapter merged into it would change that use too: leave the layer "
+                             "out of target_modules or untie the weights first")
 
 
 def _lora_layers(model: nn.Module) -> list[tuple[str, LoraLinear]]:
