@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 
@@ -92,7 +91,7 @@ def test_the_module_runs_as_a_program(model_dir):
     args = ["--model", str(model_dir), "--prompt", "Name a fox.", "--system", "Be brief.",
             "--temperature", "0", "--max-new-tokens", "8"]
     run = subprocess.run([sys.executable, "-m", "genesis.models.generate", *args],
-                         capture_output=True, text=True, timeout=300, env=os.environ.copy())
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout == main(args) + "\n"
 
