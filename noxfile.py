@@ -158,8 +158,9 @@ def example(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Genesis vs PyTorch, same process, medians and ratios (OpenBLAS overrides unset)."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
-    session.install(TORCH)
+    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim",
+                     "genesis-models")
+    session.install(TORCH, *TRANSFORMERS)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
         # current numpy: unset them for the benchmark processes only

@@ -65,6 +65,18 @@ def test_left_padded_batch_equals_unpadded_rows(saved, name):
         np.testing.assert_allclose(alone, hf_logits(ref, row[None])[0], atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("name", ["llama", "qwen2_window"])
+def test_long_prompt_attends_in_query_blocks(saved, name):
+    directory, ref = saved(name)
+    model = load(directory)
+    rows = [token_ids(1, 150, seed=4)[0], token_ids(1, 131, seed=5)[0]]  # > 2 query blocks
+    ids, mask = left_pad(rows)
+    ours = to_numpy(model(genesis.tensor(ids), attention_mask=genesis.tensor(mask)).logits)
+    for i, row in enumerate(rows):
+        np.testing.assert_allclose(ours[i, ids.shape[1] - len(row):],
+                                   hf_logits(ref, row[None])[0], atol=ATOL, rtol=0)
+
+
 @pytest.mark.parametrize("name", ["llama", "mixtral"])
 def test_loss_with_labels_matches(saved, name):
     directory, ref = saved(name)

@@ -1,10 +1,10 @@
-"""Fused GELU forward and backward: one cache-sized block at a time, on all threads.
+"""Fused GELU and SiLU forward and backward: one cache-sized block at a time, on all threads.
 
 The composite GELU is ~10 array-wide numpy passes forward and ~15 backward;
 done per block of :data:`genesis_backend_cpu._erf.BLOCK` elements the
 intermediates never leave L2, and blocks of rows run on the worker threads.
-Registered as the ``"gelu"``/``"gelu_backward"`` fused kernels (float32; other
-dtypes take the exact float64 formula).
+Registered as the ``"gelu"``/``"gelu_backward"`` and ``"silu"``/``"silu_backward"`` fused
+kernels (float32; other dtypes take the exact float64 formula).
 """
 
 from __future__ import annotations
@@ -163,3 +163,66 @@ def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
     if g is None:
         return x * cdf
     return g.astype(np.float64) * (cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+
+
+def _sigmoid_block(x: np.ndarray, out: np.ndarray) -> None:
+    """``out = 1 / (1 + exp(-x))``; exp overflows to inf for x < -88, giving 0 as it should."""
+    np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+
+
+def _silu_rows(x: np.ndarray, out: np.ndarray) -> None:
+    src, dst = _flat(x), out.reshape(-1)
+    for start in range(0, src.size, BLOCK):
+        stop = min(start + BLOCK, src.size)
+        xb, ob = src[start:stop], dst[start:stop]
+        _sigmoid_block(xb, ob)
+        ob *= xb
+
+
+def _silu_backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """``g * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
+    gs, src, dst = _flat(g), _flat(x), out.reshape(-1)
+    w = scratch(1)
+    for start in range(0, src.size, BLOCK):
+        stop = min(start + BLOCK, src.size)
+        xb, ob, d = src[start:stop], dst[start:stop], w[0][: stop - start]
+        _sigmoid_block(xb, ob)
+        np.subtract(1.0, ob, out=d)
+        d *= xb
+        d += 1.0
+        ob *= d
+        ob *= gs[start:stop]
+
+
+def _silu_exact(x: np.ndarray, g: np.ndarray | None) -> np.ndarray:
+    """The float64 formulas, for dtypes other than float32."""
+    xd = x.astype(np.float64)
+    s = special.expit(xd)
+    return xd * s if g is None else g.astype(np.float64) * s * (1.0 + xd * (1.0 - s))
+
+
+def silu(x) -> np.ndarray:
+    """Fused ``"silu"`` kernel (``x * sigmoid(x)`` in one blocked pass): a new storage."""
+    a = arr(x)
+    if a.dtype != np.float32:
+        return _silu_exact(a, None).astype(a.dtype)
+    out = np.empty(a.shape, np.float32)
+    if not parallel_rows(_silu_rows, (a,), out):
+        _silu_rows(a, out)
+    return out
+
+
+def silu_backward(g, x) -> np.ndarray:
+    """Fused ``"silu_backward"`` kernel: ``g * silu'(x)`` as a new storage."""
+    ga, xa = arr(g), arr(x)
+    if xa.dtype != np.float32 or ga.dtype != np.float32:
+        return _silu_exact(xa, ga).astype(np_dtype(x.dtype))
+    out = np.empty(xa.shape, np.float32)
+    if not parallel_rows(_silu_backward_rows,
+                         (np.ascontiguousarray(ga), np.ascontiguousarray(xa)), out):
+        _silu_backward_rows(ga, xa, out)
+    return out

@@ -1,9 +1,11 @@
-"""Fused LayerNorm forward and backward over the last dimension, in row blocks on all threads.
+"""Fused LayerNorm and RMSNorm forward and backward over the last dimension, in row blocks
+on all threads.
 
 The composite path runs ~8 array-wide passes forward and ~14 backward with a
-temporary for each; here each block of rows stays in cache and the blocks of
-the batch are spread over the worker threads. Registered as ``"layer_norm"``
-and ``"layer_norm_backward"`` (see ``Capabilities`` in genesis-core).
+temporary for each (and, for the small rows of a decoding LLM, as many dispatches);
+here each block of rows stays in cache and the blocks of the batch are spread over the
+worker threads. Registered as ``"layer_norm"``/``"layer_norm_backward"`` and
+``"rms_norm"``/``"rms_norm_backward"`` (see ``Capabilities`` in genesis-core).
 """
 
 from __future__ import annotations
@@ -89,3 +91,59 @@ def layer_norm_backward(grad, x, weight, mean, rstd):
     dw = np.add.reduce([p[0] for p in parts]).astype(dtype) if w is not None else None
     dbias = np.add.reduce([p[1] for p in parts]).astype(dtype)
     return dx.reshape(a.shape).astype(dtype, copy=False), dw, dbias
+
+
+def rms_norm(x, weight, eps: float):
+    """``(y, rstd)`` storages of RMSNorm over the last dim; rstd has shape
+    ``x.shape[:-1] + (1,)``. Registered as ``"rms_norm"``."""
+    a = arr(x)
+    m = _rows(a)
+    rows, cols = m.shape
+    w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
+    y = np.empty_like(m)
+    rstd = np.empty((rows, 1), m.dtype)
+
+    def body(r0: int, r1: int) -> None:
+        xb, yb, rb = m[r0:r1], y[r0:r1], rstd[r0:r1]
+        np.multiply(xb, xb, out=yb)
+        np.add.reduce(yb, axis=1, keepdims=True, out=rb)
+        rb /= cols
+        rb += eps
+        np.sqrt(rb, out=rb)
+        np.reciprocal(rb, out=rb)
+        np.multiply(xb, rb, out=yb)
+        if w is not None:
+            yb *= w
+
+    run_spans(row_spans(rows, cols), body)
+    dtype = a.dtype
+    return (y.reshape(a.shape).astype(dtype, copy=False),
+            rstd.reshape(a.shape[:-1] + (1,)).astype(dtype, copy=False))
+
+
+def rms_norm_backward(grad, x, weight, rstd):
+    """``(dx, dweight | None)`` storages for :func:`rms_norm`:
+    ``dx = rstd * (gw - xhat * mean(gw * xhat))`` with ``gw = g * w``, ``xhat = x * rstd``."""
+    a = arr(x)
+    m, g = _rows(a), _rows(arr(grad))
+    rows, cols = m.shape
+    rs = np.ascontiguousarray(arr(rstd).reshape(rows, 1), dtype=m.dtype)
+    w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
+    dx = np.empty_like(m)
+
+    def body(r0: int, r1: int):
+        xb, gb, db = m[r0:r1], g[r0:r1], dx[r0:r1]
+        xhat = xb * rs[r0:r1]
+        dw_part = np.add.reduce(gb * xhat, axis=0) if w is not None else None
+        gw = gb * w if w is not None else gb
+        c = np.add.reduce(gw * xhat, axis=1, keepdims=True)
+        c /= cols
+        xhat *= c
+        np.subtract(gw, xhat, out=db)
+        db *= rs[r0:r1]
+        return dw_part
+
+    parts = run_spans(row_spans(rows, cols), body)
+    dtype = a.dtype
+    dw = np.add.reduce(parts).astype(dtype) if w is not None else None
+    return dx.reshape(a.shape).astype(dtype, copy=False), dw

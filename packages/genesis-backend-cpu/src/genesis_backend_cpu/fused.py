@@ -16,8 +16,19 @@ import threading
 import numpy as np
 
 from genesis_backend_cpu import _linalg
-from genesis_backend_cpu._activations import gelu, gelu_backward, gelu_backward_from_output
-from genesis_backend_cpu._normalization import layer_norm, layer_norm_backward
+from genesis_backend_cpu._activations import (
+    gelu,
+    gelu_backward,
+    gelu_backward_from_output,
+    silu,
+    silu_backward,
+)
+from genesis_backend_cpu._normalization import (
+    layer_norm,
+    layer_norm_backward,
+    rms_norm,
+    rms_norm_backward,
+)
 from genesis_backend_cpu._softmax import (
     log_softmax,
     log_softmax_backward,
@@ -216,6 +227,8 @@ KERNELS: dict = {"adamw_step": adamw_step, "sgd_step": sgd_step, "gelu": gelu,
                  "gelu_backward": gelu_backward,
                  "gelu_backward_from_output": gelu_backward_from_output,
                  "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward,
+                 "rms_norm": rms_norm, "rms_norm_backward": rms_norm_backward,
+                 "silu": silu, "silu_backward": silu_backward,
                  "softmax": softmax, "softmax_backward": softmax_backward,
                  "log_softmax": log_softmax, "log_softmax_backward": log_softmax_backward,
                  **_linalg.KERNELS}

@@ -66,11 +66,11 @@ class KVCache:
 
         ``length`` moves on only in :meth:`advance`, once every layer has written.
         """
-        end = self.length + key.shape[2]
+        new = key.shape[2]
         keys, values = self.keys[layer], self.values[layer]
-        keys[:, :, self.length:end] = key
-        values[:, :, self.length:end] = value
-        return keys[:, :, :end], values[:, :, :end]
+        keys.narrow(2, self.length, new).copy_(key)
+        values.narrow(2, self.length, new).copy_(value)
+        return keys.narrow(2, 0, self.length + new), values.narrow(2, 0, self.length + new)
 
     def advance(self, new_tokens: int) -> None:
         """Count ``new_tokens`` positions as stored (called after a full forward pass)."""

@@ -14,6 +14,8 @@ from genesis.models.cache import KVCache
 from genesis.models.config import ModelConfig
 from genesis.models.rope import apply_rotary
 
+#: query rows per block in a long (prefill) attention; see ``Attention._attend``
+QUERY_BLOCK = 64
 _ACTIVATIONS = {
     "silu": F.silu,
     "swish": F.silu,
@@ -34,9 +36,8 @@ def activation(name: str):
 class Attention(nn.Module):
     """Grouped-query self-attention with rotary positions and an optional KV cache.
 
-    Query heads ``h`` use key/value head ``h // groups``. Instead of repeating keys and
-    values per group, the queries of one KV head are stacked along the sequence dim
-    (``(B, kv_heads, groups * L, D)``), so the cached keys are read in place.
+    Query heads ``h`` use key/value head ``h // groups`` (transformers' ``repeat_kv``
+    order); the keys and values are broadcast over the groups, never repeated.
     """
 
     def __init__(self, config: ModelConfig, layer_idx: int) -> None:
@@ -63,23 +64,53 @@ class Attention(nn.Module):
 
     def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None,
                 cache: KVCache | None) -> Tensor:
-        """``x`` ``(B, L, hidden)``; ``mask`` additive ``(B or 1, 1, groups * L, S)`` or None
-        (attend to everything: a single new token without padding)."""
+        """``x`` ``(B, L, hidden)``; ``cos``/``sin`` broadcastable to ``(B, heads, L, D)``;
+        ``mask`` additive ``(B or 1, 1, L, S)`` or None (attend to everything: a single new
+        token without padding)."""
         b, length, _ = x.shape
-        q = self.q_proj(x).view(b, length, self.num_heads, self.head_dim)
-        k = self.k_proj(x).view(b, length, self.num_kv_heads, self.head_dim)
-        v = self.v_proj(x).view(b, length, self.num_kv_heads, self.head_dim).transpose(1, 2)
+        heads, kv_heads = self.num_heads, self.num_kv_heads
+        q = self.q_proj(x).view(b, length, heads, self.head_dim)
+        k = self.k_proj(x).view(b, length, kv_heads, self.head_dim)
+        v = self.v_proj(x).view(b, length, kv_heads, self.head_dim).transpose(1, 2)
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
-        q = apply_rotary(q.transpose(1, 2), cos, sin)
-        k = apply_rotary(k.transpose(1, 2), cos, sin)
+        # one rotation for queries and keys together: fewer dispatches per decoded token
+        qk = apply_rotary(genesis.cat([q, k], 2).transpose(1, 2), cos, sin)
+        q, k = qk.narrow(1, 0, heads), qk.narrow(1, heads, kv_heads)
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)
-        if self.groups > 1:
-            q = q.reshape(b, self.num_kv_heads, self.groups * length, self.head_dim)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        out = out.reshape(b, self.num_heads, length, self.head_dim).transpose(1, 2)
-        return self.o_proj(out.reshape(b, length, self.num_heads * self.head_dim))
+        out = self._attend(q, k, v, mask)
+        return self.o_proj(out.reshape(b, heads, length, self.head_dim).transpose(1, 2)
+                           .reshape(b, length, heads * self.head_dim))
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
+        """Attention of ``q`` ``(B, H, L, D)`` over ``k``/``v`` ``(B, kv_heads, S, D)``.
+
+        The query heads of one KV head form a dim of their own (``(B, kv_heads, groups, L,
+        D)`` against keys ``(B, kv_heads, 1, S, D)``), so keys are broadcast, not copied. A
+        long causal block of queries is cut into blocks of ``QUERY_BLOCK`` rows, each
+        attending only to the keys up to its last row: about half the work of the full
+        square.
+        """
+        b, _, length, d = q.shape
+        s = k.shape[2]
+        if length == 1:  # one new token: its group of query heads is the "sequence" (a view)
+            return F.scaled_dot_product_attention(
+                q.reshape(b, self.num_kv_heads, self.groups, d), k, v, attn_mask=mask)
+        q = q.reshape(b, self.num_kv_heads, self.groups, length, d)
+        k, v = k.unsqueeze(2), v.unsqueeze(2)
+        mask = mask.unsqueeze(2) if mask is not None else None
+        if length < 2 * QUERY_BLOCK or mask is None:
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        past = s - length
+        blocks = []
+        for start in range(0, length, QUERY_BLOCK):
+            rows = min(QUERY_BLOCK, length - start)
+            keys = past + start + rows  # causal: later keys are masked for every row here
+            blocks.append(F.scaled_dot_product_attention(
+                q.narrow(3, start, rows), k.narrow(3, 0, keys), v.narrow(3, 0, keys),
+                attn_mask=mask.narrow(3, start, rows).narrow(4, 0, keys)))
+        return genesis.cat(blocks, 3)
 
 
 class MLP(nn.Module):

@@ -19,7 +19,7 @@ from genesis.models.cache import KVCache
 from genesis.models.config import ModelConfig
 from genesis.models.generation import GenerationMixin
 from genesis.models.layers import DecoderLayer
-from genesis.models.masks import additive_mask, position_ids_for
+from genesis.models.masks import additive_mask, padded_position_ids
 from genesis.models.rope import RotaryEmbedding
 
 
@@ -56,15 +56,13 @@ class DecoderModel(nn.Module):
                              f"(batch, past + new) = ({batch}, {past + length})")
         padded = attention_mask is not None and not bool(attention_mask.all().item())
         device = input_ids.device
-        if position_ids is None:
-            position_ids = position_ids_for(attention_mask if padded else None, past, length,
-                                            batch, device)
+        if position_ids is None and padded:
+            position_ids = padded_position_ids(attention_mask, length)
         x = self.embed_tokens(input_ids)
-        cos, sin = self.rotary(position_ids, x.dtype)
-        groups = config.num_attention_heads // config.num_key_value_heads
+        cos, sin = self.rotary(position_ids, past, length, x.dtype, device)
         masks = {kind: additive_mask(attention_mask, padded, past, length,
                                      config.sliding_window if kind == "sliding_attention"
-                                     else None, groups, x.dtype, device)
+                                     else None, x.dtype, device)
                  for kind in set(config.layer_types)}
         if cache is not None:
             cache.reserve(length)

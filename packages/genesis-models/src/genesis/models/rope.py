@@ -91,38 +91,56 @@ def _yarn(pos_freqs: np.ndarray, dim: int, base: float, config: ModelConfig
 
 
 class RotaryEmbedding:
-    """Computes ``cos``/``sin`` of shape ``(batch, 1, seq, head_dim)`` for position ids.
+    """``cos`` and signed ``sin`` (see :func:`apply_rotary`) for positions, read from tables.
 
-    Not a Module: it holds no parameters and nothing of it is saved; the frequencies are
-    rebuilt from the config (and, for ``dynamic`` scaling, from the longest position).
+    The tables hold every position up to the longest seen so far (grown by doubling),
+    computed on the host in float32 as transformers computes them (``inv_freq * position``,
+    then cos/sin, times the attention factor). Consecutive positions are a ``narrow`` of the
+    tables, shaped ``(L, head_dim)``; explicit position ids gather ``(B, 1, L, head_dim)``.
+    Not a Module: nothing of it is saved; the tables are rebuilt from the config (and, for
+    ``dynamic`` scaling, from the longest position, which changes the frequencies).
     """
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self.dynamic = config.rope_scaling["rope_type"] == "dynamic"
-        self._cache: dict[tuple[int, str], tuple[Tensor, float]] = {}
+        self._key: tuple | None = None
+        self._tables: tuple[Tensor, Tensor] | None = None
 
-    def _frequencies(self, seq_len: int, device: genesis.Device) -> tuple[Tensor, float]:
+    def _tables_for(self, seq_len: int, dtype: genesis.DType, device: genesis.Device
+                    ) -> tuple[Tensor, Tensor]:
         longest = max(seq_len, self.config.max_position_embeddings) if self.dynamic else 0
-        key = (longest, str(device))
-        if key not in self._cache:
+        size = self._key[0] if self._key is not None else 0
+        if seq_len > size:
+            size = max(seq_len, 2 * size, 64)
+        key = (size, longest, dtype, str(device))
+        if key != self._key:
             inv_freq, factor = inverse_frequencies(self.config, longest or None)
-            self._cache[key] = (genesis.tensor(inv_freq, device=device), factor)
-        return self._cache[key]
+            angles = np.arange(size, dtype=np.float32)[:, None] * np.concatenate(
+                [inv_freq, inv_freq])[None, :]
+            half = inv_freq.shape[0]
+            sign = np.concatenate([np.full(half, -1, np.float32), np.ones(half, np.float32)])
+            cos = (np.cos(angles) * np.float32(factor)).astype(np.float32)
+            sin = (np.sin(angles) * np.float32(factor) * sign).astype(np.float32)
+            self._tables = tuple(genesis.tensor(t, device=device).to(dtype) for t in (cos, sin))
+            self._key = key
+        return self._tables
 
-    def __call__(self, position_ids: Tensor, dtype: genesis.DType) -> tuple[Tensor, Tensor]:
-        seq_len = int(position_ids.max().item()) + 1 if self.dynamic else 0
-        inv_freq, factor = self._frequencies(seq_len, position_ids.device)
-        angles = position_ids.unsqueeze(-1).to(genesis.float32) * inv_freq
-        angles = genesis.cat([angles, angles], -1).unsqueeze(1)
-        cos, sin = angles.cos(), angles.sin()
-        if factor != 1.0:
-            cos, sin = cos * factor, sin * factor
-        return cos.to(dtype), sin.to(dtype)
+    def __call__(self, position_ids: Tensor | None, past: int, length: int,
+                 dtype: genesis.DType, device: genesis.Device) -> tuple[Tensor, Tensor]:
+        """For ``position_ids`` ``(B, L)``, or, when None, positions ``past .. past+L-1``."""
+        if position_ids is None:
+            cos, sin = self._tables_for(past + length, dtype, device)
+            return cos.narrow(0, past, length), sin.narrow(0, past, length)
+        batch = position_ids.shape[0]
+        cos, sin = self._tables_for(int(position_ids.max().item()) + 1, dtype, device)
+        flat = position_ids.reshape(-1)
+        shape = (batch, 1, length, cos.shape[-1])
+        return cos.index_select(0, flat).reshape(shape), sin.index_select(0, flat).reshape(shape)
 
 
 def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """``x * cos + rotate_half(x) * sin`` over the last dim (halves swapped, first negated)."""
-    half = x.shape[-1] // 2
-    rotated = genesis.cat([-x[..., half:], x[..., :half]], -1)
-    return x * cos + rotated * sin
+    """transformers' ``x * cos + rotate_half(x) * sin``, where ``rotate_half(x) = cat(-x2,
+    x1)`` for the halves ``x1, x2``; here ``sin`` comes signed (``cat(-sin, sin)``) so the
+    halves are only swapped (one roll instead of two slices, a negation and a cat)."""
+    return x * cos + x.roll(x.shape[-1] // 2, -1) * sin
