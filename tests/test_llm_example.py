@@ -98,11 +98,14 @@ def test_lora_fine_tune_of_the_trained_model(trained):
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0], losses
     model.eval()
+    prompt = x[:, :5]
     with genesis.no_grad():
         adapted = model(x).logits.numpy()
+        adapted_tokens = model.generate(prompt, max_new_tokens=12).tolist()
         merge_lora(model)
         merged = model(x).logits.numpy()
     np.testing.assert_allclose(merged, adapted, rtol=1e-4, atol=1e-4)
+    assert model.generate(prompt, max_new_tokens=12).tolist() == adapted_tokens
     changed = {k for k, v in model.state_dict().items()
                if not np.array_equal(v.detach().numpy(), base[k])}
     assert changed == {k for k in base if k.endswith(("q_proj.weight", "v_proj.weight"))

@@ -91,6 +91,9 @@ def test_only_named_linears_are_wrapped_and_only_adapters_train():
     assert wrapped == [f"layers.{i}.{p}" for i in range(N_LAYERS) for p in ("q_proj", "v_proj")]
     trainable = sorted(name for name, p in model.named_parameters() if p.requires_grad)
     assert trainable == sorted(f"{w}.lora_{ab}.weight" for w in wrapped for ab in "AB")
+    q = model.layers[0].q_proj
+    assert q.weight is q.base_layer.weight and q.bias is q.base_layer.bias
+    assert (q.in_features, q.out_features) == (D, D)
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) == (
         len(wrapped) * config.r * (D + D))
     for key, value in before.items():  # the base weights are untouched, under a new path

@@ -248,6 +248,19 @@ def test_llama_chat_template_equals_transformers(llama_dir, add_generation_promp
     assert got["attention_mask"][1, 0] == 0  # left padding, as the config says
 
 
+@pytest.mark.parametrize("style", ["qwen", "llama"])
+@pytest.mark.parametrize("prefill", ["The answer is", "The answer is ", "  "])
+def test_continue_final_message_equals_transformers(style, prefill, request):
+    path = request.getfixturevalue(f"{style}_dir")
+    ours, hf = Tokenizer.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    chat = CHAT[:2] + [{"role": "assistant", "content": prefill}]
+    text = ours.apply_chat_template(chat, tokenize=False, continue_final_message=True)
+    assert text == hf.apply_chat_template(chat, tokenize=False, continue_final_message=True)
+    assert not text.endswith(("<|im_end|>\n", "<|eot_id|>"))
+    with pytest.raises(ValueError, match="contradict"):
+        ours.apply_chat_template(chat, continue_final_message=True, add_generation_prompt=True)
+
+
 def test_template_errors_surface(llama_dir, qwen_dir):
     import jinja2
 

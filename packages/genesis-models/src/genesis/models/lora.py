@@ -134,6 +134,13 @@ class LoraLinear(nn.Module):
         init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
         init.zeros_(self.lora_B.weight)
 
+    # the base layer's weight, bias and sizes, for code that reads them off a Linear (as peft's
+    # layers expose them too)
+    weight = property(lambda self: self.base_layer.weight)
+    bias = property(lambda self: self.base_layer.bias)
+    in_features = property(lambda self: self.base_layer.in_features)
+    out_features = property(lambda self: self.base_layer.out_features)
+
     def forward(self, x: genesis.Tensor) -> genesis.Tensor:
         update = self.lora_B(self.lora_A(self.lora_dropout(x)))
         return self.base_layer(x) + update * self.scaling

@@ -10,6 +10,7 @@ side, and the Jinja chat template, rendered the way transformers renders it
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -55,6 +56,7 @@ def _chat_template_from(config: dict, directory: Path) -> str | None:
     return _default_template(config.get("chat_template"))
 
 
+@functools.lru_cache(maxsize=16)
 def _compile_chat_template(source: str):
     import jinja2
     import jinja2.ext
@@ -101,7 +103,6 @@ class Tokenizer:
                                           "truncation_side")
         self.model_max_length = config.get("model_max_length")
         self._special = {name: _token_content(config.get(name)) for name in SPECIAL_TOKEN_NAMES}
-        self._compiled_template = None
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> Tokenizer:
@@ -289,16 +290,18 @@ class Tokenizer:
     def apply_chat_template(self, conversation: Conversation | Sequence[Conversation],
                             tools: list[dict] | None = None, documents: list[dict] | None = None,
                             chat_template: str | None = None, add_generation_prompt: bool = False,
-                            tokenize: bool = True, padding: bool | str = False,
-                            truncation: bool = False, max_length: int | None = None,
-                            return_tensors: str | None = None, return_dict: bool = True,
+                            continue_final_message: bool = False, tokenize: bool = True,
+                            padding: bool | str = False, truncation: bool = False,
+                            max_length: int | None = None, return_tensors: str | None = None,
+                            return_dict: bool = True,
                             **kwargs) -> str | list[str] | list[int] | dict[str, Any]:
         """Render ``conversation`` (a list of ``{"role", "content"}`` messages, or a list of such
         lists) with the chat template, as transformers' ``apply_chat_template`` does.
 
         The template sees ``messages``, ``tools``, ``documents``, ``add_generation_prompt``,
         the special tokens by name (``bos_token`` ...) and every extra keyword argument
-        (e.g. ``enable_thinking=False``).
+        (e.g. ``enable_thinking=False``). With ``continue_final_message`` the text ends where
+        the last message's content does (no end-of-turn tokens), so the model continues it.
 
         Returns:
             the text (``tokenize=False``); else the encoding without added special tokens, as
@@ -310,12 +313,10 @@ class Tokenizer:
             raise ValueError(
                 "Tokenizer.apply_chat_template: this tokenizer has no chat_template (none in "
                 f"{CONFIG_FILE} or {CHAT_TEMPLATE_FILE}); pass chat_template=")
-        if chat_template is not None:
-            template = _compile_chat_template(source)
-        else:
-            if self._compiled_template is None:
-                self._compiled_template = _compile_chat_template(source)
-            template = self._compiled_template
+        if continue_final_message and add_generation_prompt:
+            raise ValueError("Tokenizer.apply_chat_template: continue_final_message=True and "
+                             "add_generation_prompt=True contradict each other; pass one")
+        template = _compile_chat_template(source)
         batched = (isinstance(conversation, (list, tuple)) and len(conversation) > 0
                    and isinstance(conversation[0], (list, tuple)))
         conversations = conversation if batched else [conversation]
@@ -324,17 +325,41 @@ class Tokenizer:
                 if not isinstance(message, dict):
                     raise TypeError(f"Tokenizer.apply_chat_template: message {message!r}, expected "
                                     "a dict with 'role' and 'content'")
-        context = {**self.special_tokens_map, **kwargs}
-        texts = [template.render(messages=[{k: v for k, v in m.items() if v is not None}
-                                           for m in chat],
-                                 tools=tools, documents=documents,
-                                 add_generation_prompt=add_generation_prompt, **context)
+        context = {**self.special_tokens_map, **kwargs, "tools": tools, "documents": documents,
+                   "add_generation_prompt": add_generation_prompt}
+        texts = [_render(template, chat, continue_final_message, context)
                  for chat in conversations]
         if not tokenize:
             return texts if batched else texts[0]
         out = self(texts if batched else texts[0], add_special_tokens=False, padding=padding,
                    truncation=truncation, max_length=max_length, return_tensors=return_tensors)
         return out if return_dict else out["input_ids"]
+
+
+_CONTINUE_MARK = "GENESIS_CONTINUE_FINAL_MESSAGE "
+
+
+def _render(template, chat: Conversation, continue_final_message: bool, context: dict) -> str:
+    """One conversation through the template. To continue the final message, a mark goes
+    after its content and the text is cut there; a template that trims the content trims
+    the mark's trailing space too, and then the content's own trailing space is dropped, as
+    transformers does."""
+    messages = [{k: v for k, v in m.items() if v is not None} for m in chat]
+    if not continue_final_message:
+        return template.render(messages=messages, **context)
+    if not messages or not isinstance(messages[-1].get("content"), str):
+        raise ValueError("Tokenizer.apply_chat_template: continue_final_message=True needs a "
+                         "final message with string content")
+    messages[-1]["content"] += _CONTINUE_MARK
+    text = template.render(messages=messages, **context)
+    mark = _CONTINUE_MARK.strip()
+    if mark not in text:
+        raise ValueError("Tokenizer.apply_chat_template: the chat template does not render the "
+                         "final message's content, so continue_final_message cannot continue it")
+    at = text.rindex(mark)
+    if text.startswith(_CONTINUE_MARK, at):
+        return text[:at]
+    return text[:at].rstrip()
 
 
 def _id_list(token_ids, name: str) -> list[int]:
