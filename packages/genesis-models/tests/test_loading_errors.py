@@ -69,3 +69,4 @@ def test_bad_generate_arguments_are_named(saved):
         model.generate(ids, top_p=1.5)
     with pytest.raises(ValueError, match="max_new_tokens=-1"):
         model.generate(ids, max_new_tokens=-1)
+

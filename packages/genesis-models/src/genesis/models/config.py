@@ -44,6 +44,7 @@ class ModelConfig:
     hidden_act: str = "silu"
     max_position_embeddings: int = 2048
     rms_norm_eps: float = 1e-6
+    initializer_range: float = 0.02
     rope_theta: float = 10000.0
     rope_scaling: dict[str, Any] = field(default_factory=lambda: {"rope_type": "default"})
     tie_word_embeddings: bool = False
@@ -80,7 +81,8 @@ class ModelConfig:
             "num_attention_heads": self.num_attention_heads,
             "num_key_value_heads": self.num_key_value_heads, "head_dim": self.head_dim,
             "hidden_act": self.hidden_act, "max_position_embeddings": self.max_position_embeddings,
-            "rms_norm_eps": self.rms_norm_eps, "tie_word_embeddings": self.tie_word_embeddings,
+            "rms_norm_eps": self.rms_norm_eps, "initializer_range": self.initializer_range,
+            "tie_word_embeddings": self.tie_word_embeddings,
             "sliding_window": self.sliding_window, "layer_types": self.layer_types,
             "bos_token_id": self.bos_token_id, "eos_token_id": self.eos_token_id,
             "pad_token_id": self.pad_token_id,
@@ -142,6 +144,7 @@ class ModelConfig:
             hidden_act=d.get("hidden_act", "silu"),
             max_position_embeddings=d.get("max_position_embeddings", 2048),
             rms_norm_eps=d.get("rms_norm_eps", _DEFAULT_RMS_EPS.get(kind, 1e-6)),
+            initializer_range=d.get("initializer_range", 0.02),
             rope_theta=theta,
             rope_scaling=scaling,
             tie_word_embeddings=d.get("tie_word_embeddings", False),

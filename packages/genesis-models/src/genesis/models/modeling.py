@@ -93,6 +93,23 @@ class CausalLM(nn.Module, GenerationMixin):
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
         if config.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """transformers' initialisation: linear and embedding weights from
+        ``normal(0, initializer_range)``, biases 0, norm weights 1 (the padding row of the
+        embeddings 0)."""
+        std = self.config.initializer_range
+        with genesis.no_grad():
+            for module in self.modules():
+                if isinstance(module, (nn.Linear, nn.Embedding)):
+                    nn.init.normal_(module.weight, 0.0, std)
+                if isinstance(module, nn.Linear) and module.bias is not None:
+                    nn.init.zeros_(module.bias)
+                if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+                    module.weight[module.padding_idx].zero_()
+                if isinstance(module, nn.RMSNorm):
+                    nn.init.ones_(module.weight)
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, dtype: genesis.DType | str | None = None,
