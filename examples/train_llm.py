@@ -78,21 +78,11 @@ def build_model(args: argparse.Namespace, vocab_size: int, eos_id: int) -> Llama
         "num_hidden_layers": args.layers, "num_attention_heads": args.heads,
         "num_key_value_heads": args.kv_heads, "max_position_embeddings": args.block,
         "tie_word_embeddings": False, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
-        "bos_token_id": None, "eos_token_id": eos_id, "pad_token_id": eos_id,
+        "initializer_range": 0.02,  # N(0, 0.02) weights, as transformers starts a Llama
+        # no pad id: nothing is padded in training, and an Embedding's padding row never learns
+        "bos_token_id": None, "eos_token_id": eos_id, "pad_token_id": None,
     })
-    model = LlamaForCausalLM(config)
-    init_weights_(model, std=0.02)
-    return model
-
-
-def init_weights_(model: nn.Module, std: float) -> None:
-    """transformers' initialisation of a fresh Llama: N(0, std) weights, zero biases (with
-    the Embedding default, N(0, 1), the first logits are far from uniform)."""
-    for module in model.modules():
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(module.weight, 0.0, std)
-        if isinstance(module, nn.Linear) and module.bias is not None:
-            nn.init.zeros_(module.bias)
+    return LlamaForCausalLM(config)
 
 
 def random_batch(data: np.ndarray, block: int, size: int) -> genesis.Tensor:
