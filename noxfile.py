@@ -17,7 +17,7 @@ PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-bac
             "genesis-models"]
 TORCH = "torch==2.13.0"  # CPU build; a bare "torch" would pull a multi-GB CUDA build
 TRITON = "triton==3.9.0"
-TRANSFORMERS = ["transformers>=4.51", "safetensors>=0.4"]  # genesis-models oracle (Qwen3: 4.51)
+TRANSFORMERS = ["transformers>=4.51", "safetensors>=0.4", "peft>=0.13"]  # genesis-models oracles
 TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66", *TRANSFORMERS]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 

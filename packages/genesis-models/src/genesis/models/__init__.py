@@ -22,6 +22,8 @@ from genesis.models.modeling import (
     Qwen2MoeForCausalLM,
     Qwen3ForCausalLM,
 )
+from genesis.models.streaming import TextStreamer
+from genesis.models.tokenizer import Tokenizer
 
 __all__ = [
     "AutoModelForCausalLM",
@@ -35,4 +37,6 @@ __all__ = [
     "Qwen2ForCausalLM",
     "Qwen2MoeForCausalLM",
     "Qwen3ForCausalLM",
+    "TextStreamer",
+    "Tokenizer",
 ]
