@@ -17,7 +17,9 @@ import numpy as np
 
 from genesis_backend_cpu import _linalg
 from genesis_backend_cpu._activations import gelu, gelu_backward, gelu_backward_from_output
+from genesis_backend_cpu._conv import col2im, im2col
 from genesis_backend_cpu._normalization import layer_norm, layer_norm_backward
+from genesis_backend_cpu._pool import max_pool2d, max_pool2d_backward
 from genesis_backend_cpu._softmax import (
     log_softmax,
     log_softmax_backward,
@@ -218,4 +220,6 @@ KERNELS: dict = {"adamw_step": adamw_step, "sgd_step": sgd_step, "gelu": gelu,
                  "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward,
                  "softmax": softmax, "softmax_backward": softmax_backward,
                  "log_softmax": log_softmax, "log_softmax_backward": log_softmax_backward,
+                 "max_pool2d": max_pool2d, "max_pool2d_backward": max_pool2d_backward,
+                 "im2col": im2col, "col2im": col2im,
                  **_linalg.KERNELS}

@@ -1,12 +1,12 @@
 """``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``, composites of im2col/col2im and matmul.
 
-Convolution copies every window of the (padded) input once into ``(C * K, N * L)`` columns
-(:class:`~genesis.nn.functional._fold.Im2col`) and multiplies them by the ``(O, C * K)``
-weight: one matmul with contiguous operands (one batched matmul over the groups), whose
+Convolution copies every window of the zero-padded input once into ``(C * K, N * L)``
+columns (:class:`~genesis.nn.functional._fold.Im2col`, the padding folded in) and multiplies
+them by the ``(O, C * K)`` weight: one matmul with contiguous operands (one batched matmul over the groups), whose
 ``(O, N * L)`` result is moved to ``(N, O, *out)`` by the bias add (or one copy). The
 gradients come from autograd: the matmul's, and col2im for the columns.
 Transposed convolution is the adjoint: ``(C_out * K, C_in) @ (C_in, N * L)`` columns summed
-into the output by col2im, then cropped by ``padding``.
+into the output by col2im, which drops what falls in ``padding``.
 """
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
@@ -16,7 +16,6 @@ from __future__ import annotations
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
 from genesis.nn.functional._fold import Col2im, Im2col, window_counts
-from genesis.nn.functional._padding import pad as _pad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "expand_param"]
@@ -121,9 +120,8 @@ def _conv(fn: str, n: int, input, weight, bias, stride, padding, dilation, group
                            f"({' x '.join(map(str, size))}). Kernel size: "
                            f"({' x '.join(map(str, span))}). Kernel size can't be greater than "
                            "actual input size")
-    if any(a or b for a, b in pads):
-        x = _pad(x, tuple(v for a, b in reversed(pads) for v in (a, b)))
-    cols = Im2col.apply(x, kernel, dilation, stride)  # (C, *kernel, N, *out), contiguous
+    # (C, *kernel, N, *out), contiguous; the padding after each dim is implied by ``out``
+    cols = Im2col.apply(x, kernel, dilation, stride, tuple(a for a, _ in pads), out)
     batch, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
     taps = _prod(kernel)
     rows = batch * _prod(out)
@@ -190,9 +188,7 @@ def _conv_transpose(fn: str, n: int, input, weight, bias, stride, padding, outpu
         cols = weight.reshape(groups, cg, og * taps).transpose(1, 2).matmul(
             xr.reshape(groups, cg, rows))  # (G, og * K, rows)
     cols = cols.reshape(cout, *kernel, batch, *spatial)
-    y = Col2im.apply(cols, full, kernel, dilation, stride)  # (N, cout, *full)
-    if any(padding):
-        y = y[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out))]
+    y = Col2im.apply(cols, out, kernel, dilation, stride, padding)  # (N, cout, *out)
     if bias is not None:
         y = y + bias.reshape(cout, *((1,) * n))
     return y if input.ndim == n + 2 else y.squeeze(0)
