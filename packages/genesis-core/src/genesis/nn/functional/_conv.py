@@ -2,9 +2,9 @@
 
 Convolution copies every window of the zero-padded input once into ``(C * K, N * L)``
 columns (:class:`~genesis.nn.functional._fold.Im2col`, the padding folded in) and multiplies
-them by the ``(O, C * K)`` weight: one matmul with contiguous operands (one batched matmul over the groups), whose
-``(O, N * L)`` result is moved to ``(N, O, *out)`` by the bias add (or one copy). The
-gradients come from autograd: the matmul's, and col2im for the columns.
+them by the ``(O, C * K)`` weight: one matmul with contiguous operands (one batched matmul
+over the groups), whose ``(O, N * L)`` result is moved to ``(N, O, *out)`` by the bias add (or
+one copy). The gradients come from autograd: the matmul's, and col2im for the columns.
 Transposed convolution is the adjoint: ``(C_out * K, C_in) @ (C_in, N * L)`` columns summed
 into the output by col2im, which drops what falls in ``padding``.
 """
