@@ -17,6 +17,7 @@ import numpy as np
 
 from genesis_backend_cpu import _linalg
 from genesis_backend_cpu._activations import gelu, gelu_backward, gelu_backward_from_output
+from genesis_backend_cpu._batch_norm import batch_norm, batch_norm_backward
 from genesis_backend_cpu._conv import col2im, im2col
 from genesis_backend_cpu._normalization import layer_norm, layer_norm_backward
 from genesis_backend_cpu._pool import max_pool2d, max_pool2d_backward
@@ -221,5 +222,6 @@ KERNELS: dict = {"adamw_step": adamw_step, "sgd_step": sgd_step, "gelu": gelu,
                  "softmax": softmax, "softmax_backward": softmax_backward,
                  "log_softmax": log_softmax, "log_softmax_backward": log_softmax_backward,
                  "max_pool2d": max_pool2d, "max_pool2d_backward": max_pool2d_backward,
-                 "im2col": im2col, "col2im": col2im,
+                 "im2col": im2col, "col2im": col2im, "batch_norm": batch_norm,
+                 "batch_norm_backward": batch_norm_backward,
                  **_linalg.KERNELS}

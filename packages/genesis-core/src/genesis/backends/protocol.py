@@ -96,6 +96,9 @@ FUSED_OPS = {
     "max_pool2d": "(x (N, C, H, W) floating, kernel_size, stride, padding, dilation, "
                   "output_size: pairs) -> (values, indices int64)",
     "max_pool2d_backward": "(grad (N, C, oh, ow), indices, input_size (H, W)) -> dx",
+    "batch_norm": "(x (N, C, *) floating, weight | None, bias | None, eps) -> (y, mean (C,), "
+                  "var (C,), rstd (C,))",
+    "batch_norm_backward": "(grad, x, weight | None, mean, rstd) -> (dx, dweight, dbias)",
     "im2col": "(x (N, C, *size), kernel, dilation, stride, padding, out) -> cols (C, *kernel, "
               "N, *out)",
     "col2im": "(cols (C, *kernel, N, *out), size, kernel, dilation, stride, padding) -> image "
@@ -169,6 +172,12 @@ class Capabilities:
         points at its first slot inside the input). ``"max_pool2d_backward"(grad, indices,
         input_size) -> storage dx`` ``(N, C, *input_size)``: zeros plus every gradient added
         at its index.
+        ``"batch_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage var,
+        storage rstd)``: training-mode batch norm of ``x`` ``(N, C, *)`` over every dim but
+        1, ``var`` biased, ``rstd = 1 / sqrt(var + eps)``, the statistics ``(C,)`` of ``x``'s
+        dtype; ``"batch_norm_backward"(grad, x, weight, mean, rstd) -> (storage dx, storage
+        dweight, storage dbias)`` (``mean``/``rstd`` as returned, possibly reshaped to
+        broadcast; a missing weight counts as ones).
         ``"im2col"(x, kernel, dilation, stride, padding, out) -> storage cols`` ``(C, *kernel,
         N, *out)``: slot ``k`` of window ``o`` along a dim reads ``x`` (any strides) at ``o *
         stride - padding + k * dilation``, zero outside the input (tuples per spatial dim,
