@@ -316,7 +316,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     _check_input("adaptive_avg_pool1d", input, 1, 1)
     _check_float("adaptive_avg_pool1d", input)
     tables = _adaptive_args("adaptive_avg_pool1d", input, 1, output_size)
-    return _avg(input, tables, tables[0][2].astype(np.float64))
+    tiled = _tiled_mean(input, tables)
+    return tiled if tiled is not None else _avg(input, tables, tables[0][2].astype(np.float64))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -324,7 +325,24 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     _check_input("adaptive_avg_pool2d", input, 2, 2)
     _check_float("adaptive_avg_pool2d", input)
     tables = _adaptive_args("adaptive_avg_pool2d", input, 2, output_size)
-    return _avg(input, tables, np.multiply.outer(tables[0][2], tables[1][2]).astype(np.float64))
+    tiled = _tiled_mean(input, tables)
+    return tiled if tiled is not None else \
+        _avg(input, tables, np.multiply.outer(tables[0][2], tables[1][2]).astype(np.float64))
+
+
+def _tiled_mean(input: Tensor, tables: list) -> Tensor | None:
+    """Adaptive average pooling whose windows tile the input exactly (each dim a multiple of
+    its output size, global pooling included) as a reshape and one mean, whose backward is a
+    broadcast; None for other windows."""
+    n = len(tables)
+    sizes, outs = input.shape[input.ndim - n:], [t[0].shape[0] for t in tables]
+    if any(o == 0 or s % o for s, o in zip(sizes, outs)):
+        return None
+    split = tuple(input.shape[:input.ndim - n])
+    for s, o in zip(sizes, outs):
+        split += (o, s // o)
+    lead = len(split) - 2 * n
+    return input.reshape(split).mean(tuple(lead + 2 * i + 1 for i in range(n)))
 
 
 def _lp(input: Tensor, norm_type, area: int, pooled, max_pool) -> Tensor:
