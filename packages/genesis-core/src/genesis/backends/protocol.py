@@ -99,6 +99,10 @@ FUSED_OPS = {
     "batch_norm": "(x (N, C, *) floating, weight | None, bias | None, eps) -> (y, mean (C,), "
                   "var (C,), rstd (C,))",
     "batch_norm_backward": "(grad, x, weight | None, mean, rstd) -> (dx, dweight, dbias)",
+    "lstm_cell": "(xw (B, 4H), hw (B, 4H), c (B, H)) -> ([h' | c'] (B, 2H), workspace (B, 5H))",
+    "lstm_cell_backward": "(grad (B, 2H), c, workspace) -> (dgates (B, 4H), dc (B, H))",
+    "gru_cell": "(xw (B, 3H), hw (B, 3H), h (B, H)) -> (h' (B, H), workspace (B, 4H))",
+    "gru_cell_backward": "(grad (B, H), h, workspace) -> (dxw (B, 3H), dhw (B, 3H), dh (B, H))",
     "im2col": "(x (N, C, *size), kernel, dilation, stride, padding, out) -> cols (C, *kernel, "
               "N, *out)",
     "col2im": "(cols (C, *kernel, N, *out), size, kernel, dilation, stride, padding) -> image "
@@ -178,6 +182,16 @@ class Capabilities:
         dtype; ``"batch_norm_backward"(grad, x, weight, mean, rstd) -> (storage dx, storage
         dweight, storage dbias)`` (``mean``/``rstd`` as returned, possibly reshaped to
         broadcast; a missing weight counts as ones).
+        ``"lstm_cell"(xw, hw, c) -> (storage hc, storage workspace)``: one LSTM step's gates
+        (PyTorch's order i, f, g, o) on the projections ``xw = x W_ih^T + b_ih`` and ``hw = h
+        W_hh^T + b_hh``: ``c' = sigmoid(f) c + sigmoid(i) tanh(g)``, ``h' = sigmoid(o)
+        tanh(c')``, returned side by side as ``hc = [h' | c']``; ``"lstm_cell_backward"(grad,
+        c, workspace) -> (storage dgates, storage dc)`` from the gradient of ``hc``.
+        ``"gru_cell"(xw, hw, h) -> (storage h', storage workspace)``: ``r, z = sigmoid``,
+        ``n = tanh(x_n + r * h_n)``, ``h' = n + z (h - n)`` (gates r, z, n);
+        ``"gru_cell_backward"(grad, h, workspace) -> (storage dxw, storage dhw, storage dh)``.
+        Any strides; the workspace (``(B, 5H)``/``(B, 4H)`` of the input's dtype) is opaque
+        to the core.
         ``"im2col"(x, kernel, dilation, stride, padding, out) -> storage cols`` ``(C, *kernel,
         N, *out)``: slot ``k`` of window ``o`` along a dim reads ``x`` (any strides) at ``o *
         stride - padding + k * dilation``, zero outside the input (tuples per spatial dim,
