@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from genesis.backends import protocol
 from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_int_cases, structural_cases
-from genesis.testing._layer_cases import layer_cases
 from genesis.testing._fused_steps import STEP_CHECKS, uncovered_fused
+from genesis.testing._layer_cases import layer_cases
 from genesis.testing._references import primitive_cases, uncovered_ops
 from genesis.testing._suite import (
     ConformanceSkip,
