@@ -22,6 +22,7 @@ from genesis._ops.shape import cat
 from genesis._tensor import Tensor
 from genesis.nn.functional._dropout import dropout
 from genesis.nn.functional._linear import linear
+from genesis.nn.functional._lstm_layer import lstm_layer
 
 
 def rnn_tanh_cell(xw: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr=None):
@@ -184,14 +185,40 @@ def run_layers(mode: str, data: Tensor, sizes: list, hx: tuple, layer_weights: l
         for d in range(num_directions):
             k = layer * num_directions + d
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights[k]
-            steps = list(linear(data, w_ih, b_ih).split(sizes, 0))
-            outs, final = _direction(steps, sizes, tuple(s[k] for s in hx), cell,
-                                     (w_hh, b_hh, w_hr), reverse=d == 1)
-            dir_outs.append(cat(outs, 0))
+            projected = linear(data, w_ih, b_ih)
+            kernels = _lstm_kernels(mode, projected, w_hr)
+            if kernels:
+                out, final = lstm_layer(projected, hx[0][k], hx[1][k], w_hh, b_hh, sizes, d == 1,
+                                        kernels, _lstm_composite(sizes, d == 1))
+                dir_outs.append(out)
+            else:
+                outs, final = _direction(list(projected.split(sizes, 0)), sizes,
+                                         tuple(s[k] for s in hx), cell, (w_hh, b_hh, w_hr),
+                                         reverse=d == 1)
+                dir_outs.append(cat(outs, 0))
             for i, f in enumerate(final):
                 finals[i].append(f)
         data = dir_outs[0] if num_directions == 1 else cat(dir_outs, 1)
     return data, tuple(_stack0(f) for f in finals)
+
+
+def _lstm_kernels(mode: str, projected: Tensor, w_hr) -> tuple | None:
+    """The backend's ``(lstm_cell, lstm_cell_backward)`` for an LSTM layer without projection
+    on a floating input, when it declares both; else None (run the per-step composite)."""
+    if mode != "LSTM" or w_hr is not None or not projected.dtype.is_floating_point:
+        return None
+    kernels = (fused_kernel("lstm_cell", projected), fused_kernel("lstm_cell_backward", projected))
+    return kernels if None not in kernels else None
+
+
+def _lstm_composite(sizes: list, reverse: bool):
+    """``(xw, h0, c0, w_hh, b_hh) -> [out; h_n; c_n]`` through the per-step cells (what the
+    fused layer recomputes for a differentiable backward)."""
+    def run(xw, h0, c0, w_hh, b_hh):
+        outs, final = _direction(list(xw.split(sizes, 0)), sizes, (h0, c0), lstm_cell,
+                                 (w_hh, b_hh, None), reverse)
+        return cat(list(outs) + list(final), 0)
+    return run
 
 
 def _stack0(tensors: list) -> Tensor:
