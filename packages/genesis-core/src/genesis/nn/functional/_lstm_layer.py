@@ -73,7 +73,8 @@ class LSTMLayer(Function):
         backward_cell = self.kernels[1]
         g_out, g_hn, g_cn = g[:rows], g[rows:rows + batch], g[rows + batch:]
         dgates = [None] * len(sizes)
-        dh0, dc0 = [None] * batch, [None] * batch  # row blocks, filled as sequences start
+        # (dh0, dc0) row blocks keyed by their first row, filled as sequences start
+        initial = [None] * batch
         with no_grad():
             if self.reverse:
                 order, dh, dc = range(len(sizes)), g_hn, g_cn
@@ -86,15 +87,15 @@ class LSTMLayer(Function):
                     cur = dh.shape[0]
                     dh, dc = cat([dh, g_hn[cur:bs]], 0), cat([dc, g_cn[cur:bs]], 0)
                 elif bs < dh.shape[0]:  # reverse: rows [bs:] started at step t - 1
-                    dh0[bs] = (dh[bs:], dc[bs:])
+                    initial[bs] = (dh[bs:], dc[bs:])
                     dh, dc = dh[:bs], dc[:bs]
                 grad_hc = cat([dh + g_out[starts[t]:starts[t] + bs], dc], 1)
                 dg, dc_s = backward_cell(grad_hc, self.c_prev[t], self.ws[t])
                 dg = wrap(dg, (bs, 4 * hidden), xw)
                 dgates[t] = dg
                 dh, dc = dg.matmul(w_hh), wrap(dc_s, (bs, hidden), xw)
-            dh0[0] = (dh, dc)
-            blocks = [blk for blk in dh0 if blk is not None]
+            initial[0] = (dh, dc)
+            blocks = [blk for blk in initial if blk is not None]
             d_h0 = cat([b[0] for b in blocks], 0) if len(blocks) > 1 else blocks[0][0]
             d_c0 = cat([b[1] for b in blocks], 0) if len(blocks) > 1 else blocks[0][1]
             d_xw = cat(dgates, 0)
