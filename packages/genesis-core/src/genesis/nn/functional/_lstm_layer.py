@@ -10,20 +10,18 @@ from which ``W_hh``'s and ``b_hh``'s come as one matmul and one sum over all ste
 
 Packed batches follow the composite's rules (sequences sorted longest first: the forward
 direction drops ended sequences, keeping their last state as final; the reverse direction
-starts each sequence at its last step from its initial state). With grad mode on in backward
-(``create_graph``) the composite is recomputed and differentiated instead.
+starts each sequence at its last step from its initial state). Its backward is not itself
+differentiable, as PyTorch's cuDNN LSTM's is not: ``create_graph`` through it raises, naming
+the composite path as the way to differentiate twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from genesis._autograd.function import Function
-from genesis._autograd.grad_mode import _State, enable_grad, no_grad
+from genesis._autograd.grad_mode import _State, no_grad
 from genesis._ops.fused import wrap
 from genesis._ops.shape import cat
 from genesis._tensor import Tensor
-from genesis.autograd import grad as autograd_grad
 from genesis.nn.functional._linear import linear
 
 
@@ -33,9 +31,9 @@ class LSTMLayer(Function):
 
     saves = (3,)  # w_hh; the states it reads back are its own
 
-    def forward(self, xw, h0, c0, w_hh, b_hh, sizes, reverse, kernels, composite):
+    def forward(self, xw, h0, c0, w_hh, b_hh, sizes, reverse, kernels):
         self.args = (xw, h0, c0, w_hh, b_hh)
-        self.sizes, self.reverse, self.kernels, self.composite = sizes, reverse, kernels, composite
+        self.sizes, self.reverse, self.kernels = sizes, reverse, kernels
         starts = [0]
         for s in sizes[:-1]:
             starts.append(starts[-1] + s)
@@ -66,7 +64,10 @@ class LSTMLayer(Function):
 
     def backward(self, g):
         if _State.enabled:
-            return self._recomputed(g)
+            raise RuntimeError(
+                "LSTM: double backward (create_graph=True) through the backend's fused LSTM "
+                "layer is not supported (as for PyTorch's cuDNN LSTM); run the layer under "
+                "genesis.testing.composite_only(device) to differentiate it twice")
         xw, h0, c0, w_hh, b_hh = self.args
         sizes, starts, hidden = self.sizes, self.starts, h0.shape[1]
         rows, batch = xw.shape[0], h0.shape[0]
@@ -101,25 +102,13 @@ class LSTMLayer(Function):
             d_xw = cat(dgates, 0)
             d_w = d_xw.t().matmul(cat(self.h_prev, 0))
             d_b = d_xw.sum(0) if b_hh is not None else None
-        return (d_xw, d_h0, d_c0, d_w, d_b) + (None,) * 4
-
-    def _recomputed(self, g):
-        """Gradients of the composite recurrence, recomputed so they are differentiable."""
-        inputs = [None if t is None else t.detach().requires_grad_(need)
-                  for t, need in zip(self.args, self.needs_input_grad)]
-        wanted = [t for t in inputs if t is not None and t.requires_grad]
-        with enable_grad():
-            out = self.composite(*inputs)
-        got = iter(autograd_grad(out, wanted, g, create_graph=True, allow_unused=True))
-        return tuple(next(got) if t is not None and t.requires_grad else None
-                     for t in inputs) + (None,) * 4
+        return (d_xw, d_h0, d_c0, d_w, d_b) + (None,) * 3
 
 
 def lstm_layer(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-               sizes: list, reverse: bool, kernels: tuple, composite: Callable) -> tuple:
+               sizes: list, reverse: bool, kernels: tuple) -> tuple:
     """``(out (rows, H), (h_n, c_n))`` of one LSTM direction through :class:`LSTMLayer`;
-    ``kernels`` are the backend's ``(lstm_cell, lstm_cell_backward)``, ``composite(xw, h0,
-    c0, w_hh, b_hh)`` the same stacked result from differentiable ops."""
+    ``kernels`` are the backend's ``(lstm_cell, lstm_cell_backward)``."""
     rows, batch = xw.shape[0], h0.shape[0]
-    stacked = LSTMLayer.apply(xw, h0, c0, w_hh, b_hh, sizes, reverse, kernels, composite)
+    stacked = LSTMLayer.apply(xw, h0, c0, w_hh, b_hh, sizes, reverse, kernels)
     return stacked[:rows], (stacked[rows:rows + batch], stacked[rows + batch:])

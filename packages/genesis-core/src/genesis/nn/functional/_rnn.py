@@ -189,7 +189,7 @@ def run_layers(mode: str, data: Tensor, sizes: list, hx: tuple, layer_weights: l
             kernels = _lstm_kernels(mode, projected, w_hr)
             if kernels:
                 out, final = lstm_layer(projected, hx[0][k], hx[1][k], w_hh, b_hh, sizes, d == 1,
-                                        kernels, _lstm_composite(sizes, d == 1))
+                                        kernels)
                 dir_outs.append(out)
             else:
                 outs, final = _direction(list(projected.split(sizes, 0)), sizes,
@@ -209,16 +209,6 @@ def _lstm_kernels(mode: str, projected: Tensor, w_hr) -> tuple | None:
         return None
     kernels = (fused_kernel("lstm_cell", projected), fused_kernel("lstm_cell_backward", projected))
     return kernels if None not in kernels else None
-
-
-def _lstm_composite(sizes: list, reverse: bool):
-    """``(xw, h0, c0, w_hh, b_hh) -> [out; h_n; c_n]`` through the per-step cells (what the
-    fused layer recomputes for a differentiable backward)."""
-    def run(xw, h0, c0, w_hh, b_hh):
-        outs, final = _direction(list(xw.split(sizes, 0)), sizes, (h0, c0), lstm_cell,
-                                 (w_hh, b_hh, None), reverse)
-        return cat(list(outs) + list(final), 0)
-    return run
 
 
 def _stack0(tensors: list) -> Tensor:
