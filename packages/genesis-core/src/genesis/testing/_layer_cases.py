@@ -23,15 +23,17 @@ def _f():
     return F
 
 
-def _conv2d_ref(x, w, b, stride, padding):
+def _conv2d_ref(x, w, b, stride, padding, dilation=(1, 1)):
     xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
     o, _, kh, kw = w.shape
-    oh = (xp.shape[2] - kh) // stride[0] + 1
-    ow = (xp.shape[3] - kw) // stride[1] + 1
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    oh = (xp.shape[2] - span[0]) // stride[0] + 1
+    ow = (xp.shape[3] - span[1]) // stride[1] + 1
     out = np.zeros((x.shape[0], o, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            win = xp[:, :, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw]
+            win = xp[:, :, i * stride[0]:i * stride[0] + span[0]:dilation[0],
+                     j * stride[1]:j * stride[1] + span[1]:dilation[1]]
             out[:, :, i, j] = np.einsum("nckl,ockl->no", win, w)
     return out + b[:, None, None]
 
@@ -106,6 +108,11 @@ def layer_cases() -> list:
         OpCase("conv2d", lambda x, w, bias: _f().conv2d(x, w, bias, stride=(1, 2), padding=1),
                lambda x, w, bias: _conv2d_ref(x, w, bias, (1, 2), (1, 1)),
                (Arg((2, 3, 5, 6)), Arg((4, 3, 3, 2)), Arg((4,))), dtypes=_F32_64,
+               kind="composite", fused="im2col"),
+        OpCase("conv2d_same", lambda x, w, bias: _f().conv2d(x, w, bias, padding=(1, 2),
+                                                              dilation=(1, 2)),
+               lambda x, w, bias: _conv2d_ref(x, w, bias, (1, 1), (1, 2), (1, 2)),
+               (Arg((2, 2, 4, 5)), Arg((3, 2, 3, 3)), Arg((3,))), dtypes=_F32_64,
                kind="composite", fused="im2col"),
         OpCase("conv_transpose2d",
                lambda x, w, bias: _f().conv_transpose2d(x, w, bias, stride=2, padding=1),
