@@ -10,7 +10,9 @@ engine is iterative, so long sequences do not hit recursion limits.
 
 The LSTM and GRU cells' gate arithmetic after the two matmuls runs as one node through the
 backend's ``"lstm_cell"``/``"gru_cell"`` fused kernels when it declares them (an LSTM step's
-``h'`` and ``c'`` are two halves of that node's ``(B, 2H)`` output).
+``h'`` and ``c'`` are two halves of that node's ``(B, 2H)`` output). With the backward kernel
+too, an LSTM layer without projection runs each direction as one node
+(:mod:`genesis.nn.functional._lstm_layer`).
 """
 
 from __future__ import annotations
