@@ -168,8 +168,11 @@ class SameConv(Function):
             cols = Im2col.apply(x, kernel, dilation, (1,) * n, padding, tuple(x.shape[2:]))
             k, rows = cols.shape[0] * _prod(kernel), x.shape[0] * _prod(x.shape[2:])
             self.cols = cols.reshape(k, rows)
-            y = weight.reshape(out_channels, k).matmul(self.cols)
-            return y.reshape(out_channels, x.shape[0], *x.shape[2:]).transpose(0, 1).contiguous()
+            # one (O, K) @ (K, L) product per image, each image's columns a strided block:
+            # the result comes out (N, O, L), with no transposing copy
+            per_image = self.cols.reshape(k, x.shape[0], -1).transpose(0, 1)
+            y = weight.reshape(out_channels, k).matmul(per_image)
+            return y.reshape(x.shape[0], out_channels, *x.shape[2:])
 
     def backward(self, g):
         need_x, need_w = self.needs_input_grad[:2]
