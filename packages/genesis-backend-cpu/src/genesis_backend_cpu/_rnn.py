@@ -10,24 +10,25 @@ its backward reads); the backward kernel turns the state's gradient into the gat
 
 The forward is numpy ufuncs writing in place into the workspace: its exp/tanh are vectorised
 (measured 414 us for a 32x256 LSTM step as a compiled scalar loop, whose libm calls do not
-vectorise, against ~60 us here). The backward is arithmetic only: one compiled pass over the
-rows on every core, beside its numpy reference.
+vectorise, against ~60 us here). The backward is arithmetic only: one compiled pass, on the
+calling thread (a step's ``(B, H)`` state is too small to pay for waking other cores), beside
+its numpy reference.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from genesis_backend_cpu._compiled import compiled, prange
+from genesis_backend_cpu._compiled import compiled
 from genesis_backend_cpu._views import arr
 
 _COMPILED = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-@compiled(parallel=True)
+@compiled()
 def _lstm_backward_loop(grad, c, ws, dgates, dc):
     rows, hidden = c.shape
-    for b in prange(rows):
+    for b in range(rows):
         for j in range(hidden):
             i = ws[b, j]
             f = ws[b, hidden + j]
@@ -43,10 +44,10 @@ def _lstm_backward_loop(grad, c, ws, dgates, dc):
             dc[b, j] = dc2 * f
 
 
-@compiled(parallel=True)
+@compiled()
 def _gru_backward_loop(grad, h, ws, dxw, dhw, dh):
     rows, hidden = h.shape
-    for b in prange(rows):
+    for b in range(rows):
         for j in range(hidden):
             r = ws[b, j]
             z = ws[b, hidden + j]
