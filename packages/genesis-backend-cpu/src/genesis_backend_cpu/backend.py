@@ -17,6 +17,7 @@ from scipy import special
 from genesis_backend_cpu import fused
 from genesis_backend_cpu._allocator import tune_malloc
 from genesis_backend_cpu._erf import erf_float32
+from genesis_backend_cpu._select import where_with_scalar
 from genesis_backend_cpu._threads import PARALLEL_MIN, parallel_rows
 from genesis_backend_cpu._views import arr, np_dtype
 
@@ -226,7 +227,12 @@ class CPUBackend:
         return _store(r, npd)  # also turns the numpy scalar of a 0-d op into an array
 
     def where(self, cond, a, b, dtype):
-        return _store(np.where(arr(cond), _operand(a), _operand(b)), np_dtype(dtype))
+        c, x, y, npd = arr(cond), _operand(a), _operand(b), np_dtype(dtype)
+        if c.dtype == np.bool_:
+            out = where_with_scalar(c, x, y, npd)
+            if out is not None:
+                return out
+        return _store(np.where(c, x, y), npd)
 
     def reduce(self, op, x, axes, dtype):
         a = arr(x)

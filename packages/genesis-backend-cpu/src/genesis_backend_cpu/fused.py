@@ -23,12 +23,16 @@ from genesis_backend_cpu._activations import (
     silu,
     silu_backward,
 )
+from genesis_backend_cpu._batch_norm import batch_norm, batch_norm_backward
+from genesis_backend_cpu._conv import col2im, im2col
 from genesis_backend_cpu._normalization import (
     layer_norm,
     layer_norm_backward,
     rms_norm,
     rms_norm_backward,
 )
+from genesis_backend_cpu._pool import max_pool2d, max_pool2d_backward
+from genesis_backend_cpu._rnn import gru_cell, gru_cell_backward, lstm_cell, lstm_cell_backward
 from genesis_backend_cpu._softmax import (
     log_softmax,
     log_softmax_backward,
@@ -231,4 +235,9 @@ KERNELS: dict = {"adamw_step": adamw_step, "sgd_step": sgd_step, "gelu": gelu,
                  "silu": silu, "silu_backward": silu_backward,
                  "softmax": softmax, "softmax_backward": softmax_backward,
                  "log_softmax": log_softmax, "log_softmax_backward": log_softmax_backward,
+                 "max_pool2d": max_pool2d, "max_pool2d_backward": max_pool2d_backward,
+                 "im2col": im2col, "col2im": col2im, "batch_norm": batch_norm,
+                 "batch_norm_backward": batch_norm_backward, "lstm_cell": lstm_cell,
+                 "lstm_cell_backward": lstm_cell_backward, "gru_cell": gru_cell,
+                 "gru_cell_backward": gru_cell_backward,
                  **_linalg.KERNELS}

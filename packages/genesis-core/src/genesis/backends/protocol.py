@@ -93,6 +93,20 @@ FUSED_OPS = {
     "silu": "(x) -> storage",
     "silu_backward": "(grad, x) -> storage",
     "dropout": "(x, p, seed, offset) -> (y, mask bool)",
+    "max_pool2d": "(x (N, C, H, W) floating, kernel_size, stride, padding, dilation, "
+                  "output_size: pairs) -> (values, indices int64)",
+    "max_pool2d_backward": "(grad (N, C, oh, ow), indices, input_size (H, W)) -> dx",
+    "batch_norm": "(x (N, C, *) floating, weight | None, bias | None, eps) -> (y, mean (C,), "
+                  "var (C,), rstd (C,))",
+    "batch_norm_backward": "(grad, x, weight | None, mean, rstd) -> (dx, dweight, dbias)",
+    "lstm_cell": "(xw (B, 4H), hw (B, 4H), c (B, H)) -> ([h' | c'] (B, 2H), workspace (B, 5H))",
+    "lstm_cell_backward": "(grad (B, 2H), c, workspace) -> (dgates (B, 4H), dc (B, H))",
+    "gru_cell": "(xw (B, 3H), hw (B, 3H), h (B, H)) -> (h' (B, H), workspace (B, 4H))",
+    "gru_cell_backward": "(grad (B, H), h, workspace) -> (dxw (B, 3H), dhw (B, 3H), dh (B, H))",
+    "im2col": "(x (N, C, *size), kernel, dilation, stride, padding, out) -> cols (C, *kernel, "
+              "N, *out)",
+    "col2im": "(cols (C, *kernel, N, *out), size, kernel, dilation, stride, padding) -> image "
+              "(N, C, *size)",
     "linalg_solve": "(a (..., n, n), b (..., n, k), equal batch dims) -> (x, info (...,) int32)",
     "linalg_slogdet": "(a (..., n, n)) -> (sign (...,), logabsdet (...,))",
     "linalg_cholesky": "(a (..., n, n)) -> (L lower, info (...,) int32)",
@@ -154,6 +168,36 @@ class Capabilities:
         alive and unmodified at backward, else ``"gelu_backward"``.
         ``"dropout"(x, p, seed, offset) -> (storage y, storage mask bool)`` with
         ``y = x * mask / (1 - p)``, drawn from the (seed, offset) stream like ``random``.
+        ``"max_pool2d"(x, kernel_size, stride, padding, dilation, output_size) -> (storage
+        values, storage indices int64)``, both ``(N, C, *output_size)``, for a floating ``x``
+        ``(N, C, H, W)`` (any strides) and ``(h, w)`` pairs already checked by the core: each
+        window's maximum and its flat ``h * W + w`` index, PyTorch's rules (padding slots
+        skipped, the first maximum of a tie, the last NaN of a window; an all ``-inf`` window
+        points at its first slot inside the input). ``"max_pool2d_backward"(grad, indices,
+        input_size) -> storage dx`` ``(N, C, *input_size)``: zeros plus every gradient added
+        at its index.
+        ``"batch_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage var,
+        storage rstd)``: training-mode batch norm of ``x`` ``(N, C, *)`` over every dim but
+        1, ``var`` biased, ``rstd = 1 / sqrt(var + eps)``, the statistics ``(C,)`` of ``x``'s
+        dtype; ``"batch_norm_backward"(grad, x, weight, mean, rstd) -> (storage dx, storage
+        dweight, storage dbias)`` (``mean``/``rstd`` as returned, possibly reshaped to
+        broadcast; a missing weight counts as ones).
+        ``"lstm_cell"(xw, hw, c) -> (storage hc, storage workspace)``: one LSTM step's gates
+        (PyTorch's order i, f, g, o) on the projections ``xw = x W_ih^T + b_ih`` and ``hw = h
+        W_hh^T + b_hh``: ``c' = sigmoid(f) c + sigmoid(i) tanh(g)``, ``h' = sigmoid(o)
+        tanh(c')``, returned side by side as ``hc = [h' | c']``; ``"lstm_cell_backward"(grad,
+        c, workspace) -> (storage dgates, storage dc)`` from the gradient of ``hc``.
+        ``"gru_cell"(xw, hw, h) -> (storage h', storage workspace)``: ``r, z = sigmoid``,
+        ``n = tanh(x_n + r * h_n)``, ``h' = n + z (h - n)`` (gates r, z, n);
+        ``"gru_cell_backward"(grad, h, workspace) -> (storage dxw, storage dhw, storage dh)``.
+        Any strides; the workspace (``(B, 5H)``/``(B, 4H)`` of the input's dtype) is opaque
+        to the core.
+        ``"im2col"(x, kernel, dilation, stride, padding, out) -> storage cols`` ``(C, *kernel,
+        N, *out)``: slot ``k`` of window ``o`` along a dim reads ``x`` (any strides) at ``o *
+        stride - padding + k * dilation``, zero outside the input (tuples per spatial dim,
+        1 to 3 of them; ``padding`` is the padding before each dim). ``"col2im"(cols, size,
+        kernel, dilation, stride, padding) -> storage image`` ``(N, C, *size)``: its adjoint,
+        every column added at the position it reads, positions outside the image dropped.
         The matrix factorizations (LAPACK's semantics; results of the input's dtype; the
         core checks shapes and dtypes, float32/float64, and raises from ``info``):
         ``"linalg_solve"(a, b) -> (storage x, storage info)``: ``x = a^-1 b`` per matrix;

@@ -18,6 +18,7 @@ from __future__ import annotations
 from genesis.backends import protocol
 from genesis.testing._cases import FLOATS, INTS, Arg, OpCase, build_int_cases, structural_cases
 from genesis.testing._fused_steps import STEP_CHECKS, uncovered_fused
+from genesis.testing._layer_cases import layer_cases
 from genesis.testing._references import primitive_cases, uncovered_ops
 from genesis.testing._suite import (
     ConformanceSkip,
@@ -38,6 +39,7 @@ __all__ = [
     "build_cases",
     "build_int_cases",
     "structural_cases",
+    "layer_cases",
     "check_backward",
     "check_dtype_roundtrip",
     "check_forward",
@@ -58,8 +60,8 @@ ALL_DTYPES = FLOATS + INTS + ("bool",)
 
 def build_cases() -> list:
     """Every float case the kit runs: one per primitive of the protocol (generated from the
-    reference table), then broadcasting, views and composites."""
-    return primitive_cases() + structural_cases()
+    reference table), then broadcasting, views and composites, then the fusable layers."""
+    return primitive_cases() + structural_cases() + layer_cases()
 
 
 def conformance_suite(device: str, *, cases: list | None = None) -> type:

@@ -1,23 +1,24 @@
 """``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``, composites of im2col/col2im and matmul.
 
-Convolution copies every window of the (padded) input once into ``(C * K, N * L)`` columns
-(:class:`~genesis.nn.functional._fold.Im2col`) and multiplies them by the ``(O, C * K)``
-weight: one matmul with contiguous operands (one batched matmul over the groups), whose
-``(O, N * L)`` result is moved to ``(N, O, *out)`` by the bias add (or one copy). The
-gradients come from autograd: the matmul's, and col2im for the columns.
+Convolution copies every window of the zero-padded input once into ``(C * K, N * L)``
+columns (:class:`~genesis.nn.functional._fold.Im2col`, the padding folded in) and multiplies
+them by the ``(O, C * K)`` weight: one matmul with contiguous operands (one batched matmul
+over the groups), whose ``(O, N * L)`` result is moved to ``(N, O, *out)`` by the bias add (or
+one copy). The gradients come from autograd: the matmul's, and col2im for the columns.
 Transposed convolution is the adjoint: ``(C_out * K, C_in) @ (C_in, N * L)`` columns summed
-into the output by col2im, then cropped by ``padding``.
+into the output by col2im, which drops what falls in ``padding``.
 """
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
 
 from __future__ import annotations
 
+from genesis._autograd.function import Function
+from genesis._autograd.grad_mode import _State, no_grad
 from genesis._ops.autocast import autocast_op
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
 from genesis.nn.functional._fold import Col2im, Im2col, window_counts
-from genesis.nn.functional._padding import pad as _pad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "expand_param"]
@@ -122,9 +123,15 @@ def _conv(fn: str, n: int, input, weight, bias, stride, padding, dilation, group
                            f"({' x '.join(map(str, size))}). Kernel size: "
                            f"({' x '.join(map(str, span))}). Kernel size can't be greater than "
                            "actual input size")
-    if any(a or b for a, b in pads):
-        x = _pad(x, tuple(v for a, b in reversed(pads) for v in (a, b)))
-    cols = Im2col.apply(x, kernel, dilation, stride)  # (C, *kernel, N, *out), contiguous
+    before = tuple(a for a, _ in pads)
+    if groups == 1 and out == tuple(x.shape[2:]) and all(s == 1 for s in stride) and \
+            all(a == b for a, b in pads):
+        y = SameConv.apply(x, weight, kernel, dilation, before)
+        if bias is not None:
+            y = y + bias.reshape(weight.shape[0], *((1,) * n))
+        return y if input.ndim == n + 2 else y.squeeze(0)
+    # (C, *kernel, N, *out), contiguous; the padding after each dim is implied by ``out``
+    cols = Im2col.apply(x, kernel, dilation, stride, before, out)
     batch, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
     taps = _prod(kernel)
     rows = batch * _prod(out)
@@ -142,6 +149,48 @@ def _conv(fn: str, n: int, input, weight, bias, stride, padding, dilation, group
     else:
         y = y.contiguous()
     return y if input.ndim == n + 2 else y.squeeze(0)
+
+
+class SameConv(Function):
+    """A stride-1 convolution whose output has the input's size (symmetric "same" padding),
+    one group: forward as the composite (im2col, one matmul); backward with the input's
+    gradient as the same kind of convolution of the output's gradient by the flipped,
+    transposed weight (im2col and a matmul over ``C_out * K``), instead of ``W^T @ g``
+    (a matmul over only ``C_out``) then col2im, which measured ~1.7x slower for 3x3 convs of
+    32 channels. The weight's gradient is ``g @ cols^T``."""
+
+    saves = (0, 1)
+
+    def forward(self, x, weight, kernel, dilation, padding):
+        self.x, self.weight, self.kernel = x, weight, kernel
+        self.dilation, self.padding = dilation, padding
+        n, out_channels = len(kernel), weight.shape[0]
+        with no_grad():
+            cols = Im2col.apply(x, kernel, dilation, (1,) * n, padding, tuple(x.shape[2:]))
+            k, rows = cols.shape[0] * _prod(kernel), x.shape[0] * _prod(x.shape[2:])
+            self.cols = cols.reshape(k, rows)
+            # one (O, K) @ (K, L) product per image, each image's columns a strided block:
+            # the result comes out (N, O, L), with no transposing copy
+            per_image = self.cols.reshape(k, x.shape[0], -1).transpose(0, 1)
+            y = weight.reshape(out_channels, k).matmul(per_image)
+            return y.reshape(x.shape[0], out_channels, *x.shape[2:])
+
+    def backward(self, g):
+        need_x, need_w = self.needs_input_grad[:2]
+        weight, n = self.weight, len(self.dilation)
+        dx = dw = None
+        if need_w:
+            cols = self.cols
+            if _State.enabled:  # double backward: the columns as a function of x
+                x = self.x
+                cols = Im2col.apply(x, self.kernel, self.dilation, (1,) * n, self.padding,
+                                    tuple(x.shape[2:])).reshape(cols.shape)
+            g2 = g.transpose(0, 1).reshape(weight.shape[0], cols.shape[1])
+            dw = g2.matmul(cols.t()).reshape(weight.shape)
+        if need_x:
+            flipped = weight.flip(tuple(range(2, 2 + n))).transpose(0, 1)
+            dx = _conv("conv", n, g, flipped, None, 1, self.padding, self.dilation, 1)
+        return dx, dw, None, None, None
 
 
 def _prod(values) -> int:
@@ -191,9 +240,7 @@ def _conv_transpose(fn: str, n: int, input, weight, bias, stride, padding, outpu
         cols = weight.reshape(groups, cg, og * taps).transpose(1, 2).matmul(
             xr.reshape(groups, cg, rows))  # (G, og * K, rows)
     cols = cols.reshape(cout, *kernel, batch, *spatial)
-    y = Col2im.apply(cols, full, kernel, dilation, stride)  # (N, cout, *full)
-    if any(padding):
-        y = y[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out))]
+    y = Col2im.apply(cols, out, kernel, dilation, stride, padding)  # (N, cout, *out)
     if bias is not None:
         y = y + bias.reshape(cout, *((1,) * n))
     return y if input.ndim == n + 2 else y.squeeze(0)

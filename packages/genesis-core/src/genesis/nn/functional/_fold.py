@@ -2,11 +2,12 @@
 adjoint, summing columns back into an image (col2im).
 
 The two are one pair of autograd nodes, each the other's backward, shared by convolution:
-:class:`Im2col` reads every window of a padded ``(N, C, *spatial)`` tensor through strided
-views (``Tensor.unfold`` per spatial dim, a step for the dilation) and copies them once into
-``(C, *kernel, N, *out)`` (runs of the last output dim move together, and it is the
+:class:`Im2col` reads every window of a zero-padded ``(N, C, *spatial)`` tensor through
+strided views (``Tensor.unfold`` per spatial dim, a step for the dilation) and copies them once
+into ``(C, *kernel, N, *out)`` (runs of the last output dim move together, and it is the
 ``(C * K, N * L)`` matrix the convolution's matmul reads transposed); :class:`Col2im` adds
-such columns back with one strided in-place add per kernel offset.
+such columns back with one strided in-place add per kernel offset and drops the padding.
+A backend may run either as one fused kernel (``"im2col"``/``"col2im"``), padding included.
 """
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
@@ -18,6 +19,7 @@ import itertools
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import no_grad
 from genesis._ops.creation import zeros
+from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
 from genesis.nn.functional._padding import pad as _pad
@@ -35,14 +37,14 @@ def window_counts(size, kernel, dilation, stride) -> tuple:
                  for s, k, d, st in zip(size, kernel, dilation, stride))
 
 
-def _windows(x: Tensor, kernel, dilation, stride, out=None) -> Tensor:
-    """The windows of ``x`` ``(N, C, *spatial)`` as a strided view ``(C, *kernel, N, *out)``
-    (the first ``out`` along each dim when given, else all)."""
+def _windows(x: Tensor, kernel, dilation, stride, out) -> Tensor:
+    """The first ``out`` windows along each dim of ``x`` ``(N, C, *spatial)`` as a strided
+    view ``(C, *kernel, N, *out)``."""
     n = len(kernel)
     w = x
     for d, (k, dil, st) in enumerate(zip(kernel, dilation, stride)):
         w = w.unfold(2 + d, dil * (k - 1) + 1, st)
-        if out is not None and w.shape[2 + d] != out[d]:
+        if w.shape[2 + d] != out[d]:
             w = w.narrow(2 + d, 0, out[d])
     if any(d != 1 for d in dilation):
         w = w[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
@@ -51,44 +53,73 @@ def _windows(x: Tensor, kernel, dilation, stride, out=None) -> Tensor:
     return w.permute(1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))
 
 
-class Im2col(Function):
-    """``(N, C, *size)`` -> contiguous ``(C, *kernel, N, *out)``: every window (or the first
-    ``out`` per dim), copied once; reshaped ``(C * K, N * L)``."""
+def _after(size, kernel, dilation, stride, before, out) -> tuple:
+    """The padding past the end that the last of ``out`` windows reaches (0 inside)."""
+    return tuple(max(0, (o - 1) * st + d * (k - 1) + 1 - s - b)
+                 for s, k, d, st, b, o in zip(size, kernel, dilation, stride, before, out))
 
-    def forward(self, x, kernel, dilation, stride, out=None):
+
+class Im2col(Function):
+    """``(N, C, *size)`` -> contiguous ``(C, *kernel, N, *out)``: the first ``out`` windows
+    per dim of the input zero-padded by ``padding`` before each dim (and past the end as far
+    as they reach), copied once; reshaped ``(C * K, N * L)``. Runs the backend's ``"im2col"``
+    fused kernel when it declares one."""
+
+    def forward(self, x, kernel, dilation, stride, padding, out):
         self.size, self.kernel = tuple(x.shape[2:]), tuple(kernel)
         self.dilation, self.stride = tuple(dilation), tuple(stride)
+        self.padding, self.out = tuple(padding), tuple(out)
+        kern = fused_kernel("im2col", x)
+        if kern is not None:
+            cols = kern(x, self.kernel, self.dilation, self.stride, self.padding, self.out)
+            return wrap(cols, (x.shape[1], *self.kernel, x.shape[0], *self.out), x)
+        after = _after(self.size, self.kernel, self.dilation, self.stride, self.padding,
+                       self.out)
         with no_grad():
-            return _windows(x, self.kernel, self.dilation, self.stride, out).contiguous()
+            if any(self.padding) or any(after):
+                x = _pad(x, tuple(v for b, a in zip(reversed(self.padding), reversed(after))
+                                  for v in (b, a)))
+            return _windows(x, self.kernel, self.dilation, self.stride, self.out).contiguous()
 
     def backward(self, g):
-        return Col2im.apply(g, self.size, self.kernel, self.dilation, self.stride)
+        return Col2im.apply(g, self.size, self.kernel, self.dilation, self.stride, self.padding)
 
 
 class Col2im(Function):
-    """Columns ``(C, *kernel, N, *out)`` (any strides: made contiguous first) summed into
-    ``(N, C, *size)``: each kernel offset's ``(C, N, *out)`` slab is added, in place, to the
-    strided positions it was read from."""
+    """Columns ``(C, *kernel, N, *out)`` (any strides) summed into ``(N, C, *size)``: each
+    kernel offset's ``(C, N, *out)`` slab is added, in place, to the strided positions of the
+    image padded by ``padding`` before each dim that it was read from; the padding is then
+    dropped. Runs the backend's ``"col2im"`` fused kernel when it declares one."""
 
-    def forward(self, cols, size, kernel, dilation, stride):
+    def forward(self, cols, size, kernel, dilation, stride, padding):
         n = len(kernel)
         self.kernel, self.dilation, self.stride = tuple(kernel), tuple(dilation), tuple(stride)
+        self.padding, size = tuple(padding), tuple(size)
         channels, batch, out = cols.shape[0], cols.shape[1 + n], tuple(cols.shape[2 + n:])
         self.out = out
+        kern = fused_kernel("col2im", cols)
+        if kern is not None and 0 not in cols.shape:
+            image = kern(cols, size, self.kernel, self.dilation, self.stride, self.padding)
+            return wrap(image, (batch, channels, *size), cols)
+        after = _after(size, kernel, dilation, stride, self.padding, out)
+        padded = tuple(s + b + a for s, b, a in zip(size, self.padding, after))
         with no_grad():
-            image = zeros((batch, channels, *size), dtype=cols.dtype, device=cols.device)
+            image = zeros((batch, channels, *padded), dtype=cols.dtype, device=cols.device)
             if 0 in cols.shape:
                 return image
             cols = cols.contiguous()
-            target = image.transpose(0, 1)  # (C, N, *size), a view
+            target = image.transpose(0, 1)  # (C, N, *padded), a view
             for offset in itertools.product(*(range(k) for k in kernel)):
                 where = tuple(slice(i * d, i * d + st * (o - 1) + 1, st)
                               for i, d, st, o in zip(offset, dilation, stride, out))
                 target[(slice(None), slice(None)) + where].add_(cols[(slice(None),) + offset])
+        if any(self.padding) or any(after):
+            image = image[(slice(None), slice(None))
+                          + tuple(slice(b, b + s) for b, s in zip(self.padding, size))]
         return image
 
     def backward(self, g):
-        return Im2col.apply(g, self.kernel, self.dilation, self.stride, self.out)
+        return Im2col.apply(g, self.kernel, self.dilation, self.stride, self.padding, self.out)
 
 
 def _pair(fn: str, name: str, value, n: int = 2) -> tuple:
@@ -136,9 +167,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                            f"{kernel}, dilation={dilation}, padding={padding}, calculated shape "
                            f"of the array of sliding blocks as {out}, but its components must "
                            "be at least one.")
-    if any(padding):
-        x = _pad(x, (padding[1], padding[1], padding[0], padding[0]))
-    cols = Im2col.apply(x, kernel, dilation, stride)  # (C, kh, kw, N, oh, ow)
+    cols = Im2col.apply(x, kernel, dilation, stride, padding, out)  # (C, kh, kw, N, oh, ow)
     n, c = x.shape[0], x.shape[1]
     cols = cols.permute(3, 0, 1, 2, 4, 5).reshape(n, c * kernel[0] * kernel[1], out[0] * out[1])
     return cols if batched else cols.squeeze(0)
@@ -178,7 +207,5 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                            f"input.size(2)={x.shape[2]}.")
     n, c = x.shape[0], x.shape[1] // k
     cols = x.reshape(n, c, kernel[0], kernel[1], out[0], out[1]).permute(1, 2, 3, 0, 4, 5)
-    image = Col2im.apply(cols, padded, kernel, dilation, stride)
-    if any(padding):
-        image = image[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+    image = Col2im.apply(cols, size, kernel, dilation, stride, padding)
     return image if batched else image.squeeze(0)

@@ -168,6 +168,15 @@ def _channel_stats(x: Tensor, axes: tuple, eps: float) -> tuple:
     return mean, var, xc * rstd, rstd
 
 
+def _update_running(running_mean, running_var, mean, var, momentum: float, n: int) -> None:
+    """``r = (1 - momentum) * r + momentum * stat`` in place, the variance unbiased."""
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean * momentum)
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(var * (momentum * n / (n - 1)))
+
+
 class BatchNorm(Function):
     """Training-mode batch norm, one node: ``xhat * w + b`` with ``xhat = (x - mean) * rstd``
     per channel, the statistics taken over ``axes`` (every dim but 1).
@@ -209,6 +218,30 @@ class BatchNorm(Function):
         return gx, gw, gb, None, None, None, None
 
 
+class BatchNormFused(BatchNorm):
+    """:class:`BatchNorm` whose output ``y`` and per-channel ``mean``/``rstd`` came from the
+    backend's ``"batch_norm"`` kernel; backward runs ``"batch_norm_backward"`` when declared
+    (and grad mode is off), else the composite backward with ``xhat`` recomputed."""
+
+    def forward(self, x, weight, bias, y, mean, rstd, axes, eps):
+        self.x, self.weight, self.axes, self.eps = x, weight, axes, eps
+        self.mean, self.rstd = mean, rstd
+        return y
+
+    def backward(self, g):
+        kernel = None if _State.enabled else fused_kernel("batch_norm_backward", g)
+        if kernel is None:
+            with no_grad():
+                self.xhat = (self.x - self.mean) * self.rstd
+            return super().backward(g)[:3] + (None,) * 5
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        dx, dw, db = kernel(g, self.x, self.weight, self.mean, self.rstd)
+        c = (self.x.shape[1],)
+        return (wrap(dx, self.x.shape, g) if need_x else None,
+                wrap(dw, c, g) if need_w else None, wrap(db, c, g) if need_b else None,
+                None, None, None, None, None)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -234,12 +267,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
+        # the fused kernel computes in the input's dtype: mixed-dtype calls take the composite
+        same = all(p is None or p.dtype is input.dtype for p in (weight, bias))
+        kernel = input.dtype.is_floating_point and same and fused_kernel("batch_norm", input)
+        if kernel:
+            y, mean, var, rstd = kernel(input, weight, bias, eps)
+            mean, var, rstd = (wrap(v, (c,), input) for v in (mean, var, rstd))
+            _update_running(running_mean, running_var, mean, var, momentum, n)
+            return BatchNormFused.apply(input, weight, bias, wrap(y, input.shape, input),
+                                        mean.reshape(stat_shape), rstd.reshape(stat_shape),
+                                        axes, eps)
         with no_grad():
             mean, var, xhat, rstd = _channel_stats(input, axes, eps)
-            if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_(mean.reshape(c) * momentum)
-            if running_var is not None:
-                running_var.mul_(1 - momentum).add_(var.reshape(c) * (momentum * n / (n - 1)))
+        _update_running(running_mean, running_var, mean.reshape(c), var.reshape(c), momentum, n)
         return in_input_dtype(BatchNorm.apply(input, weight, bias, xhat, rstd, axes, eps), input)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var are required when "

@@ -6,6 +6,10 @@ output window reads (``(out, K)``, with a validity mask for padding or short win
 windows gathered with ``index_select`` into a trailing window dim, then a reduction over it.
 Max pooling takes the window ``argmax`` and ``gather``s it, so the gradient reaches the first
 maximum of each window only (PyTorch's rule; a NaN in a window wins, the last NaN if several).
+
+Sliding max pooling of a floating input runs the backend's ``"max_pool2d"`` fused kernel when
+it declares one (1-D as a height-1 image): values and indices in one pass, and one node whose
+backward adds the gradient at the indices (``"max_pool2d_backward"``, else a ``scatter_add``).
 """
 
 # ruff: noqa: A002 - PyTorch's argument name ``input``
@@ -15,9 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._autograd.function import Function
+from genesis._autograd.grad_mode import _State
 from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.elementwise import where
+from genesis._ops.fused import fused_kernel, wrap
+from genesis._ops.indexing import scatter_add
 from genesis._tensor import Tensor
 from genesis.nn.functional._activation import relu
 from genesis.nn.functional._checks import check_tensor
@@ -72,8 +80,9 @@ def _out_size(fn: str, input: Tensor, n: int, k: int, s: int, p: int, d: int,
 
 
 def _sliding_args(fn: str, input, n: int, kernel_size, stride, padding, dilation,
-                  ceil_mode: bool) -> list:
-    """Per spatial dim ``(positions, valid, include_pad_count)`` tables for sliding windows."""
+                  ceil_mode: bool) -> tuple:
+    """Per spatial dim ``(positions, valid, include_pad_count)`` tables for sliding windows,
+    and the window geometry ``(kernel, stride, padding, dilation, out)``, a tuple per dim."""
     k = _tuple(fn, "kernel_size", kernel_size, n)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
         _tuple(fn, "stride", stride, n)
@@ -90,7 +99,7 @@ def _sliding_args(fn: str, input, n: int, kernel_size, stride, padding, dilation
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise RuntimeError(f"{fn}: pad should be at most half of effective kernel size, but got "
                            f"padding={padding!r} and kernel_size={kernel_size!r}")
-    tables = []
+    tables, out = [], []
     for i in range(n):
         size = input.shape[input.ndim - n + i]
         m = _out_size(fn, input, size, k[i], s[i], p[i], d[i], ceil_mode)
@@ -99,7 +108,8 @@ def _sliding_args(fn: str, input, n: int, kernel_size, stride, padding, dilation
         valid = (pos >= 0) & (pos < size)
         include_pad = np.minimum(starts + k[i], size + p[i]) - starts
         tables.append((pos, valid, include_pad))
-    return tables
+        out.append(m)
+    return tables, (k, s, p, d, tuple(out))
 
 
 def _adaptive_args(fn: str, input, n: int, output_size) -> list:
@@ -180,6 +190,48 @@ def _max(fn: str, input: Tensor, tables: list, return_indices: bool):
     return values, table.expand(*idx.shape[:-1], flat.shape[-1]).gather(-1, idx).squeeze(-1)
 
 
+class _MaxPoolFused(Function):
+    """The values of a fused max pooling of ``x`` ``(N, C, H, W)``; backward adds the gradient
+    at ``indices`` (flat ``h * W + w`` per plane). Only ``indices`` is kept for backward."""
+
+    def forward(self, x, values, indices):
+        self.indices, self.size = indices, tuple(x.shape)
+        return values
+
+    def backward(self, g):
+        n, c, h, w = self.size
+        kernel = None if _State.enabled else fused_kernel("max_pool2d_backward", g)
+        if kernel is not None:
+            return wrap(kernel(g, self.indices, (h, w)), self.size, g), None, None
+        idx = self.indices.reshape(n, c, -1)
+        inside = (idx >= 0) & (idx < h * w)  # PyTorch's index of a window with nothing inside
+        src = where(inside, g.reshape(n, c, -1), 0)
+        grad = scatter_add(zeros((n, c, h * w), dtype=g.dtype, device=g.device), -1,
+                           where(inside, idx, 0), src)
+        return grad.reshape(self.size), None, None
+
+
+def _max_sliding(fn: str, input: Tensor, n: int, kernel_size, stride, padding, dilation,
+                 ceil_mode: bool, return_indices: bool):
+    tables, (k, s, p, d, out) = _sliding_args(fn, input, n, kernel_size, stride, padding,
+                                              dilation, ceil_mode)
+    kernel = input.dtype.is_floating_point and input.numel() and \
+        fused_kernel("max_pool2d", input)
+    if not kernel:
+        return _max(fn, input, tables, return_indices)
+    x = input.unsqueeze(0) if input.ndim == n + 1 else input
+    if n == 1:  # a height-1 image
+        x = x.unsqueeze(2)
+        k, s, p, d, out = ((1,) + k, (1,) + s, (0,) + p, (1,) + d, (1,) + out)
+    values, indices = kernel(x, k, s, p, d, out)
+    planes = tuple(x.shape[:2]) + out
+    indices = wrap(indices, planes, x, dt.int64)
+    shape = tuple(input.shape[:-n]) + out[2 - n:]
+    pooled = _MaxPoolFused.apply(x, wrap(values, planes, x), indices).reshape(shape)
+    indices = indices.reshape(shape)
+    return (pooled, indices) if return_indices else pooled
+
+
 def _avg(input: Tensor, tables: list, divisor: np.ndarray) -> Tensor:
     win, _, _ = _windows(input, tables, 0)
     if not input.dtype.is_floating_point:  # int64: PyTorch's C++ division, toward zero
@@ -204,9 +256,8 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     apart windows, ``padding`` of -inf, at most half the kernel) over the last dim of a
     ``(C, L)`` or ``(N, C, L)`` input; with ``return_indices`` also the position in ``L``."""
     _check_input("max_pool1d", input, 1)
-    tables = _sliding_args("max_pool1d", input, 1, kernel_size, stride, padding, dilation,
-                           ceil_mode)
-    return _max("max_pool1d", input, tables, return_indices)
+    return _max_sliding("max_pool1d", input, 1, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -215,9 +266,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     ``return_indices`` gives flat ``h * W + w`` positions per plane. Integer inputs work too
     (as in PyTorch, unlike the 1-D and adaptive max pools)."""
     _check_input("max_pool2d", input, 2)
-    tables = _sliding_args("max_pool2d", input, 2, kernel_size, stride, padding, dilation,
-                           ceil_mode)
-    return _max("max_pool2d", input, tables, return_indices)
+    return _max_sliding("max_pool2d", input, 2, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
 
 
 @autocast_op("avg_pool1d")
@@ -227,7 +277,8 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     zero ``padding`` counts in the divisor when ``count_include_pad``."""
     _check_input("avg_pool1d", input, 1)
     _check_float("avg_pool1d", input, int64=True)
-    tables = _sliding_args("avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
+    tables, _ = _sliding_args("avg_pool1d", input, 1, kernel_size, stride, padding, 1,
+                              ceil_mode)
     return _avg(input, tables, _sliding_divisor(tables, count_include_pad, None))
 
 
@@ -242,7 +293,8 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                                          or divisor_override == 0):
         raise RuntimeError(f"avg_pool2d: divisor_override={divisor_override!r}, divisor must "
                            "be not zero")
-    tables = _sliding_args("avg_pool2d", input, 2, kernel_size, stride, padding, 1, ceil_mode)
+    tables, _ = _sliding_args("avg_pool2d", input, 2, kernel_size, stride, padding, 1,
+                              ceil_mode)
     return _avg(input, tables, _sliding_divisor(tables, count_include_pad, divisor_override))
 
 
@@ -268,7 +320,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     _check_input("adaptive_avg_pool1d", input, 1, 1)
     _check_float("adaptive_avg_pool1d", input)
     tables = _adaptive_args("adaptive_avg_pool1d", input, 1, output_size)
-    return _avg(input, tables, tables[0][2].astype(np.float64))
+    tiled = _tiled_mean(input, tables)
+    return tiled if tiled is not None else _avg(input, tables, tables[0][2].astype(np.float64))
 
 
 @autocast_op("adaptive_avg_pool2d")
@@ -277,7 +330,24 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     _check_input("adaptive_avg_pool2d", input, 2, 2)
     _check_float("adaptive_avg_pool2d", input)
     tables = _adaptive_args("adaptive_avg_pool2d", input, 2, output_size)
-    return _avg(input, tables, np.multiply.outer(tables[0][2], tables[1][2]).astype(np.float64))
+    tiled = _tiled_mean(input, tables)
+    return tiled if tiled is not None else \
+        _avg(input, tables, np.multiply.outer(tables[0][2], tables[1][2]).astype(np.float64))
+
+
+def _tiled_mean(input: Tensor, tables: list) -> Tensor | None:
+    """Adaptive average pooling whose windows tile the input exactly (each dim a multiple of
+    its output size, global pooling included) as a reshape and one mean, whose backward is a
+    broadcast; None for other windows."""
+    n = len(tables)
+    sizes, outs = input.shape[input.ndim - n:], [t[0].shape[0] for t in tables]
+    if any(o == 0 or s % o for s, o in zip(sizes, outs)):
+        return None
+    split = tuple(input.shape[:input.ndim - n])
+    for s, o in zip(sizes, outs):
+        split += (o, s // o)
+    lead = len(split) - 2 * n
+    return input.reshape(split).mean(tuple(lead + 2 * i + 1 for i in range(n)))
 
 
 def _lp(input: Tensor, norm_type, area: int, pooled, max_pool) -> Tensor:
