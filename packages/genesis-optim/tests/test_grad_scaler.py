@@ -153,6 +153,28 @@ def test_an_optimizer_step_taking_grad_scaler_gets_the_scaler_with_a_future_warn
         assert opt.got is scaler
 
 
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 3e300])
+def test_inf_nan_is_found_in_any_gradient_dtype_and_empty_gradients_pass(value):
+    results = {}
+    for lib in (genesis, torch):
+        ps = [lib.ones(3, requires_grad=True), lib.ones(0, requires_grad=True),
+              lib.ones(4, dtype=lib.bfloat16, requires_grad=True),
+              lib.ones(2, dtype=lib.float64, requires_grad=True)]
+        for p in ps:
+            p.grad = lib.full_like(p, 2.0)
+        target = 2 if math.isinf(value) or math.isnan(value) else 3  # 3e300: finite float64
+        ps[target].grad[1] = value
+        opt = lib.optim.SGD(ps, lr=0.25)
+        scaler = lib.amp.GradScaler("cpu", init_scale=2.0)
+        scaler.scale(lib.ones(()))
+        scaler.step(opt)
+        scaler.update()
+        results[lib] = scaler.get_scale(), [p.detach().double().numpy() for p in ps]
+    assert results[genesis][0] == results[torch][0] == (2.0 if value == 3e300 else 1.0)
+    for g, t in zip(results[genesis][1], results[torch][1]):
+        np.testing.assert_array_equal(g, t)
+
+
 def test_growth_stops_at_float32_overflow_like_torch():
     kwargs = {"init_scale": 2.0**126, "growth_interval": 1, "growth_factor": 4.0}
     g = train(genesis, sgd, steps=1, **kwargs)[0]

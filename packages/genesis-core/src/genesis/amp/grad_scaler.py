@@ -347,18 +347,29 @@ class GradScaler:
 
 
 def _non_finite_check(grads: list) -> Tensor:
-    """A 0-d float32 flag on the device of ``grads``, nonzero when any element is inf/NaN."""
-    return (~stack([isfinite(g).all() for g in grads]).all()).to(dt.float32)
+    """A 0-d float32 flag on the device of ``grads``, nonzero when any element is inf/NaN.
+
+    A gradient's max and min propagate NaN and are +-inf when an element is, so two
+    reductions find any inf/NaN: about half the time of ``isfinite(g).all()``, which
+    writes a boolean array first (measured on the CPU backend)."""
+    by_dtype: dict = {}  # stacked per dtype: a cast could overflow a finite float64 to inf
+    for g in grads:
+        if g.numel():
+            by_dtype.setdefault(g.dtype, []).extend((g.amax(), g.amin()))
+    flags = [isfinite(stack(extremes)).all() for extremes in by_dtype.values()]
+    if not flags:
+        return full((), 0.0, dtype=dt.float32, device=grads[0].device)
+    finite = flags[0] if len(flags) == 1 else stack(flags).all()
+    return (~finite).to(dt.float32)
 
 
 def _non_finite_check_and_unscale_(grads: list, inv_scale: float) -> Tensor:
     """Multiply ``grads`` (all on one device) by ``inv_scale`` in place; a 0-d float32 flag on
     that device, nonzero when any element was inf or NaN. Device ops only, no host read."""
-    finite = []
+    found_inf = _non_finite_check(grads)
     for g in grads:
-        finite.append(isfinite(g).all())
         g.mul_(inv_scale)
-    return (~stack(finite).all()).to(dt.float32)
+    return found_inf
 
 
 def _found_inf(state: dict) -> bool:
