@@ -3,12 +3,14 @@ nesting, the query functions, the parameter cast cache, gradients, errors."""
 
 from __future__ import annotations
 
+import threading
+
 import genesis
 import genesis.nn.functional as F
 import numpy as np
 import pytest
 import torch
-from genesis._ops.autocast import _Regions
+from genesis._ops.autocast import _state
 
 
 def linear_dtype(lib, x, w):
@@ -90,11 +92,11 @@ def test_a_parameter_is_cast_once_per_region_and_the_cache_ends_with_it(operands
     x, w = operands[genesis]
     with genesis.autocast("cpu"):
         a, b = F.linear(x, w), F.linear(x, w)
-        assert len(_Regions.cache) == 1
-        cast = next(iter(_Regions.cache.values()))[2]
+        assert len(_state.cache) == 1
+        cast = next(iter(_state.cache.values()))[2]
         with genesis.autocast("cpu", enabled=False):
-            assert len(_Regions.cache) == 1  # cleared only when the outermost region ends
-    assert not _Regions.cache
+            assert len(_state.cache) == 1  # cleared only when the outermost region ends
+    assert not _state.cache
     (a.sum() + b.sum()).backward()
     assert w.grad.dtype is genesis.float32
     np.testing.assert_allclose(w.grad.numpy(), 2 * x.sum(0).to(genesis.bfloat16).float()
@@ -113,7 +115,7 @@ def test_cache_recasts_after_an_in_place_update_and_after_backward(operands):
         moved = F.linear(x, w)
     with genesis.autocast("cpu", cache_enabled=False):
         F.linear(x, w)
-        assert not _Regions.cache
+        assert not _state.cache
     np.testing.assert_allclose(moved.detach().float().numpy(),
                                (x @ w.detach().t()).numpy(), rtol=2e-2, atol=5e-2)
 
@@ -144,3 +146,67 @@ def test_unsupported_dtype_warns_and_disables_like_torch():
         assert not genesis.is_autocast_enabled("cpu")
     with pytest.warns(UserWarning, match="Disabling autocast"):
         torch.autocast("cpu", dtype=torch.float64)
+
+
+def in_thread(fn):
+    """``fn()``'s result, run in a new thread."""
+    out = []
+    worker = threading.Thread(target=lambda: out.append(fn()))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def autocast_view(lib, x, w):
+    """What a thread sees: region on, dtype, cache setting, and a linear's output dtype."""
+    dtype = str(lib.get_autocast_dtype("cpu")).rpartition(".")[2]
+    return (lib.is_autocast_enabled("cpu"), dtype, lib.is_autocast_cache_enabled(),
+            linear_dtype(lib, x, w))
+
+
+def test_autocast_state_is_per_thread_like_torch(operands):
+    seen = {}
+    for lib in (genesis, torch):
+        x, w = operands[lib]
+        with lib.autocast("cpu", dtype=lib.float16, cache_enabled=False):
+            inside = in_thread(lambda lib=lib, x=x, w=w: autocast_view(lib, x, w))
+            here = autocast_view(lib, x, w)
+        lib.set_autocast_dtype("cpu", lib.float16)
+        lib.set_autocast_cache_enabled(False)
+        try:
+            after_setters = in_thread(lambda lib=lib, x=x, w=w: autocast_view(lib, x, w))
+        finally:
+            lib.set_autocast_dtype("cpu", lib.bfloat16)
+            lib.set_autocast_cache_enabled(True)
+        seen[lib] = (inside, here, after_setters)
+    assert seen[genesis] == seen[torch]
+    fresh = (False, "bfloat16", True, "float32")
+    assert seen[genesis] == (fresh, (True, "float16", False, "float16"), fresh)
+
+
+def test_a_region_in_another_thread_does_not_cast_here_nor_share_the_cache(operands):
+    x, w = operands[genesis]
+    entered, leave = threading.Event(), threading.Event()
+
+    def region_elsewhere():
+        with genesis.autocast("cpu"):
+            F.linear(x, w)
+            entered.set()
+            leave.wait(timeout=60)
+            return len(_state.cache)
+
+    worker_cache = []
+    worker = threading.Thread(target=lambda: worker_cache.append(region_elsewhere()))
+    worker.start()
+    try:
+        assert entered.wait(timeout=60)
+        assert F.linear(x, w).dtype is genesis.float32
+        assert not genesis.is_autocast_enabled("cpu")
+        assert not _state.cache
+        with genesis.autocast("cpu"):  # and this thread's region works beside the other one
+            assert F.linear(x, w).dtype is genesis.bfloat16
+    finally:
+        leave.set()
+        worker.join()
+    assert worker_cache == [1]
+    assert F.linear(x, w).dtype is genesis.float32

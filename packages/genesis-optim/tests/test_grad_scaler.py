@@ -62,7 +62,20 @@ def adam(lib):
     return lambda ps: lib.optim.Adam(ps, lr=0.01)
 
 
-@pytest.mark.parametrize("optim_cls", [sgd, adam])
+def fused(name, **hyper):
+    """``name`` with PyTorch's fused kernel, which unscales and skips inside its step
+    (``_step_supports_amp_scaling``), against Genesis's default: its backend's fused kernel
+    after the scaler's unscale pass (SGD takes no ``fused`` argument in Genesis)."""
+    def build(lib):
+        extra = {"fused": True} if lib is torch or name != "SGD" else {}
+        return lambda ps: getattr(lib.optim, name)(ps, **hyper, **extra)
+    return build
+
+
+@pytest.mark.parametrize("optim_cls", [
+    sgd, adam, pytest.param(fused("SGD", lr=0.05, momentum=0.9), id="fused-SGD"),
+    pytest.param(fused("Adam", lr=0.01), id="fused-Adam"),
+    pytest.param(fused("AdamW", lr=0.01, weight_decay=0.1), id="fused-AdamW")])
 @pytest.mark.parametrize("clip", [None, 0.5])
 def test_trajectory_skips_and_parameters_match_torch(optim_cls, clip):
     kwargs = {"init_scale": 2.0**10, "growth_interval": 2}
@@ -74,6 +87,92 @@ def test_trajectory_skips_and_parameters_match_torch(optim_cls, clip):
     for g, t in zip(g_params, t_params):
         np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
     assert g_scaler.state_dict() == t_scaler.state_dict()
+
+
+def scaling_sgd(lib, made: list):
+    """A plain SGD (lr 0.05) that unscales and skips in its own step, under PyTorch's
+    contract for ``_step_supports_amp_scaling``; the same source for both libraries. It
+    records the ``grad_scale`` and ``found_inf`` the scaler hands it."""
+    class ScalingSGD(lib.optim.Optimizer):
+        _step_supports_amp_scaling = True
+
+        def __init__(self, ps):
+            super().__init__(ps, {"lr": 0.05})
+            self.seen = []
+
+        def step(self):
+            grad_scale, found_inf = self.grad_scale, self.found_inf
+            self.seen.append((None if grad_scale is None else grad_scale.item(),
+                              found_inf.item()))
+            if found_inf.item():
+                return
+            with lib.no_grad():
+                for p in self.param_groups[0]["params"]:
+                    p.sub_(0.05 * (p.grad if grad_scale is None else p.grad / grad_scale))
+
+    def build(ps):
+        made.append(ScalingSGD(ps))
+        return made[-1]
+
+    return build
+
+
+@pytest.mark.parametrize("clip", [None, 0.5])
+def test_an_optimizer_that_scales_in_its_step_gets_grad_scale_and_found_inf_like_torch(clip):
+    runs = {}
+    for lib in (genesis, torch):
+        made = []
+        scales, stepped, ps, scaler = train(lib, lambda lib, made=made: scaling_sgd(lib, made),
+                                            clip=clip, init_scale=2.0**10, growth_interval=2)
+        opt = made[0]
+        assert not hasattr(opt, "grad_scale") and not hasattr(opt, "found_inf")
+        runs[lib] = scales, stepped, ps, opt.seen
+    (g_scales, g_stepped, g_params, g_seen), (t_scales, t_stepped, t_params, t_seen) = \
+        runs[genesis], runs[torch]
+    assert g_seen == t_seen
+    assert [found for _, found in g_seen] == [float(s in INJECT) for s in range(10)]
+    assert all((scale is None) == (clip is not None) for scale, _ in g_seen)
+    assert (g_scales, g_stepped) == (t_scales, t_stepped)
+    for g, t in zip(g_params, t_params):
+        np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
+
+
+def test_an_optimizer_step_taking_grad_scaler_gets_the_scaler_with_a_future_warning():
+    for lib in (genesis, torch):
+        class Legacy(lib.optim.Optimizer):
+            _step_supports_amp_scaling = True
+
+            def step(self, grad_scaler=None):
+                self.got = grad_scaler
+
+        opt = Legacy(params(lib), {"lr": 0.1})
+        scaler = lib.amp.GradScaler("cpu")
+        scaler.scale(lib.ones(()))
+        with pytest.warns(FutureWarning, match="stop passing itself as a keyword argument"):
+            scaler.step(opt)
+        assert opt.got is scaler
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 3e300])
+def test_inf_nan_is_found_in_any_gradient_dtype_and_empty_gradients_pass(value):
+    results = {}
+    for lib in (genesis, torch):
+        ps = [lib.ones(3, requires_grad=True), lib.ones(0, requires_grad=True),
+              lib.ones(4, dtype=lib.bfloat16, requires_grad=True),
+              lib.ones(2, dtype=lib.float64, requires_grad=True)]
+        for p in ps:
+            p.grad = lib.full_like(p, 2.0)
+        target = 2 if math.isinf(value) or math.isnan(value) else 3  # 3e300: finite float64
+        ps[target].grad[1] = value
+        opt = lib.optim.SGD(ps, lr=0.25)
+        scaler = lib.amp.GradScaler("cpu", init_scale=2.0)
+        scaler.scale(lib.ones(()))
+        scaler.step(opt)
+        scaler.update()
+        results[lib] = scaler.get_scale(), [p.detach().double().numpy() for p in ps]
+    assert results[genesis][0] == results[torch][0] == (2.0 if value == 3e300 else 1.0)
+    for g, t in zip(results[genesis][1], results[torch][1]):
+        np.testing.assert_array_equal(g, t)
 
 
 def test_growth_stops_at_float32_overflow_like_torch():

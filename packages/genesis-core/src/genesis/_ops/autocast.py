@@ -5,13 +5,18 @@ An op joins by being defined under :func:`autocast_op` with its PyTorch name. Wh
 is on for the device type of the op's tensors, the wrapper looks the name up in that device
 type's policy (:mod:`genesis._ops.autocast_policy`), casts the floating inputs on that device
 (float64 excepted) and runs the op with autocast off inside, as PyTorch's autocast dispatch
-key does; ops listed for no device pass through unchanged. Outside every region the wrapper
-costs one attribute test.
+key does; ops listed for no device pass through unchanged.
+
+The state is per thread, as PyTorch's: a region entered in one thread does not cast the ops of
+another (nor does ``set_autocast_dtype``, ``set_autocast_cache_enabled`` or the cast cache reach
+across threads). A count of the regions open in all threads gates the thread-local lookup, so
+while none is open -- most programs, most of the time -- the wrapper costs one global test.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import TypeVar
@@ -49,15 +54,30 @@ AUTOCAST_OPS: dict = {}
 that check every policy entry names a real op)."""
 
 
-class _Regions:
-    # device type -> lower-precision dtype, for the device types a region is on for; read by
-    # every listed op (a class attribute is the cheapest global), empty when none is
-    enabled: dict = {}
-    dtypes: dict = {device: getattr(dt, name) for device, name in DEFAULT_DTYPES.items()}
-    cache_enabled = True
-    nesting = 0
-    # id(float32 leaf) -> (leaf, epoch of the cast, its lower-precision copy)
-    cache: dict = {}
+class _ThreadState(threading.local):
+    """One thread's autocast state; a new thread starts with the defaults (as in PyTorch)."""
+
+    def __init__(self) -> None:
+        # device type -> lower-precision dtype, for the device types a region is on for
+        self.enabled: dict = {}
+        self.dtypes: dict = {device: getattr(dt, name) for device, name in DEFAULT_DTYPES.items()}
+        self.cache_enabled = True
+        self.nesting = 0
+        # id(float32 leaf) -> (leaf, epoch of the cast, its lower-precision copy)
+        self.cache: dict = {}
+
+
+_state = _ThreadState()
+# autocast regions open in all threads: while 0, no thread casts and listed ops skip the
+# thread-local lookup (a module global is the cheapest test); changed under the lock
+_open_regions = 0
+_open_lock = threading.Lock()
+
+
+def _count_region(delta: int) -> None:
+    global _open_regions
+    with _open_lock:
+        _open_regions += delta
 
 
 class Cast(Function):
@@ -85,41 +105,43 @@ def is_autocast_available(device_type: str) -> bool:
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """Whether an autocast region is on for ``device_type`` (PyTorch: "cuda" by default)."""
     _check_device_type("is_autocast_enabled", device_type)
-    return device_type in _Regions.enabled
+    return device_type in _state.enabled
 
 
 def autocast_active(device_type: str) -> bool:
     """Whether ops on ``device_type`` currently autocast (False inside a listed op)."""
-    return device_type in _Regions.enabled
+    return _open_regions != 0 and device_type in _state.enabled
 
 
 def get_autocast_dtype(device_type: str) -> dt.DType:
     """The lower-precision dtype autocast uses on ``device_type`` (default bfloat16 on "cpu",
     float16 on "cuda"; inside a region, the region's)."""
     _check_device_type("get_autocast_dtype", device_type)
-    return _Regions.dtypes[device_type]
+    return _state.dtypes[device_type]
 
 
 def set_autocast_dtype(device_type: str, dtype: dt.DType) -> None:
-    """Set the dtype :func:`get_autocast_dtype` returns and regions use by default."""
+    """Set the dtype :func:`get_autocast_dtype` returns and regions use by default, in this
+    thread."""
     _check_device_type("set_autocast_dtype", device_type)
     _check_dtype(device_type, dtype)
-    _Regions.dtypes[device_type] = dtype
+    _state.dtypes[device_type] = dtype
 
 
 def is_autocast_cache_enabled() -> bool:
     """Whether regions cache the lower-precision copies of float32 parameters."""
-    return _Regions.cache_enabled
+    return _state.cache_enabled
 
 
 def set_autocast_cache_enabled(enabled: bool) -> None:
-    """Turn the parameter cast cache on or off for regions entered afterwards."""
-    _Regions.cache_enabled = bool(enabled)
+    """Turn the parameter cast cache on or off for regions entered afterwards in this thread."""
+    _state.cache_enabled = bool(enabled)
 
 
 def clear_autocast_cache() -> None:
-    """Drop every cached lower-precision parameter copy (done when the outermost region ends)."""
-    _Regions.cache.clear()
+    """Drop this thread's cached lower-precision parameter copies (done when its outermost
+    region ends)."""
+    _state.cache.clear()
 
 
 def _check_dtype(device_type: str, dtype) -> None:
@@ -174,24 +196,27 @@ class autocast:  # noqa: N801 (PyTorch's name)
         self._enabled = enabled
 
     def __enter__(self) -> autocast:
-        self._prev = (dict(_Regions.enabled), _Regions.dtypes[self.device],
-                      _Regions.cache_enabled)
-        regions = dict(_Regions.enabled)
+        state = _state
+        self._prev = (state.enabled, state.dtypes[self.device], state.cache_enabled)
+        regions = dict(state.enabled)
         if self._enabled:
             regions[self.device] = self.fast_dtype
         else:
             regions.pop(self.device, None)
-        _Regions.enabled = regions
-        _Regions.dtypes[self.device] = self.fast_dtype
-        _Regions.cache_enabled = self._cache_enabled
-        _Regions.nesting += 1
+        state.enabled = regions
+        state.dtypes[self.device] = self.fast_dtype
+        state.cache_enabled = self._cache_enabled
+        state.nesting += 1
+        _count_region(1)
         return self
 
     def __exit__(self, *exc) -> None:
-        _Regions.nesting -= 1
-        if _Regions.nesting == 0:
-            _Regions.cache.clear()
-        _Regions.enabled, _Regions.dtypes[self.device], _Regions.cache_enabled = self._prev
+        state = _state
+        _count_region(-1)
+        state.nesting -= 1
+        if state.nesting == 0:
+            state.cache.clear()
+        state.enabled, state.dtypes[self.device], state.cache_enabled = self._prev
 
     def __call__(self, fn: F) -> F:
         settings = (self.device, self.fast_dtype, self._enabled, self._cache_enabled)
@@ -234,15 +259,16 @@ def _cached_cast(t: Tensor, dtype: dt.DType, lower: dt.DType) -> Tensor:
     is reused until the region ends, the parameter is written in place, or a backward pass
     has freed the copy's graph node."""
     if dtype is lower and t.dtype is dt.float32 and t.requires_grad and \
-            t._ctx is None and t._base is None and _Regions.cache_enabled and \
+            t._ctx is None and t._base is None and _state.cache_enabled and \
             _GradState.enabled:
-        hit = _Regions.cache.get(id(t))
+        cache = _state.cache
+        hit = cache.get(id(t))
         if hit is not None and hit[0] is t and not Versions.written_after(t.storage, hit[1]):
             node = hit[2]._ctx
             if node is not None and node.inputs is not None:
                 return hit[2]
         out = Cast.apply(t, dtype)
-        _Regions.cache[id(t)] = (t, Versions.epoch, out)
+        cache[id(t)] = (t, Versions.epoch, out)
         return out
     return Cast.apply(t, dtype)
 
@@ -261,7 +287,9 @@ def _cast_args(args: tuple, kwargs: dict, dtype: dt.DType, device_type: str,
 
 
 def _run(name: str, policy: str, fn: Callable, device_type: str, args: tuple, kwargs: dict):
-    lower = _Regions.enabled[device_type]
+    state = _state
+    regions = state.enabled
+    lower = regions[device_type]
     if policy is BANNED:
         raise RuntimeError(_BCE_BANNED if name == "binary_cross_entropy" else
                            f"{name} is unsafe to autocast on {device_type!r}")
@@ -269,12 +297,11 @@ def _run(name: str, policy: str, fn: Callable, device_type: str, args: tuple, kw
         dtype = lower if policy is LOWER else dt.float32 if policy is FP32 else \
             _widest(args, kwargs, device_type, lower)
         args, kwargs = _cast_args(args, kwargs, dtype, device_type, lower)
-    regions = _Regions.enabled
-    _Regions.enabled = {}  # the op's own inner ops do not cast again (PyTorch excludes its key)
+    state.enabled = {}  # the op's own inner ops do not cast again (PyTorch excludes its key)
     try:
         return fn(*args, **kwargs)
     finally:
-        _Regions.enabled = regions
+        state.enabled = regions
 
 
 def autocast_op(name: str, *variants: str,
@@ -299,7 +326,7 @@ def autocast_op(name: str, *variants: str,
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def op(*args, **kwargs):
-            if _Regions.enabled:
+            if _open_regions and _state.enabled:
                 device_type = _device_type_of(args, kwargs)
                 key, policy = name, None
                 if fixed is not None:
@@ -309,7 +336,7 @@ def autocast_op(name: str, *variants: str,
                     policy = policies.get(key, {}).get(device_type)
                     if policy is None:
                         key, policy = name, policies[name].get(device_type)
-                if policy is not None and device_type in _Regions.enabled:
+                if policy is not None and device_type in _state.enabled:
                     return _run(key, policy, fn, device_type, args, kwargs)
             return fn(*args, **kwargs)
 

@@ -1,4 +1,5 @@
-"""``genesis.cuda``: the CUDA device, answered by whichever plugin registers device ``"cuda"``.
+"""``genesis.cuda``: the CUDA device, answered by whichever plugin registers device ``"cuda"``;
+``genesis.cuda.amp`` holds PyTorch's deprecated ``torch.cuda.amp`` spellings.
 
 With no such plugin (or no GPU), ``is_available()`` is False and
 ``device_count()`` is 0; the other helpers raise with the reason.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from genesis._install import install_hint
 from genesis.backends._registry import registry
+from genesis.cuda import amp
 
 __all__ = ["is_available", "device_count", "current_device", "synchronize", "memory_allocated",
            "max_memory_allocated", "empty_cache", "reset_peak_memory_stats"]
