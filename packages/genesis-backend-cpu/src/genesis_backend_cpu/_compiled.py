@@ -20,17 +20,23 @@ Write a kernel as a plain Python function over arrays and scalars, with ``prange
             out[i] = a * x[i]
 
     if _scale.available():
-        _scale(x, out, 2.0)
+        (_scale if x.size >= PARALLEL_MIN else _scale.serial)(x, out, 2.0)
     else:
         np.multiply(x, 2.0, out=out)
+
+A parallel kernel also has a serial twin (``kernel.serial``), compiled from the same
+source with ``prange`` as ``range``: a parallel region hands work to the other
+threads (microseconds, far more on a loaded machine), which small arrays do not repay.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import types
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 #: ``GENESIS_CPU_COMPILED=0`` turns compiled kernels off (the numpy references run)
 ENABLED = os.environ.get("GENESIS_CPU_COMPILED", "1") != "0"
@@ -75,27 +81,50 @@ class CompiledKernel:
         self._parallel = parallel
         self._fastmath = fastmath
         self._jitted: Callable | None = None
+        self._serial: Callable | None = None
 
     def available(self) -> bool:
         """True when numba imports (and compiled kernels are on)."""
         return numba_module() is not None
 
-    def _compile(self) -> Callable:
+    def _compile(self, serial: bool) -> Callable:
         numba = numba_module()
         if numba is None:
             raise RuntimeError(f"{self.__name__}: numba is unavailable; call the numpy "
                                "reference instead (check .available() first)")
         with _lock:
+            if self.fn.__globals__.get("prange") is range:
+                self.fn.__globals__["prange"] = numba.prange
+            options = {"cache": True, "fastmath": self._fastmath, "nogil": True}
+            if serial and self._parallel:
+                if self._serial is None:
+                    self._serial = numba.njit(**options)(_twin(self.fn, "_serial"))
+                return self._serial
             if self._jitted is None:
-                if self.fn.__globals__.get("prange") is range:
-                    self.fn.__globals__["prange"] = numba.prange
-                self._jitted = numba.njit(parallel=self._parallel, cache=True,
-                                          fastmath=self._fastmath, nogil=True)(self.fn)
+                self._jitted = numba.njit(parallel=self._parallel, **options)(self.fn)
+                if not self._parallel:
+                    self._serial = self._jitted
         return self._jitted
 
     def __call__(self, *args: Any) -> Any:
-        jitted = self._jitted or self._compile()
+        jitted = self._jitted or self._compile(serial=False)
         return jitted(*args)
+
+    def serial(self, *args: Any) -> Any:
+        """Run on the calling thread only (the parallel loops as plain loops)."""
+        jitted = self._serial or self._compile(serial=True)
+        return jitted(*args)
+
+
+def _twin(fn: Callable, suffix: str) -> Callable:
+    """A copy of ``fn`` under another qualified name: numba's disk cache is named by the
+    qualified name and keyed by the signature, not by the compile options, so the parallel
+    and serial builds of one function need two names not to overwrite each other."""
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
+                              fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + suffix
+    twin.__module__ = fn.__module__
+    return twin
 
 
 def compiled(*, parallel: bool = False, fastmath: bool = False) -> Callable[[Callable],

@@ -76,6 +76,11 @@ FUSED_OPS = {
                   "-> None | NotImplemented",
     "sgd_step": "(params, grads, momentum_buffers, *, first, lr, weight_decay, momentum, "
                 "dampening, nesterov, maximize) -> None | NotImplemented",
+    "rmsprop_step": "(params, grads, square_avgs, grad_avgs | None, momentum_buffers | None, *, "
+                    "lr, alpha, eps, weight_decay, momentum, centered, maximize) "
+                    "-> None | NotImplemented",
+    "adagrad_step": "(params, grads, state_sums, *, lr, lr_decay, weight_decay, eps, steps, "
+                    "maximize) -> None | NotImplemented",
     "softmax": "(x, dim) -> storage",
     "softmax_backward": "(y, grad, dim) -> storage",
     "log_softmax": "(x, dim) -> storage",
@@ -131,6 +136,13 @@ class Capabilities:
         dampening, nesterov, maximize) -> None``: one SGD step in place (PyTorch's formula,
         see ``genesis.optim.SGD``); ``first[i]`` marks a new momentum buffer, which takes
         the gradient. May return ``NotImplemented`` before touching anything.
+        ``"rmsprop_step"(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha,
+        eps, weight_decay, momentum, centered, maximize) -> None`` and ``"adagrad_step"(params,
+        grads, state_sums, *, lr, lr_decay, weight_decay, eps, steps, maximize) -> None``:
+        one RMSprop / Adagrad step in place (PyTorch's formulas, see ``genesis.optim``);
+        ``grad_avgs`` is ``None`` unless ``centered``, ``momentum_buffers`` ``None`` unless
+        ``momentum > 0``; ``steps[i]`` is Adagrad's step count, already incremented. Either
+        may return ``NotImplemented`` before touching anything.
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``

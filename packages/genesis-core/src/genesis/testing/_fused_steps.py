@@ -1,8 +1,9 @@
 """Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
-the optimizer steps (against a float64 numpy step of PyTorch's formula), dropout (mask
-statistics and the exact ``x * mask / (1 - p)`` relation, forward and backward) and the
-linear-algebra factorizations (through ``genesis.linalg``, against ``numpy.linalg`` in float64;
-factors that are unique only up to signs are checked by what defines them).
+the optimizer steps (AdamW, SGD, RMSprop, Adagrad, each against a float64 numpy step of
+PyTorch's formula), dropout (mask statistics and the exact ``x * mask / (1 - p)`` relation,
+forward and backward) and the linear-algebra factorizations (through ``genesis.linalg``,
+against ``numpy.linalg`` in float64; factors that are unique only up to signs are checked by
+what defines them).
 
 :func:`uncovered_fused` names any kernel of ``protocol.FUSED_OPS`` the kit has no check for.
 """
@@ -127,6 +128,84 @@ def check_fused_sgd_step(device: str, dtype: str = "float32") -> None:
                                            err_msg=f"sgd_step momentum buffer [{i}]")
 
 
+def _rmsprop_reference(p, g, sq, gavg, buf, *, lr, alpha, eps, weight_decay, momentum,
+                       centered, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    sq = sq * alpha + (1 - alpha) * g * g
+    if centered:
+        gavg = gavg + (g - gavg) * (1 - alpha)
+        avg = np.sqrt(sq - gavg * gavg) + eps
+    else:
+        avg = np.sqrt(sq) + eps
+    if momentum > 0:
+        buf = buf * momentum + g / avg
+        return p - lr * buf, sq, gavg, buf
+    return p - lr * g / avg, sq, gavg, buf
+
+
+RMSPROP_SETTINGS = (
+    dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+         maximize=False),
+    dict(lr=3e-3, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True,
+         maximize=True),
+)
+
+
+def check_fused_rmsprop_step(device: str, dtype: str = "float32") -> None:
+    """``rmsprop_step`` moves params, the square average and (centered) gradient average and
+    (momentum) buffer as PyTorch's RMSprop step does, in place."""
+    kernel = _kernel(device, "rmsprop_step")
+    for hyper in RMSPROP_SETTINGS:
+        # gradient averages ~1e-2 (the last group) keep the centered variance positive
+        (p, g, buf, sq, gavg), (dp, dg, dbuf, dsq, dgavg) = _state(device, "rmsprop", dtype, 3)
+        done = kernel(dp, dg, dsq, dgavg if hyper["centered"] else None,
+                      dbuf if hyper["momentum"] > 0 else None, **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"rmsprop_step declines dtype {dtype}")
+        for i in range(len(SHAPES)):
+            want = _rmsprop_reference(p[i], g[i], sq[i], gavg[i], buf[i], **hyper)
+            got = (dp[i], dsq[i], dgavg[i], dbuf[i])
+            for what, w, t in zip(("param", "square_avg", "grad_avg", "momentum_buffer"), want,
+                                  got):
+                if (what == "grad_avg" and not hyper["centered"]) or (
+                        what == "momentum_buffer" and not hyper["momentum"]):
+                    continue
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"rmsprop_step {what} [{i}]")
+
+
+def _adagrad_reference(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum = state_sum + g * g
+    return p - clr * g / (np.sqrt(state_sum) + eps), state_sum
+
+
+ADAGRAD_SETTINGS = (
+    dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False),
+    dict(lr=5e-2, lr_decay=0.1, weight_decay=0.1, eps=1e-6, maximize=True),
+)
+
+
+def check_fused_adagrad_step(device: str, dtype: str = "float32") -> None:
+    """``adagrad_step`` moves params and the squared-gradient sum as PyTorch's Adagrad step
+    does, in place, with the learning rate decayed by each parameter's step count."""
+    kernel = _kernel(device, "adagrad_step")
+    for hyper in ADAGRAD_SETTINGS:
+        (p, g, _, s), (dp, dg, _, ds) = _state(device, "adagrad", dtype, 2)
+        done = kernel(dp, dg, ds, steps=list(STEPS), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adagrad_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want_p, want_s = _adagrad_reference(p[i], g[i], s[i], step, **hyper)
+            np.testing.assert_allclose(dp[i].numpy().astype(np.float64), want_p, rtol=2e-5,
+                                       atol=1e-6, err_msg=f"adagrad_step param [{i}]")
+            np.testing.assert_allclose(ds[i].numpy().astype(np.float64), want_s, rtol=2e-5,
+                                       atol=1e-6, err_msg=f"adagrad_step state_sum [{i}]")
+
+
 def check_fused_dropout(device: str) -> None:
     """``dropout``: the kept fraction is ``1 - p`` (within 5 standard errors), survivors are
     scaled by ``1 / (1 - p)``, the gradient goes through the same mask, and a seed repeats."""
@@ -216,6 +295,8 @@ LINALG_KERNELS = ("linalg_solve", "linalg_slogdet", "linalg_cholesky", "linalg_q
 
 #: fused kernel -> its kit check; composite kernels are checked by cases with ``fused=``
 STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd_step,
+               "rmsprop_step": check_fused_rmsprop_step,
+               "adagrad_step": check_fused_adagrad_step,
                "dropout": check_fused_dropout,
                **{k: (lambda device, k=k: check_fused_linalg(device, k)) for k in LINALG_KERNELS}}
 

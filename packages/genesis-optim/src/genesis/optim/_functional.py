@@ -4,7 +4,8 @@ Each function updates ``params`` and its state tensors in place, in the order
 of operations of PyTorch's ``_single_tensor_*`` functions, with genesis
 tensor ops only, so it runs on every backend. Callers run it under
 :func:`genesis.no_grad`. A backend's fused kernel may replace a function
-(``"adamw_step"`` replaces :func:`adam`); the class code stays the same.
+(``"adamw_step"`` replaces :func:`adam`, likewise ``"sgd_step"``, ``"rmsprop_step"``,
+``"adagrad_step"``); the class code stays the same.
 """
 
 from __future__ import annotations
