@@ -95,13 +95,18 @@ class CompiledKernel:
         with _lock:
             if self.fn.__globals__.get("prange") is range:
                 self.fn.__globals__["prange"] = numba.prange
-            options = {"cache": True, "fastmath": self._fastmath, "nogil": True}
+            # error_model="numpy": x / 0 is inf or nan as in numpy, not ZeroDivisionError; the
+            # check that raising needs sits in the loop and stops LLVM vectorizing it
+            options = {"cache": True, "fastmath": self._fastmath, "nogil": True,
+                       "error_model": "numpy"}
             if serial and self._parallel:
                 if self._serial is None:
-                    self._serial = numba.njit(**options)(_twin(self.fn, "_serial"))
+                    self._serial = numba.njit(**options)(_twin(self.fn, "serial"))
                 return self._serial
             if self._jitted is None:
-                self._jitted = numba.njit(parallel=self._parallel, **options)(self.fn)
+                build = "parallel" if self._parallel else "serial"
+                self._jitted = numba.njit(parallel=self._parallel, **options)(
+                    _twin(self.fn, build))
                 if not self._parallel:
                     self._serial = self._jitted
         return self._jitted
@@ -116,10 +121,16 @@ class CompiledKernel:
         return jitted(*args)
 
 
-def _twin(fn: Callable, suffix: str) -> Callable:
-    """A copy of ``fn`` under another qualified name: numba's disk cache is named by the
-    qualified name and keyed by the signature, not by the compile options, so the parallel
-    and serial builds of one function need two names not to overwrite each other."""
+#: part of every cached kernel's name; bump it when the compile options above change
+_OPTIONS_VERSION = 1
+
+
+def _twin(fn: Callable, build: str) -> Callable:
+    """A copy of ``fn`` named for its build: numba's disk cache is named by the qualified
+    name and keyed by the signature and source, not by the compile options, so the parallel
+    and serial builds of one function, and builds with other options, need their own names
+    not to load each other's machine code."""
+    suffix = f"__{build}_v{_OPTIONS_VERSION}"
     twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
                               fn.__defaults__, fn.__closure__)
     twin.__qualname__ = fn.__qualname__ + suffix
