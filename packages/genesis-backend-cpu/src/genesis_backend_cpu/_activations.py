@@ -1,10 +1,11 @@
-"""Fused GELU forward and backward: one cache-sized block at a time, on all threads.
+"""Fused GELU and SiLU forward and backward (the ``"gelu"``, ``"gelu_backward"``,
+``"gelu_backward_from_output"``, ``"silu"`` and ``"silu_backward"`` kernels).
 
-The composite GELU is ~10 array-wide numpy passes forward and ~15 backward;
-done per block of :data:`genesis_backend_cpu._erf.BLOCK` elements the
-intermediates never leave L2, and blocks of rows run on the worker threads.
-Registered as the ``"gelu"``/``"gelu_backward"`` fused kernels (float32; other
-dtypes take the exact float64 formula).
+float32 and float64 run the compiled one-pass loops of
+:mod:`genesis_backend_cpu._act_kernels`. The numpy references below run when numba is
+unavailable, and for other dtypes (in float32 or float64, cast back): GELU one block of
+:data:`genesis_backend_cpu._erf.BLOCK` elements at a time (the ~10 passes forward and ~15
+backward stay in L2) in row blocks on the worker threads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import math
 import numpy as np
 from scipy import special
 
+from genesis_backend_cpu import _act_kernels as K
+from genesis_backend_cpu._compiled import launch
 from genesis_backend_cpu._erf import BLOCK, erf_block, scratch
 from genesis_backend_cpu._threads import parallel_rows
 from genesis_backend_cpu._views import arr, np_dtype
@@ -23,6 +26,21 @@ _INV_SQRT_2PI = np.float32(1.0 / math.sqrt(2.0 * math.pi))
 _TANH_C = np.float32(0.044715)
 _SQRT_2_OVER_PI = np.float32(math.sqrt(2.0 / math.pi))
 _TINY = np.float32(1e-30)  # below this |x|, y = x * cdf(x) is subnormal or zero
+_WORK = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _compiled_for(kernel, *arrays: np.ndarray) -> bool:
+    """True when ``kernel`` is compiled and takes these arrays (one dtype, float32/64)."""
+    dtype = arrays[0].dtype
+    return dtype in _WORK and all(a.dtype == dtype for a in arrays) and kernel.available()
+
+
+def _run(kernel, arrays: tuple, *flags) -> np.ndarray:
+    """``kernel(*flat arrays, out, *flags)`` into a new array of the last one's shape."""
+    flat = [_flat(a) for a in arrays]
+    out = np.empty(arrays[-1].shape, arrays[-1].dtype)
+    launch(kernel, flat[0].size, *flat, out.reshape(-1), *flags)
+    return out
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
@@ -100,6 +118,8 @@ def _backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray, approximate: s
 def gelu(x, approximate: str = "none") -> np.ndarray:
     """Fused ``"gelu"`` kernel: returns a new storage."""
     a = arr(x)
+    if _compiled_for(K.gelu_forward_kernel, a):
+        return _run(K.gelu_forward_kernel, (a,), approximate == "tanh")
     if a.dtype != np.float32:
         return _exact(a, approximate, None).astype(a.dtype)
     out = np.empty(a.shape, np.float32)
@@ -111,6 +131,8 @@ def gelu(x, approximate: str = "none") -> np.ndarray:
 def gelu_backward(g, x, approximate: str = "none") -> np.ndarray:
     """Fused ``"gelu_backward"`` kernel: ``g * gelu'(x)`` as a new storage."""
     ga, xa = arr(g), arr(x)
+    if _compiled_for(K.gelu_backward_kernel, xa, ga):
+        return _run(K.gelu_backward_kernel, (ga, xa), approximate == "tanh")
     if xa.dtype != np.float32 or ga.dtype != np.float32:
         return _exact(xa, approximate, ga).astype(np_dtype(x.dtype))
     out = np.empty(xa.shape, np.float32)
@@ -140,6 +162,8 @@ def gelu_backward_from_output(g, x, y, approximate: str = "none") -> np.ndarray:
     forward's output ``y``. float32 and the exact form only: the tanh form would lose
     accuracy in ``1 - tanh^2`` from a cdf read back this way, so it recomputes."""
     ga, xa, ya = arr(g), arr(x), arr(y)
+    if approximate == "none" and _compiled_for(K.gelu_backward_from_output_kernel, xa, ga, ya):
+        return _run(K.gelu_backward_from_output_kernel, (ga, xa, ya))
     if approximate != "none" or not all(a.dtype == np.float32 for a in (ga, xa, ya)):
         return gelu_backward(g, x, approximate)
     out = np.empty(xa.shape, np.float32)
@@ -163,3 +187,34 @@ def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
     if g is None:
         return x * cdf
     return g.astype(np.float64) * (cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+
+
+def silu(x) -> np.ndarray:
+    """Fused ``"silu"`` kernel: ``x * sigmoid(x)`` as a new storage."""
+    a = arr(x)
+    if _compiled_for(K.silu_forward_kernel, a):
+        return _run(K.silu_forward_kernel, (a,))
+    w = a if a.dtype in _WORK else a.astype(np.float32)
+    with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: x / inf = -0
+        out = np.exp(np.negative(w))
+        out += 1
+        np.divide(w, out, out=out)
+    return out.astype(a.dtype, copy=False)
+
+
+def silu_backward(g, x) -> np.ndarray:
+    """Fused ``"silu_backward"`` kernel: ``g * s * (1 + x * (1 - s))``, ``s = sigmoid(x)``."""
+    ga, xa = arr(g), arr(x)
+    if _compiled_for(K.silu_backward_kernel, xa, ga):
+        return _run(K.silu_backward_kernel, (ga, xa))
+    w = xa if xa.dtype in _WORK else xa.astype(np.float32)
+    with np.errstate(over="ignore"):
+        s = np.exp(np.negative(w))
+        s += 1
+        np.reciprocal(s, out=s)
+    out = np.subtract(1, s)
+    out *= w
+    out += 1
+    out *= s
+    out *= ga
+    return out.astype(xa.dtype, copy=False)

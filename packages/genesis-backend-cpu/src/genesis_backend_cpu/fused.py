@@ -8,7 +8,13 @@ modules; the matrix factorizations in :mod:`genesis_backend_cpu._linalg`.
 from __future__ import annotations
 
 from genesis_backend_cpu import _linalg, _optim_steps
-from genesis_backend_cpu._activations import gelu, gelu_backward, gelu_backward_from_output
+from genesis_backend_cpu._activations import (
+    gelu,
+    gelu_backward,
+    gelu_backward_from_output,
+    silu,
+    silu_backward,
+)
 from genesis_backend_cpu._normalization import layer_norm, layer_norm_backward
 from genesis_backend_cpu._softmax import (
     log_softmax,
@@ -19,6 +25,7 @@ from genesis_backend_cpu._softmax import (
 
 KERNELS: dict = {**_optim_steps.KERNELS, "gelu": gelu, "gelu_backward": gelu_backward,
                  "gelu_backward_from_output": gelu_backward_from_output,
+                 "silu": silu, "silu_backward": silu_backward,
                  "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward,
                  "softmax": softmax, "softmax_backward": softmax_backward,
                  "log_softmax": log_softmax, "log_softmax_backward": log_softmax_backward,
