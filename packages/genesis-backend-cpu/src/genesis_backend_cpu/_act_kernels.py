@@ -89,6 +89,15 @@ def tanh32(u):
     return -r if u < _F(0) else r
 
 
+@compiled(inline=True)
+def sech2_32(u):
+    """float32 ``1 - tanh(u)^2`` as ``4 e / (1 + e)^2``, ``e = exp(-2|u|)``: accurate where
+    ``tanh`` is near +-1 (``1 - t * t`` cancels there)."""
+    a = -u if u < _F(0) else u
+    e = exp32(_F(-2) * a)
+    return _F(4) * e / ((_F(1) + e) * (_F(1) + e))
+
+
 @compiled(parallel=True)
 def gelu_forward_kernel(x, out, tanh_form):
     """``out = x * cdf(x)`` over flat arrays (float32: vectorized helpers; float64: libm)."""
@@ -118,8 +127,8 @@ def gelu_backward_kernel(g, x, out, tanh_form):
         for i in prange(x.size):
             xi = x[i]
             if tanh_form:
-                t = tanh32((xi * xi * xi * _TANH_C32 + xi) * _SQRT_2_OVER_PI32)
-                d = (t + _F(1)) * _F(0.5) + (_F(1) - t * t) * (_F(0.5) * _SQRT_2_OVER_PI32) \
+                u = (xi * xi * xi * _TANH_C32 + xi) * _SQRT_2_OVER_PI32
+                d = (tanh32(u) + _F(1)) * _F(0.5) + sech2_32(u) * (_F(0.5) * _SQRT_2_OVER_PI32) \
                     * (xi * xi * (_F(3) * _TANH_C32) + _F(1)) * xi
             else:
                 d = (erf32(xi * _SQRT_HALF32) + _F(1)) * _F(0.5) \
@@ -129,8 +138,9 @@ def gelu_backward_kernel(g, x, out, tanh_form):
         for i in prange(x.size):
             xi = x[i]
             if tanh_form:
-                t = np.tanh(_SQRT_2_OVER_PI * (xi + 0.044715 * xi * xi * xi))
-                d = 0.5 * (1 + t) + 0.5 * xi * (1 - t * t) * _SQRT_2_OVER_PI * (
+                u = _SQRT_2_OVER_PI * (xi + 0.044715 * xi * xi * xi)
+                c = np.cosh(u)
+                d = 0.5 * (1 + np.tanh(u)) + 0.5 * xi / (c * c) * _SQRT_2_OVER_PI * (
                     1 + 3 * 0.044715 * xi * xi)
             else:
                 d = 0.5 * (1 + math.erf(xi * _SQRT_HALF)) \

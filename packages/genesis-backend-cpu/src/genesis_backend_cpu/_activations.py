@@ -97,13 +97,18 @@ def _backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray, approximate: s
         _cdf_block(xb, ob, ws[:4], approximate)       # ob = cdf
         d = ws[4]
         if approximate == "tanh":
-            # d/dx = cdf + x * 0.5 * (1 - tanh^2) * sqrt(2/pi) * (1 + 3c x^2); tanh = 2 cdf - 1
-            np.multiply(ob, 2.0, out=d)
-            d -= 1.0
-            np.multiply(d, d, out=d)
-            np.subtract(1.0, d, out=d)
-            d *= 0.5 * _SQRT_2_OVER_PI
+            # d/dx = cdf + x * 0.5 * sech^2(u) * sqrt(2/pi) * (1 + 3c x^2); sech^2 = 1 / cosh^2
+            # (1 - tanh^2 from the cdf would cancel where tanh is near +-1)
             t = ws[0]
+            np.multiply(xb, xb, out=t)
+            t *= xb
+            t *= _TANH_C
+            t += xb
+            t *= _SQRT_2_OVER_PI
+            with np.errstate(over="ignore"):  # cosh overflows to inf: sech^2 is 0
+                np.cosh(t, out=d)
+                np.multiply(d, d, out=d)
+            np.divide(0.5 * _SQRT_2_OVER_PI, d, out=d)
             np.multiply(xb, xb, out=t)
             t *= 3 * _TANH_C
             t += 1.0
@@ -177,10 +182,13 @@ def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
     """float64 reference formulas for the dtypes without a fast path."""
     x = x.astype(np.float64)
     if approximate == "tanh":
-        t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
+        u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+        t = np.tanh(u)
         if g is None:
             return 0.5 * x * (1 + t)
-        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * math.sqrt(2 / math.pi) * (
+        with np.errstate(over="ignore"):
+            sech2 = 1 / np.cosh(u) ** 2
+        d = 0.5 * (1 + t) + 0.5 * x * sech2 * math.sqrt(2 / math.pi) * (
             1 + 3 * 0.044715 * x * x)
         return g.astype(np.float64) * d
     cdf = 0.5 * (1 + special.erf(x * math.sqrt(0.5)))
