@@ -1,4 +1,5 @@
-"""Every compiled kernel against its numpy reference (float32 and float64, NaN/inf rows,
+"""Every compiled kernel (activations, softmax and LayerNorm rows, optimizer steps) against its
+numpy reference (float32 and float64, NaN/inf rows,
 strided inputs, serial and parallel builds); the disk cache under concurrent first compiles;
 the numpy fallback when numba cannot be imported."""
 
@@ -58,6 +59,18 @@ ACTIVATIONS = {
         g, x, _from_numpy(x, fused.KERNELS["gelu"](x, "none")), "none"),
     "silu": lambda x, g: fused.KERNELS["silu"](x),
     "silu_backward": lambda x, g: fused.KERNELS["silu_backward"](g, x),
+    "softmax": lambda x, g: fused.KERNELS["softmax"](x, -1),
+    "softmax_dim0": lambda x, g: fused.KERNELS["softmax"](x, 0),
+    "log_softmax": lambda x, g: fused.KERNELS["log_softmax"](x, -1),
+    "softmax_backward": lambda x, g: fused.KERNELS["softmax_backward"](
+        _from_numpy(x, fused.KERNELS["softmax"](x, 1)), g, 1),
+    "log_softmax_backward": lambda x, g: fused.KERNELS["log_softmax_backward"](
+        _from_numpy(x, fused.KERNELS["log_softmax"](x, 0)), g, 0),
+    "layer_norm": lambda x, g: fused.KERNELS["layer_norm"](x, g[0], g[1], 1e-5),
+    "layer_norm_no_affine": lambda x, g: fused.KERNELS["layer_norm"](x, None, None, 1e-5),
+    "layer_norm_backward": lambda x, g: fused.KERNELS["layer_norm_backward"](
+        g, x, g[2], *[_from_numpy(x, a) for a in fused.KERNELS["layer_norm"](
+            x, None, None, 1e-5)[1:]]),
 }
 
 
@@ -84,10 +97,17 @@ def test_activation_kernels_match_the_numpy_reference(name, dtype, strided, buil
     x = _tensor(_values(rng, (40, 37), dtype, special=True), dtype, strided)
     g = _tensor(_values(rng, (40, 37), dtype, special=False), dtype, strided)
     with np.errstate(all="ignore"):
-        got, want = _both(monkeypatch, lambda: np.asarray(ACTIVATIONS[name](x, g)))
-    assert got.dtype == want.dtype == np.dtype(dtype) and got.shape == (40, 37)
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    np.testing.assert_allclose(got, want, **TOL[dtype])
+        got, want = _both(monkeypatch, lambda: _outputs(ACTIVATIONS[name](x, g)))
+    assert got[0].shape == (40, 37)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+def _outputs(result) -> list[np.ndarray]:
+    return [np.asarray(r) for r in (result if isinstance(result, tuple) else (result,))
+            if r is not None]
 
 
 def _state(rng, dtype: str, strided: bool, count: int, nan_row: bool) -> list[list]:

@@ -110,7 +110,8 @@ def numba_module() -> Any:
 class CompiledKernel:
     """A numba-compiled function, compiled on its first call (per argument types)."""
 
-    def __init__(self, fn: Callable, parallel: bool, fastmath: bool, inline: bool) -> None:
+    def __init__(self, fn: Callable, parallel: bool, fastmath: bool | set[str],
+                 inline: bool) -> None:
         self.fn = fn
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
@@ -205,12 +206,13 @@ def _twin(fn: Callable, build: str) -> Callable:
     return twin
 
 
-def compiled(*, parallel: bool = False, fastmath: bool = False,
+def compiled(*, parallel: bool = False, fastmath: bool | set[str] = False,
              inline: bool = False) -> Callable[[Callable], CompiledKernel]:
     """Decorator: compile a numba-compatible function on first call, cached on disk.
 
     ``parallel=True`` runs ``prange`` loops on all cores; ``fastmath`` stays off by
-    default so results round as the numpy reference does (no reassociation).
+    default so results round as the numpy reference does; a set of LLVM flags (e.g.
+    ``{"reassoc"}``, so that row sums vectorize) turns on only those.
     ``inline=True`` makes a helper that kernels call, compiled into each of them.
     """
     def wrap(fn: Callable) -> CompiledKernel:
