@@ -1,5 +1,5 @@
-"""Every compiled kernel (activations, softmax and LayerNorm rows, optimizer steps) against its
-numpy reference (float32 and float64, NaN/inf rows,
+"""Every compiled kernel (activations, softmax, LayerNorm, RMSNorm and cross-entropy rows,
+optimizer steps) against its numpy reference (float32 and float64, NaN/inf rows,
 strided inputs, serial and parallel builds); the disk cache under concurrent first compiles;
 the numpy fallback when numba cannot be imported."""
 
@@ -71,7 +71,21 @@ ACTIVATIONS = {
     "layer_norm_backward": lambda x, g: fused.KERNELS["layer_norm_backward"](
         g, x, g[2], *[_from_numpy(x, a) for a in fused.KERNELS["layer_norm"](
             x, None, None, 1e-5)[1:]]),
+    "rms_norm": lambda x, g: fused.KERNELS["rms_norm"](x, g[0], 1e-6),
+    "rms_norm_backward": lambda x, g: fused.KERNELS["rms_norm_backward"](
+        g, x, g[2], _from_numpy(x, fused.KERNELS["rms_norm"](x, None, 1e-6)[1])),
+    "cross_entropy": lambda x, g: fused.KERNELS["cross_entropy"](x, _targets(), -100),
+    "cross_entropy_backward": lambda x, g: fused.KERNELS["cross_entropy_backward"](
+        g[:, 0], x, _targets(), _from_numpy(
+            x, fused.KERNELS["cross_entropy"](x, _targets(), -100)[1]), -100),
 }
+
+
+def _targets():
+    """Class indices of the 40 rows of 37 classes, two of them ignored (-100)."""
+    t = np.random.default_rng(3).integers(0, 37, 40)
+    t[[0, 9]] = -100
+    return genesis.tensor(t, dtype=genesis.int64)
 
 
 def _from_numpy(like, a: np.ndarray):
@@ -98,9 +112,9 @@ def test_activation_kernels_match_the_numpy_reference(name, dtype, strided, buil
     g = _tensor(_values(rng, (40, 37), dtype, special=False), dtype, strided)
     with np.errstate(all="ignore"):
         got, want = _both(monkeypatch, lambda: _outputs(ACTIVATIONS[name](x, g)))
-    assert got[0].shape == (40, 37)
+    assert len(got) == len(want) and got[0].shape[0] == 40
     for a, b in zip(got, want):
-        assert a.dtype == b.dtype == np.dtype(dtype)
+        assert a.dtype == b.dtype == np.dtype(dtype) and a.shape == b.shape
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
         np.testing.assert_allclose(a, b, **TOL[dtype])
 
@@ -246,3 +260,9 @@ def test_import_genesis_does_not_import_numba():
                      "print('numba' in sys.modules)", {})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_cross_entropy_rejects_a_target_out_of_range():
+    x = genesis.randn(3, 4)
+    with pytest.raises(IndexError, match="target 4 is out of bounds for 4 classes"):
+        fused.KERNELS["cross_entropy"](x, genesis.tensor([0, 4, -100]), -100)

@@ -1,5 +1,6 @@
-"""Fused LayerNorm forward and backward over the last dimension (``"layer_norm"`` and
-``"layer_norm_backward"``, see ``Capabilities`` in genesis-core).
+"""Fused LayerNorm and RMSNorm forward and backward over the last dimension
+(``"layer_norm"``, ``"layer_norm_backward"``, ``"rms_norm"``, ``"rms_norm_backward"``, see
+``Capabilities`` in genesis-core).
 
 The composite path runs ~8 array-wide passes forward and ~14 backward with a temporary
 for each. The compiled row kernels of :mod:`genesis_backend_cpu._row_kernels` read each
@@ -118,3 +119,65 @@ def layer_norm_backward(grad, x, weight, mean, rstd):
     dw = np.add.reduce([p[0] for p in parts]).astype(dtype) if w is not None else None
     dbias = np.add.reduce([p[1] for p in parts]).astype(dtype)
     return dx.reshape(a.shape).astype(dtype, copy=False), dw, dbias
+
+
+def rms_norm(x, weight, eps: float):
+    """``(y, rstd)`` storages of RMSNorm over the last dimension; rstd ``x.shape[:-1] + (1,)``."""
+    a = arr(x)
+    m = _rows(a)
+    rows, cols = m.shape
+    w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
+    y = np.empty_like(m)
+    rstd = np.empty((rows, 1), m.dtype)
+    if K.rms_norm_rows.available():
+        t = m.dtype.type
+        launch(K.rms_norm_rows, m.size, m, _vector(w, m), y, rstd.reshape(-1), t(eps),
+               w is not None, t(1), t(cols))
+    else:
+        def body(r0: int, r1: int) -> None:
+            xb, yb, rb = m[r0:r1], y[r0:r1], rstd[r0:r1]
+            np.multiply(xb, xb, out=yb)
+            np.add.reduce(yb, axis=1, keepdims=True, out=rb)
+            rb /= cols
+            rb += eps
+            np.sqrt(rb, out=rb)
+            np.reciprocal(rb, out=rb)
+            np.multiply(xb, rb, out=yb)
+            if w is not None:
+                yb *= w
+        run_spans(row_spans(rows, cols), body)
+    kept = a.shape[:-1] + (1,)
+    return (y.reshape(a.shape).astype(a.dtype, copy=False),
+            rstd.reshape(kept).astype(a.dtype, copy=False))
+
+
+def rms_norm_backward(grad, x, weight, rstd):
+    """``(dx, dweight | None)`` storages for :func:`rms_norm`."""
+    a = arr(x)
+    m, g = _rows(a), _rows(arr(grad))
+    rows, cols = m.shape
+    rs = np.ascontiguousarray(arr(rstd).reshape(rows, 1), dtype=m.dtype)
+    w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
+    dx = np.empty_like(m)
+    if K.rms_norm_backward_rows.available():
+        t = m.dtype.type
+        chunks = min(rows, 4 * THREADS)
+        dw_parts = np.empty((chunks, cols), m.dtype)
+        launch(K.rms_norm_backward_rows, m.size, g, m, _vector(w, m), rs.reshape(-1), dx,
+               dw_parts, w is not None, t(1), t(cols))
+        dw = dw_parts.sum(axis=0)
+    else:
+        def body(r0: int, r1: int):
+            xb, gb, db = m[r0:r1], g[r0:r1], dx[r0:r1]
+            xhat = xb * rs[r0:r1]
+            dw_part = np.add.reduce(gb * xhat, axis=0)
+            gw = gb * w if w is not None else gb
+            c = np.add.reduce(gw * xhat, axis=1, keepdims=True)
+            c /= cols
+            xhat *= c
+            np.subtract(gw, xhat, out=db)
+            db *= rs[r0:r1]
+            return dw_part
+        dw = np.add.reduce(run_spans(row_spans(rows, cols), body))
+    return (dx.reshape(a.shape).astype(a.dtype, copy=False),
+            dw.astype(a.dtype) if w is not None else None)

@@ -135,3 +135,76 @@ def layer_norm_backward_rows(g, x, w, mean, rstd, dx, dw_parts, db_parts, affine
             for j in range(n):
                 gw = g[r, j] * w[j] if affine_w else g[r, j]
                 dx[r, j] = (gw - c1 - (x[r, j] - mu) * rs * c2) * rs
+
+
+@compiled(parallel=True, fastmath=_REASSOC)
+def rms_norm_rows(x, w, y, rstd, eps, affine_w, one, nf):
+    """RMSNorm along the rows: ``y = x * rstd * w``, ``rstd = 1 / sqrt(mean(x^2) + eps)``."""
+    rows, n = x.shape
+    for r in prange(rows):
+        q = one - one
+        for j in range(n):
+            q += x[r, j] * x[r, j]
+        rs = one / np.sqrt(q / nf + eps)
+        rstd[r] = rs
+        for j in range(n):
+            y[r, j] = x[r, j] * rs * w[j] if affine_w else x[r, j] * rs
+
+
+@compiled(parallel=True, fastmath=_REASSOC)
+def rms_norm_backward_rows(g, x, w, rstd, dx, dw_parts, affine_w, one, nf):
+    """RMSNorm's backward along the rows: ``dx = rstd * (gw - xhat mean(gw xhat))``, ``gw =
+    g * w``, ``xhat = x * rstd``; per chunk ``k`` of rows ``dw_parts[k] = sum g xhat``."""
+    rows, n = x.shape
+    chunks = dw_parts.shape[0]
+    for k in prange(chunks):
+        for j in range(n):
+            dw_parts[k, j] = 0
+        for r in range(rows * k // chunks, rows * (k + 1) // chunks):
+            rs = rstd[r]
+            c = one - one
+            for j in range(n):
+                xhat = x[r, j] * rs
+                gv = g[r, j]
+                dw_parts[k, j] += gv * xhat
+                gw = gv * w[j] if affine_w else gv
+                c += gw * xhat
+            c = c / nf
+            for j in range(n):
+                gw = g[r, j] * w[j] if affine_w else g[r, j]
+                dx[r, j] = (gw - x[r, j] * rs * c) * rs
+
+
+@compiled(parallel=True, fastmath=_REASSOC)
+def cross_entropy_rows(x, target, ignore_index, loss, lse, one, lowest):
+    """Per row ``lse = logsumexp(x)`` and ``loss = lse - x[target]`` (0 where the target is
+    ``ignore_index``; the caller checks the other targets are in range)."""
+    rows, n = x.shape
+    f32 = x.itemsize == 4
+    for r in prange(rows):
+        m = _row_max(x, r, n, lowest)
+        s = one - one
+        for j in range(n):
+            s += _exp(x[r, j] - m, f32)
+        v = np.log(s) + m
+        lse[r] = v
+        t = target[r]
+        loss[r] = one - one if t == ignore_index else v - x[r, t]
+
+
+@compiled(parallel=True)
+def cross_entropy_backward_rows(g, x, target, ignore_index, lse, dx, one):
+    """``dx = g * (softmax(x) - onehot(target))`` per row, ``softmax = exp(x - lse)``; rows
+    whose target is ``ignore_index`` get 0."""
+    rows, n = x.shape
+    f32 = x.itemsize == 4
+    for r in prange(rows):
+        t = target[r]
+        if t == ignore_index:
+            for j in range(n):
+                dx[r, j] = one - one
+            continue
+        gr, v = g[r], lse[r]
+        for j in range(n):
+            dx[r, j] = gr * _exp(x[r, j] - v, f32)
+        dx[r, t] = gr * (_exp(x[r, t] - v, f32) - one)

@@ -15,7 +15,13 @@ from genesis_backend_cpu._activations import (
     silu,
     silu_backward,
 )
-from genesis_backend_cpu._normalization import layer_norm, layer_norm_backward
+from genesis_backend_cpu._cross_entropy import cross_entropy, cross_entropy_backward
+from genesis_backend_cpu._normalization import (
+    layer_norm,
+    layer_norm_backward,
+    rms_norm,
+    rms_norm_backward,
+)
 from genesis_backend_cpu._softmax import (
     log_softmax,
     log_softmax_backward,
@@ -27,6 +33,8 @@ KERNELS: dict = {**_optim_steps.KERNELS, "gelu": gelu, "gelu_backward": gelu_bac
                  "gelu_backward_from_output": gelu_backward_from_output,
                  "silu": silu, "silu_backward": silu_backward,
                  "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward,
+                 "rms_norm": rms_norm, "rms_norm_backward": rms_norm_backward,
+                 "cross_entropy": cross_entropy, "cross_entropy_backward": cross_entropy_backward,
                  "softmax": softmax, "softmax_backward": softmax_backward,
                  "log_softmax": log_softmax, "log_softmax_backward": log_softmax_backward,
                  **_linalg.KERNELS}
