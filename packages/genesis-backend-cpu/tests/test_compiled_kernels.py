@@ -92,13 +92,16 @@ def _from_numpy(like, a: np.ndarray):
     return genesis.tensor(np.asarray(a), dtype=like.dtype)
 
 
-@pytest.fixture(params=["serial", "parallel"])
+@pytest.fixture(params=["serial", "parallel", "mixed"])
 def build(request, monkeypatch):
-    """Run kernels on this thread, or (threshold lowered) in the parallel build."""
-    if request.param == "parallel":
-        monkeypatch.setattr(_compiled, "PARALLEL_MIN", 1)
-        monkeypatch.setattr(_compiled, "THREADS", max(_threads.THREADS, 2))
-        monkeypatch.setattr(_optim_steps, "PARALLEL_MIN", 1)
+    """Run kernels on this thread; or in the parallel build (threshold 1); or (threshold 600)
+    the parallel build for large arrays and, for the optimizer steps, the small tensors
+    spread over the worker threads."""
+    if request.param != "serial":
+        threshold = 1 if request.param == "parallel" else 600
+        for module in (_compiled, _optim_steps):
+            monkeypatch.setattr(module, "PARALLEL_MIN", threshold)
+            monkeypatch.setattr(module, "THREADS", max(_threads.THREADS, 2))
     return request.param
 
 

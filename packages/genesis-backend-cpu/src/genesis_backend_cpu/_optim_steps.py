@@ -2,8 +2,8 @@
 ``adagrad_step``): one call over all parameters of a group.
 
 A parameter whose arrays are C-contiguous and of one dtype runs the compiled one-pass
-kernel of :mod:`genesis_backend_cpu._optim_kernels` (on all cores when it is large,
-else on this thread); without numba it runs the numpy reference in blocks of
+kernel of :mod:`genesis_backend_cpu._optim_kernels` (a large one on all cores; small ones
+spread over the worker threads when together they are large); without numba it runs the numpy reference in blocks of
 :data:`BLOCK` elements (the passes of one block after the first touch cache, not DRAM)
 spread over the worker threads. Strided parameters and mixed dtypes run the numpy
 reference on whole arrays (numpy casts).
@@ -93,6 +93,34 @@ def _gather(groups: list[list], consts: list[dict]) -> tuple | None:
     return flat, loose
 
 
+def _serial_steps(compiled_step, tensors: list, hyper: dict) -> None:
+    for arrays, const in tensors:
+        compiled_step(*arrays, **const, **hyper, serial=True)
+
+
+def _compiled_all(compiled_step, flat: list, hyper: dict) -> None:
+    """The compiled step of every flat tensor: a large one on all cores (its own parallel
+    loop), the small ones (serial kernels, which release the GIL) dealt to the worker
+    threads in runs of about equal element counts when together they are large."""
+    small = []
+    for arrays, const in flat:
+        if arrays[0].size >= PARALLEL_MIN and THREADS > 1:
+            compiled_step(*arrays, **const, **hyper, serial=False)
+        else:
+            small.append((arrays, const))
+    total = sum(arrays[0].size for arrays, _ in small)
+    if total < PARALLEL_MIN or THREADS == 1:
+        _serial_steps(compiled_step, small, hyper)
+        return
+    jobs = [(i, 0, arrays[0].size) for i, (arrays, _) in enumerate(small)]
+    parts = [[small[i] for i, _, _ in part] for part in _split(jobs, total, THREADS)]
+    futures = [workers().submit(_serial_steps, compiled_step, part, hyper)
+               for part in parts[1:]]
+    _serial_steps(compiled_step, parts[0], hyper)
+    for f in futures:
+        f.result()
+
+
 def _run(kernel, compiled_step, reference, groups: list[list], consts: list[dict],
          hyper: dict):
     """One step of every parameter: ``compiled_step`` (which runs ``kernel``) or, without
@@ -103,9 +131,7 @@ def _run(kernel, compiled_step, reference, groups: list[list], consts: list[dict
         return NotImplemented
     flat, loose = gathered
     if kernel.available():
-        for arrays, const in flat:
-            serial = arrays[0].size < PARALLEL_MIN or THREADS == 1
-            compiled_step(*arrays, **const, **hyper, serial=serial)
+        _compiled_all(compiled_step, flat, hyper)
     else:
         _reference_blocks(reference, flat, hyper)
     for arrays, const in loose:
