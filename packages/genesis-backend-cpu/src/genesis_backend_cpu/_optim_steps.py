@@ -3,10 +3,10 @@
 
 A parameter whose arrays are C-contiguous and of one dtype runs the compiled one-pass
 kernel of :mod:`genesis_backend_cpu._optim_kernels` (a large one on all cores; small ones
-spread over the worker threads when together they are large); without numba it runs the numpy reference in blocks of
-:data:`BLOCK` elements (the passes of one block after the first touch cache, not DRAM)
-spread over the worker threads. Strided parameters and mixed dtypes run the numpy
-reference on whole arrays (numpy casts).
+spread over the worker threads when together they are large); without numba it runs the
+numpy reference in blocks of :data:`BLOCK` elements (the passes of one block after the
+first touch cache, not DRAM) spread over the worker threads. Strided parameters and mixed
+dtypes run the numpy reference on whole arrays (numpy casts).
 """
 
 from __future__ import annotations
