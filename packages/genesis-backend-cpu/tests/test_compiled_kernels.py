@@ -166,6 +166,12 @@ STEPS = {
     "adagrad_step": (4, lambda s: fused.KERNELS["adagrad_step"](
         s[0], s[1], s[3], lr=5e-2, lr_decay=0.1, weight_decay=0.1, eps=1e-10,
         steps=[1.0, 2.0, 4.0], maximize=False)),
+    "adamax_step": (4, lambda s: fused.KERNELS["adamax_step"](
+        s[0], s[1], s[2], s[3], lr=1e-2, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1,
+        steps=[1.0, 2.0, 4.0], maximize=True)),
+    "adadelta_step": (5, lambda s: fused.KERNELS["adadelta_step"](
+        s[0], s[1], s[3], s[4], lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.1,
+        maximize=False)),
 }
 
 

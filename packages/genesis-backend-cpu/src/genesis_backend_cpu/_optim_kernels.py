@@ -261,3 +261,102 @@ def adagrad_reference(p, g, state_sum, a, b, c, *, clr, eps, weight_decay, maxim
     np.multiply(g, -clr, out=b)                    # p.addcdiv_(g, std, value=-clr)
     np.divide(b, a, out=a)
     p += a
+
+
+# -------------------------------------------------------------------------------- Adamax
+
+
+@compiled(parallel=True)
+def adamax_kernel(p, g, m, u, neg_clr, one_minus_beta1, beta2, eps, weight_decay, maximize):
+    """Adamax over flat arrays (``u`` the infinity norm)."""
+    for i in prange(p.size):
+        gi = -g[i] if maximize else g[i]
+        if weight_decay != 0:
+            gi = gi + p[i] * weight_decay
+        mi = m[i]
+        mi = mi + (gi - mi) * one_minus_beta1
+        m[i] = mi
+        ui = u[i] * beta2
+        a = (-gi if gi < 0 else gi) + eps
+        if a > ui or a != a:  # np.maximum: NaN wins
+            ui = a
+        u[i] = ui
+        p[i] = p[i] + neg_clr * mi / ui
+
+
+def adamax_compiled(p, g, m, u, *, clr, beta1, beta2, eps, weight_decay, maximize,
+                    serial) -> None:
+    """Run :func:`adamax_kernel` on flat arrays with the scalars in their dtype."""
+    t = p.dtype.type
+    kernel = adamax_kernel.serial if serial else adamax_kernel
+    kernel(p, g, m, u, t(-clr), t(1 - beta1), t(beta2), t(eps), t(weight_decay), maximize)
+
+
+def adamax_reference(p, g, m, u, a, b, c, *, clr, beta1, beta2, eps, weight_decay,
+                     maximize) -> None:
+    """One Adamax step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
+    if maximize:
+        g = np.negative(g, out=c)
+    if weight_decay != 0:
+        np.multiply(p, weight_decay, out=a)
+        g = np.add(g, a, out=c)
+    np.subtract(g, m, out=a)                       # m.lerp_(g, 1 - beta1)
+    a *= 1 - beta1
+    m += a
+    u *= beta2                                     # u = max(u * beta2, |g| + eps)
+    np.abs(g, out=a)
+    a += eps
+    np.maximum(u, a, out=u)
+    np.multiply(m, -clr, out=a)                    # p.addcdiv_(m, u, value=-clr)
+    np.divide(a, u, out=a)
+    p += a
+
+
+# ------------------------------------------------------------------------------ Adadelta
+
+
+@compiled(parallel=True)
+def adadelta_kernel(p, g, sq, acc, neg_lr, rho, one_minus_rho, eps, weight_decay, maximize):
+    """Adadelta over flat arrays."""
+    for i in prange(p.size):
+        gi = -g[i] if maximize else g[i]
+        if weight_decay != 0:
+            gi = gi + p[i] * weight_decay
+        s = sq[i] * rho + one_minus_rho * gi * gi
+        sq[i] = s
+        delta = np.sqrt(acc[i] + eps) / np.sqrt(s + eps) * gi
+        acc[i] = acc[i] * rho + one_minus_rho * delta * delta
+        p[i] = p[i] + neg_lr * delta
+
+
+def adadelta_compiled(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize, serial) -> None:
+    """Run :func:`adadelta_kernel` on flat arrays with the scalars in their dtype."""
+    t = p.dtype.type
+    kernel = adadelta_kernel.serial if serial else adadelta_kernel
+    kernel(p, g, sq, acc, t(-lr), t(rho), t(1 - rho), t(eps), t(weight_decay), maximize)
+
+
+def adadelta_reference(p, g, sq, acc, a, b, c, *, lr, rho, eps, weight_decay,
+                       maximize) -> None:
+    """One Adadelta step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
+    if maximize:
+        g = np.negative(g, out=c)
+    if weight_decay != 0:
+        np.multiply(p, weight_decay, out=a)
+        g = np.add(g, a, out=c)
+    sq *= rho                                      # sq.mul_(rho).addcmul_(g, g, 1 - rho)
+    np.multiply(g, 1 - rho, out=a)
+    a *= g
+    sq += a
+    np.add(sq, eps, out=b)                         # std = (sq + eps).sqrt()
+    np.sqrt(b, out=b)
+    np.add(acc, eps, out=a)                        # delta = (acc + eps).sqrt() / std * g
+    np.sqrt(a, out=a)
+    a /= b
+    a *= g
+    acc *= rho                                     # acc.mul_(rho).addcmul_(d, d, 1 - rho)
+    np.multiply(a, 1 - rho, out=b)
+    b *= a
+    acc += b
+    a *= -lr                                       # p.add_(delta, alpha=-lr)
+    p += a

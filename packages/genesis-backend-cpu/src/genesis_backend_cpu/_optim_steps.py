@@ -1,5 +1,6 @@
 """The fused optimizer steps (``adamw_step``, ``sgd_step``, ``rmsprop_step``,
-``adagrad_step``): one call over all parameters of a group.
+``adagrad_step``, ``adamax_step``, ``adadelta_step``): one call over all parameters of a
+group.
 
 A parameter whose arrays are C-contiguous and of one dtype runs the compiled one-pass
 kernel of :mod:`genesis_backend_cpu._optim_kernels` (a large one on all cores; small ones
@@ -206,5 +207,29 @@ def adagrad_step(params, grads, state_sums, *, lr: float, lr_decay: float, weigh
                 hyper)
 
 
+def adamax_step(params, grads, exp_avgs, exp_infs, *, lr: float, beta1: float, beta2: float,
+                eps: float, weight_decay: float, steps, maximize: bool):
+    """One Adamax step in place over lists of views (see ``Capabilities.fused``); ``steps[i]``
+    already incremented. ``NotImplemented`` (touching nothing) unless float32/float64."""
+    groups = [[params[i], grads[i], exp_avgs[i], exp_infs[i]] for i in range(len(params))]
+    consts = [{"clr": lr / (1 - beta1**step)} for step in steps]
+    hyper = {"beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay,
+             "maximize": maximize}
+    return _run(K.adamax_kernel, K.adamax_compiled, K.adamax_reference, groups, consts, hyper)
+
+
+def adadelta_step(params, grads, square_avgs, acc_deltas, *, lr: float, rho: float, eps: float,
+                  weight_decay: float, maximize: bool):
+    """One Adadelta step in place over lists of views (see ``Capabilities.fused``).
+    ``NotImplemented`` (touching nothing) unless float32/float64."""
+    n = len(params)
+    groups = [[params[i], grads[i], square_avgs[i], acc_deltas[i]] for i in range(n)]
+    hyper = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
+             "maximize": maximize}
+    return _run(K.adadelta_kernel, K.adadelta_compiled, K.adadelta_reference, groups,
+                [{}] * n, hyper)
+
+
 KERNELS = {"adamw_step": adamw_step, "sgd_step": sgd_step, "rmsprop_step": rmsprop_step,
-           "adagrad_step": adagrad_step}
+           "adagrad_step": adagrad_step, "adamax_step": adamax_step,
+           "adadelta_step": adadelta_step}

@@ -81,6 +81,10 @@ FUSED_OPS = {
                     "-> None | NotImplemented",
     "adagrad_step": "(params, grads, state_sums, *, lr, lr_decay, weight_decay, eps, steps, "
                     "maximize) -> None | NotImplemented",
+    "adamax_step": "(params, grads, exp_avgs, exp_infs, *, lr, beta1, beta2, eps, weight_decay, "
+                   "steps, maximize) -> None | NotImplemented",
+    "adadelta_step": "(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, "
+                     "maximize) -> None | NotImplemented",
     "softmax": "(x, dim) -> storage",
     "softmax_backward": "(y, grad, dim) -> storage",
     "log_softmax": "(x, dim) -> storage",
@@ -142,7 +146,8 @@ class Capabilities:
         one RMSprop / Adagrad step in place (PyTorch's formulas, see ``genesis.optim``);
         ``grad_avgs`` is ``None`` unless ``centered``, ``momentum_buffers`` ``None`` unless
         ``momentum > 0``; ``steps[i]`` is Adagrad's step count, already incremented. Either
-        may return ``NotImplemented`` before touching anything.
+        may return ``NotImplemented`` before touching anything. Likewise ``"adamax_step"``
+        and ``"adadelta_step"`` (signatures in :data:`FUSED_OPS`) for Adamax and Adadelta.
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``

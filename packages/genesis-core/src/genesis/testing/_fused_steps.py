@@ -1,9 +1,9 @@
 """Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
-the optimizer steps (AdamW, SGD, RMSprop, Adagrad, each against a float64 numpy step of
-PyTorch's formula), dropout (mask statistics and the exact ``x * mask / (1 - p)`` relation,
-forward and backward) and the linear-algebra factorizations (through ``genesis.linalg``,
-against ``numpy.linalg`` in float64; factors that are unique only up to signs are checked by
-what defines them).
+the optimizer steps (AdamW, SGD, RMSprop, Adagrad, Adamax, Adadelta, each against a float64
+numpy step of PyTorch's formula), dropout (mask statistics and the exact ``x * mask / (1 -
+p)`` relation, forward and backward) and the linear-algebra factorizations (through
+``genesis.linalg``, against ``numpy.linalg`` in float64; factors that are unique only up to
+signs are checked by what defines them).
 
 :func:`uncovered_fused` names any kernel of ``protocol.FUSED_OPS`` the kit has no check for.
 """
@@ -206,6 +206,68 @@ def check_fused_adagrad_step(device: str, dtype: str = "float32") -> None:
                                        atol=1e-6, err_msg=f"adagrad_step state_sum [{i}]")
 
 
+def _adamax_reference(p, g, m, u, step, *, lr, beta1, beta2, eps, weight_decay, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    u = np.maximum(u * beta2, np.abs(g) + eps)
+    return p - lr / (1 - beta1**step) * m / u, m, u
+
+
+ADAMAX_SETTINGS = (
+    dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, maximize=False),
+    dict(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.1, maximize=True),
+)
+
+
+def check_fused_adamax_step(device: str, dtype: str = "float32") -> None:
+    """``adamax_step`` moves params, the first moment and the infinity norm as PyTorch's
+    Adamax step does, in place."""
+    kernel = _kernel(device, "adamax_step")
+    for hyper in ADAMAX_SETTINGS:
+        (p, g, m, u), (dp, dg, dm, du) = _state(device, "adamax", dtype, 2)
+        done = kernel(dp, dg, dm, du, steps=list(STEPS), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adamax_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want = _adamax_reference(p[i], g[i], m[i], u[i], step, **hyper)
+            for what, w, t in zip(("param", "exp_avg", "exp_inf"), want, (dp[i], dm[i], du[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"adamax_step {what} [{i}]")
+
+
+def _adadelta_reference(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    sq = sq * rho + (1 - rho) * g * g
+    delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * g
+    acc = acc * rho + (1 - rho) * delta * delta
+    return p - lr * delta, sq, acc
+
+
+ADADELTA_SETTINGS = (
+    dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
+    dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True),
+)
+
+
+def check_fused_adadelta_step(device: str, dtype: str = "float32") -> None:
+    """``adadelta_step`` moves params and both running averages as PyTorch's Adadelta step
+    does, in place."""
+    kernel = _kernel(device, "adadelta_step")
+    for hyper in ADADELTA_SETTINGS:
+        (p, g, _, sq, acc), (dp, dg, _, dsq, dacc) = _state(device, "adadelta", dtype, 3)
+        done = kernel(dp, dg, dsq, dacc, **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adadelta_step declines dtype {dtype}")
+        for i in range(len(SHAPES)):
+            want = _adadelta_reference(p[i], g[i], sq[i], acc[i], **hyper)
+            for what, w, t in zip(("param", "square_avg", "acc_delta"), want,
+                                  (dp[i], dsq[i], dacc[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"adadelta_step {what} [{i}]")
+
+
 def check_fused_dropout(device: str) -> None:
     """``dropout``: the kept fraction is ``1 - p`` (within 5 standard errors), survivors are
     scaled by ``1 / (1 - p)``, the gradient goes through the same mask, and a seed repeats."""
@@ -297,6 +359,8 @@ LINALG_KERNELS = ("linalg_solve", "linalg_slogdet", "linalg_cholesky", "linalg_q
 STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd_step,
                "rmsprop_step": check_fused_rmsprop_step,
                "adagrad_step": check_fused_adagrad_step,
+               "adamax_step": check_fused_adamax_step,
+               "adadelta_step": check_fused_adadelta_step,
                "dropout": check_fused_dropout,
                **{k: (lambda device, k=k: check_fused_linalg(device, k)) for k in LINALG_KERNELS}}
 
