@@ -19,6 +19,12 @@ DTYPES = {"float32": genesis.float32, "float64": genesis.float64}
 TOL = {"float32": {"rtol": 2e-6, "atol": 1e-6}, "float64": {"rtol": 1e-13, "atol": 1e-15}}
 
 
+@pytest.fixture(autouse=True)
+def compiled_at_any_size(monkeypatch):
+    """The small test arrays run the compiled kernels too (not only from COMPILED_MIN on)."""
+    monkeypatch.setattr(_compiled, "COMPILED_MIN", 0)
+
+
 def _both(monkeypatch, run):
     """``run()`` with compiled kernels, then with the numpy references."""
     assert _compiled.numba_module() is not None, "numba must be importable for this test"
@@ -197,7 +203,7 @@ def test_optimizer_kernels_match_the_numpy_reference(name, dtype, strided, build
 
 
 def _python(code: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code).strip()], capture_output=True,
                           text=True, env={**os.environ, **env}, timeout=600)
 
 
@@ -209,13 +215,13 @@ _CHECK = """
     import genesis
     from genesis_backend_cpu import _act_kernels, fused
     rng = np.random.default_rng(0)
-    x = rng.standard_normal(5000).astype(np.float32)
+    x = rng.standard_normal(1 << 15).astype(np.float32)  # from COMPILED_MIN on
     d = x.astype(np.float64)
     gelu = np.asarray(fused.KERNELS["gelu"](genesis.tensor(x), "none"))
     silu = np.asarray(fused.KERNELS["silu"](genesis.tensor(x)))
     p = genesis.tensor(x)
-    fused.KERNELS["adamw_step"]([p], [genesis.tensor(x)], [genesis.zeros(5000)],
-        [genesis.zeros(5000)], None, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8,
+    fused.KERNELS["adamw_step"]([p], [genesis.tensor(x)], [genesis.zeros(x.size)],
+        [genesis.zeros(x.size)], None, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8,
         weight_decay=0.0, steps=[1.0], amsgrad=False, maximize=False)
     ok = (np.allclose(gelu, d * 0.5 * (1 + special.erf(d / math.sqrt(2))), rtol=1e-5,
                       atol=1e-6)
@@ -264,14 +270,57 @@ def test_without_numba_the_backend_warns_once_and_computes_with_numpy():
     assert lines[1] == "warnings 1", result.stdout
 
 
-def test_import_genesis_does_not_import_numba():
-    result = _python("import sys, genesis; genesis.randn(3, 3) @ genesis.randn(3, 3); "
-                     "print('numba' in sys.modules)", {})
+def test_numba_is_imported_only_when_a_kernel_is_large_enough():
+    """``import genesis`` and work on small arrays (a training step of a small MLP) leave
+    numba unimported; the first call from COMPILED_MIN elements on imports it."""
+    result = _python("""
+        import sys, genesis, genesis.nn as nn, genesis.nn.functional as F
+        from genesis_backend_cpu import _compiled
+        model = nn.Sequential(nn.Linear(64, 32), nn.GELU(), nn.LayerNorm(32), nn.Linear(32, 10))
+        opt = genesis.optim.AdamW(model.parameters())
+        F.cross_entropy(model(genesis.randn(16, 64)), genesis.tensor([1] * 16)).backward()
+        opt.step()
+        print('numba' in sys.modules)
+        F.gelu(genesis.randn(_compiled.COMPILED_MIN))
+        print('numba' in sys.modules)
+    """, {"GENESIS_CPU_COMPILED": "1"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.split() == ["False", "True"]
 
 
 def test_cross_entropy_rejects_a_target_out_of_range():
     x = genesis.randn(3, 4)
     with pytest.raises(IndexError, match="target 4 is out of bounds for 4 classes"):
         fused.KERNELS["cross_entropy"](x, genesis.tensor([0, 4, -100]), -100)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("AdamW", {"lr": 1e-2, "weight_decay": 0.1, "amsgrad": True}),
+    ("Adam", {"lr": 1e-2, "weight_decay": 0.1, "maximize": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("RMSprop", {"lr": 1e-2, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 5e-2, "lr_decay": 0.1, "weight_decay": 0.1}),
+    ("Adamax", {"lr": 1e-2, "weight_decay": 0.1}),
+    ("Adadelta", {"lr": 1.0, "weight_decay": 0.1}),
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_optimizers_on_compiled_kernels_match_torch(name, kwargs, dtype):
+    """Five steps of each optimizer whose step is a compiled kernel, against torch.optim."""
+    import torch
+    rng = np.random.default_rng(4)
+    shapes = ((17, 9), (300,), (3, 4, 5))
+    init = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(5)]
+    params = [genesis.tensor(a, dtype=DTYPES[dtype], requires_grad=True) for a in init]
+    theirs = [torch.tensor(a, dtype=getattr(torch, dtype), requires_grad=True) for a in init]
+    mine_opt = getattr(genesis.optim, name)(params, **kwargs)
+    their_opt = getattr(torch.optim, name)(theirs, **kwargs)
+    for step in grads:
+        for p, t, g in zip(params, theirs, step):
+            p.grad = genesis.tensor(g, dtype=DTYPES[dtype])
+            t.grad = torch.tensor(g, dtype=getattr(torch, dtype))
+        mine_opt.step()
+        their_opt.step()
+    tol = {"float32": {"rtol": 2e-5, "atol": 2e-6}, "float64": {"rtol": 1e-10, "atol": 1e-12}}
+    for p, t in zip(params, theirs):
+        np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), **tol[dtype])

@@ -51,6 +51,7 @@ def kernel_path(request, monkeypatch):
     thresholds low enough that the parallel kernels and the blocked thread pool run."""
     if request.param == "numpy":
         monkeypatch.setattr(_compiled, "ENABLED", False)
+    monkeypatch.setattr(_compiled, "COMPILED_MIN", 0)  # the small test tensors too
     monkeypatch.setattr(_optim_steps, "BLOCK", 1000)  # many blocks, uneven last block
     monkeypatch.setattr(_optim_steps, "PARALLEL_MIN", 2000)
     return request.param

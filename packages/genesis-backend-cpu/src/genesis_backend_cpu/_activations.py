@@ -32,7 +32,8 @@ _WORK = (np.dtype(np.float32), np.dtype(np.float64))
 def _compiled_for(kernel, *arrays: np.ndarray) -> bool:
     """True when ``kernel`` is compiled and takes these arrays (one dtype, float32/64)."""
     dtype = arrays[0].dtype
-    return dtype in _WORK and all(a.dtype == dtype for a in arrays) and kernel.available()
+    return (dtype in _WORK and all(a.dtype == dtype for a in arrays)
+            and kernel.wanted(arrays[0].size))
 
 
 def _run(kernel, arrays: tuple, *flags) -> np.ndarray:

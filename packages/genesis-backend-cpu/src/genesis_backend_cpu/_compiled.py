@@ -19,7 +19,7 @@ Write a kernel as a plain Python function over arrays and scalars, with ``prange
         for i in prange(x.size):
             out[i] = a * x[i]
 
-    if _scale.available():
+    if _scale.wanted(x.size):
         launch(_scale, x.size, x, out, 2.0)
     else:
         np.multiply(x, 2.0, out=out)
@@ -45,6 +45,10 @@ from genesis_backend_cpu._threads import PARALLEL_MIN, THREADS
 
 #: ``GENESIS_CPU_COMPILED=0`` turns compiled kernels off (the numpy references run)
 ENABLED = os.environ.get("GENESIS_CPU_COMPILED", "1") != "0"
+#: calls over fewer elements than this run the numpy references: their passes stay in cache,
+#: so a compiled loop saves little, and a program that only touches small arrays (the quick
+#: start) never imports numba (~0.3 s) nor compiles anything
+COMPILED_MIN = 1 << 14
 
 # Until numba is imported, ``prange`` is ``range``; a kernel's module global is
 # swapped for ``numba.prange`` just before numba compiles it.
@@ -125,11 +129,16 @@ class CompiledKernel:
         """True when numba imports (and compiled kernels are on)."""
         return numba_module() is not None
 
+    def wanted(self, size: int) -> bool:
+        """Whether a call over ``size`` elements should run compiled: large enough
+        (:data:`COMPILED_MIN`) and numba available (imported only when large enough)."""
+        return size >= COMPILED_MIN and self.available()
+
     def _compile(self, serial: bool) -> Callable:
         numba = numba_module()
         if numba is None:
             raise RuntimeError(f"{self.__name__}: numba is unavailable; call the numpy "
-                               "reference instead (check .available() first)")
+                               "reference instead (check .wanted() or .available() first)")
         with _lock:
             return self._build(numba, serial)
 

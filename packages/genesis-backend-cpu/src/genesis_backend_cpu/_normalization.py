@@ -42,7 +42,7 @@ def layer_norm(x, weight, bias, eps: float):
     y = np.empty_like(m)
     mean = np.empty((rows, 1), m.dtype)
     rstd = np.empty((rows, 1), m.dtype)
-    if K.layer_norm_rows.available():
+    if K.layer_norm_rows.wanted(m.size):
         t = m.dtype.type
         launch(K.layer_norm_rows, m.size, m, _vector(w, m), _vector(b, m), y, mean.reshape(-1),
                rstd.reshape(-1), t(eps), w is not None, b is not None, t(1), t(cols))
@@ -88,7 +88,7 @@ def layer_norm_backward(grad, x, weight, mean, rstd):
     w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
     dx = np.empty_like(m)
     dtype = a.dtype
-    if K.layer_norm_backward_rows.available():
+    if K.layer_norm_backward_rows.wanted(m.size):
         t = m.dtype.type
         chunks = min(rows, 4 * THREADS)  # partial column sums: a (chunks, cols) block each
         dw_parts, db_parts = np.empty((chunks, cols), m.dtype), np.empty((chunks, cols), m.dtype)
@@ -129,7 +129,7 @@ def rms_norm(x, weight, eps: float):
     w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
     y = np.empty_like(m)
     rstd = np.empty((rows, 1), m.dtype)
-    if K.rms_norm_rows.available():
+    if K.rms_norm_rows.wanted(m.size):
         t = m.dtype.type
         launch(K.rms_norm_rows, m.size, m, _vector(w, m), y, rstd.reshape(-1), t(eps),
                w is not None, t(1), t(cols))
@@ -159,7 +159,7 @@ def rms_norm_backward(grad, x, weight, rstd):
     rs = np.ascontiguousarray(arr(rstd).reshape(rows, 1), dtype=m.dtype)
     w = arr(weight).astype(m.dtype, copy=False) if weight is not None else None
     dx = np.empty_like(m)
-    if K.rms_norm_backward_rows.available():
+    if K.rms_norm_backward_rows.wanted(m.size):
         t = m.dtype.type
         chunks = min(rows, 4 * THREADS)
         dw_parts = np.empty((chunks, cols), m.dtype)

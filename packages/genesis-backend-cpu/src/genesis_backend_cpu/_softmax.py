@@ -39,7 +39,7 @@ def _rowwise(x, dim: int, body, log: bool) -> np.ndarray:
     a = arr(x)
     m, shape = _as_rows(a, dim)
     out = np.empty_like(m)
-    if m.size and K.softmax_rows.available():
+    if K.softmax_rows.wanted(m.size):
         t = m.dtype.type
         launch(K.softmax_rows, m.size, m, out, log, t(1), t(-np.inf))
     else:
@@ -80,7 +80,7 @@ def _backward(y, g, dim: int, rows_fn, log: bool) -> np.ndarray:
     ym, shape = _as_rows(ya, dim)
     gm, _ = _as_rows(ga, dim)
     out = np.empty_like(ym)
-    if ym.size and ym.dtype == gm.dtype and K.softmax_backward_rows.available():
+    if ym.dtype == gm.dtype and K.softmax_backward_rows.wanted(ym.size):
         launch(K.softmax_backward_rows, ym.size, ym, gm, out, log, ym.dtype.type(1))
         return _back(out, shape, ya, dim)
     run_spans(row_spans(*ym.shape), lambda r0, r1: rows_fn(ym[r0:r1], gm[r0:r1], out[r0:r1]))
