@@ -203,8 +203,8 @@ def test_optimizer_kernels_match_the_numpy_reference(name, dtype, strided, build
 
 
 def _python(code: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code).strip()], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=600)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code).strip()],
+                          capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
 
 
 # runs GELU, SiLU and an AdamW step compiled; prints whether each matches float64 numpy
@@ -215,7 +215,7 @@ _CHECK = """
     import genesis
     from genesis_backend_cpu import _act_kernels, fused
     rng = np.random.default_rng(0)
-    x = rng.standard_normal(1 << 15).astype(np.float32)  # from COMPILED_MIN on
+    x = rng.standard_normal(1 << 16).astype(np.float32)  # from COMPILED_MIN on
     d = x.astype(np.float64)
     gelu = np.asarray(fused.KERNELS["gelu"](genesis.tensor(x), "none"))
     silu = np.asarray(fused.KERNELS["silu"](genesis.tensor(x)))

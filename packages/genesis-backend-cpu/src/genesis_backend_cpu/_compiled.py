@@ -46,9 +46,10 @@ from genesis_backend_cpu._threads import PARALLEL_MIN, THREADS
 #: ``GENESIS_CPU_COMPILED=0`` turns compiled kernels off (the numpy references run)
 ENABLED = os.environ.get("GENESIS_CPU_COMPILED", "1") != "0"
 #: calls over fewer elements than this run the numpy references: their passes stay in cache,
-#: so a compiled loop saves little, and a program that only touches small arrays (the quick
-#: start) never imports numba (~0.3 s) nor compiles anything
-COMPILED_MIN = 1 << 14
+#: so a compiled loop saves little (the quick start's 17K-parameter AdamW step: ~0.2 s over
+#: its 900 steps), less than importing numba and loading its kernels costs (~0.5 s); a
+#: program that only touches small arrays never imports numba nor compiles anything
+COMPILED_MIN = 1 << 16
 
 # Until numba is imported, ``prange`` is ``range``; a kernel's module global is
 # swapped for ``numba.prange`` just before numba compiles it.

@@ -125,7 +125,8 @@ def _compiled_all(compiled_step, flat: list, hyper: dict) -> None:
 def _run(kernel, compiled_step, reference, groups: list[list], consts: list[dict],
          hyper: dict):
     """One step of every parameter: ``compiled_step`` (which runs ``kernel``) or, without
-    numba or for a small step, the blocked reference for flat ones; the whole-array reference for loose ones.
+    numba or for a small step, the blocked reference for flat ones; the whole-array
+    reference for loose ones.
     NotImplemented, touching nothing, for dtypes other than float32/float64."""
     gathered = _gather(groups, consts)
     if gathered is None:
