@@ -360,3 +360,81 @@ def adadelta_reference(p, g, sq, acc, a, b, c, *, lr, rho, eps, weight_decay,
     acc += b
     a *= -lr                                       # p.add_(delta, alpha=-lr)
     p += a
+
+
+# --------------------------------------------------------------------------------- RAdam
+
+
+@compiled(parallel=True)
+def radam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2,
+                 bias_correction1, lr, bias_correction2_sqrt, eps, rect, rectified, maximize,
+                 decoupled):
+    """RAdam over flat arrays (``rectified``: ``rho_t > 5``, the adaptive step)."""
+    for i in prange(p.size):
+        gi = -g[i] if maximize else g[i]
+        pi = p[i]
+        if weight_decay != 0:
+            if decoupled:
+                pi = pi * decay
+            else:
+                gi = gi + pi * weight_decay
+        mi = m[i]
+        mi = mi + (gi - mi) * one_minus_beta1
+        vi = v[i] * beta2 + gi * one_minus_beta2 * gi
+        m[i] = mi
+        v[i] = vi
+        step = mi / bias_correction1 * lr
+        if rectified:
+            step = step * (bias_correction2_sqrt / (np.sqrt(vi) + eps)) * rect
+        p[i] = pi - step
+
+
+def radam_compiled(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
+                   step, serial) -> None:
+    """Run :func:`radam_kernel` on flat arrays with the scalars in their dtype."""
+    t = p.dtype.type
+    rect, rectified = radam_rectification(beta2, step)
+    kernel = radam_kernel.serial if serial else radam_kernel
+    kernel(p, g, m, v, t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2),
+           t(1 - beta2), t(1 - beta1**step), t(lr), t((1 - beta2**step) ** 0.5), t(eps),
+           t(rect), rectified, maximize, decoupled)
+
+
+def radam_rectification(beta2: float, step: float) -> tuple[float, bool]:
+    """RAdam's ``(r_t, rho_t > 5)`` for step ``step`` (``r_t`` is 0 when not rectified)."""
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2**step) / (1 - beta2**step)
+    if rho_t <= 5.0:
+        return 0.0, False
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) \
+        ** 0.5, True
+
+
+def radam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay, decoupled,
+                    maximize, step) -> None:
+    """One RAdam step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
+    if maximize:
+        g = np.negative(g, out=c)
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            np.multiply(p, weight_decay, out=a)
+            g = np.add(g, a, out=c)
+    np.subtract(g, m, out=a)                       # m.lerp_(g, 1 - beta1)
+    a *= 1 - beta1
+    m += a
+    v *= beta2                                     # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
+    np.multiply(g, 1 - beta2, out=a)
+    a *= g
+    v += a
+    rect, rectified = radam_rectification(beta2, step)
+    np.divide(m, 1 - beta1**step, out=a)           # m / bias_correction1 * lr
+    a *= lr
+    if rectified:                                  # * (sqrt(bc2) / (sqrt(v) + eps)) * rect
+        np.sqrt(v, out=b)
+        b += eps
+        np.divide((1 - beta2**step) ** 0.5, b, out=b)
+        a *= b
+        a *= rect
+    p -= a

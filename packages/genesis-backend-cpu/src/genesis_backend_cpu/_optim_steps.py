@@ -1,6 +1,6 @@
 """The fused optimizer steps (``adamw_step``, ``sgd_step``, ``rmsprop_step``,
-``adagrad_step``, ``adamax_step``, ``adadelta_step``): one call over all parameters of a
-group.
+``adagrad_step``, ``adamax_step``, ``adadelta_step``, ``radam_step``): one call over all
+parameters of a group.
 
 A parameter whose arrays are C-contiguous and of one dtype runs the compiled one-pass
 kernel of :mod:`genesis_backend_cpu._optim_kernels` (a large one on all cores; small ones
@@ -231,6 +231,17 @@ def adadelta_step(params, grads, square_avgs, acc_deltas, *, lr: float, rho: flo
                 [{}] * n, hyper)
 
 
+def radam_step(params, grads, exp_avgs, exp_avg_sqs, *, lr: float, beta1: float, beta2: float,
+               eps: float, weight_decay: float, decoupled: bool, steps, maximize: bool):
+    """One RAdam step in place over lists of views (see ``Capabilities.fused``); ``steps[i]``
+    already incremented. ``NotImplemented`` (touching nothing) unless float32/float64."""
+    groups = [[params[i], grads[i], exp_avgs[i], exp_avg_sqs[i]] for i in range(len(params))]
+    hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
+             "weight_decay": weight_decay, "decoupled": decoupled, "maximize": maximize}
+    return _run(K.radam_kernel, K.radam_compiled, K.radam_reference, groups,
+                [{"step": step} for step in steps], hyper)
+
+
 KERNELS = {"adamw_step": adamw_step, "sgd_step": sgd_step, "rmsprop_step": rmsprop_step,
            "adagrad_step": adagrad_step, "adamax_step": adamax_step,
-           "adadelta_step": adadelta_step}
+           "adadelta_step": adadelta_step, "radam_step": radam_step}

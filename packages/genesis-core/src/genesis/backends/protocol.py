@@ -85,6 +85,8 @@ FUSED_OPS = {
                    "steps, maximize) -> None | NotImplemented",
     "adadelta_step": "(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, "
                      "maximize) -> None | NotImplemented",
+    "radam_step": "(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, "
+                  "decoupled, steps, maximize) -> None | NotImplemented",
     "softmax": "(x, dim) -> storage",
     "softmax_backward": "(y, grad, dim) -> storage",
     "log_softmax": "(x, dim) -> storage",
@@ -146,8 +148,9 @@ class Capabilities:
         one RMSprop / Adagrad step in place (PyTorch's formulas, see ``genesis.optim``);
         ``grad_avgs`` is ``None`` unless ``centered``, ``momentum_buffers`` ``None`` unless
         ``momentum > 0``; ``steps[i]`` is Adagrad's step count, already incremented. Either
-        may return ``NotImplemented`` before touching anything. Likewise ``"adamax_step"``
-        and ``"adadelta_step"`` (signatures in :data:`FUSED_OPS`) for Adamax and Adadelta.
+        may return ``NotImplemented`` before touching anything. Likewise ``"adamax_step"``,
+        ``"adadelta_step"`` and ``"radam_step"`` (signatures in :data:`FUSED_OPS`) for Adamax,
+        Adadelta and RAdam (``decoupled`` as for Adam).
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``

@@ -1,6 +1,6 @@
 """Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
-the optimizer steps (AdamW, SGD, RMSprop, Adagrad, Adamax, Adadelta, each against a float64
-numpy step of PyTorch's formula), dropout (mask statistics and the exact ``x * mask / (1 -
+the optimizer steps (AdamW, SGD, RMSprop, Adagrad, Adamax, Adadelta, RAdam, each against a
+float64 numpy step of PyTorch's formula), dropout (mask statistics and the exact ``x * mask / (1 -
 p)`` relation, forward and backward) and the linear-algebra factorizations (through
 ``genesis.linalg``, against ``numpy.linalg`` in float64; factors that are unique only up to
 signs are checked by what defines them).
@@ -268,6 +268,49 @@ def check_fused_adadelta_step(device: str, dtype: str = "float32") -> None:
                                            atol=1e-6, err_msg=f"adadelta_step {what} [{i}]")
 
 
+def _radam_reference(p, g, m, v, step, *, lr, beta1, beta2, eps, weight_decay, decoupled,
+                     maximize):
+    g = -g if maximize else g
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    v = v * beta2 + g * g * (1 - beta2)
+    bc1, bc2 = 1 - beta1**step, 1 - beta2**step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * beta2**step / bc2
+    if rho_t <= 5:
+        return p - lr * m / bc1, m, v
+    rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    return p - lr * m / bc1 * rect * np.sqrt(bc2) / (np.sqrt(v) + eps), m, v
+
+
+RADAM_SETTINGS = (  # beta2 0.9: steps 1 and 2 take the plain step, step 7 the rectified one
+    dict(lr=1e-2, beta1=0.9, beta2=0.9, eps=1e-8, weight_decay=0.1, decoupled=True,
+         maximize=False),
+    dict(lr=3e-3, beta1=0.8, beta2=0.9, eps=1e-6, weight_decay=0.05, decoupled=False,
+         maximize=True),
+)
+
+
+def check_fused_radam_step(device: str, dtype: str = "float32") -> None:
+    """``radam_step`` moves params and both moments as PyTorch's RAdam step does, in place,
+    before (``rho_t <= 5``) and after the rectification starts."""
+    kernel = _kernel(device, "radam_step")
+    steps = (1.0, 7.0, 2.0)
+    for hyper in RADAM_SETTINGS:
+        (p, g, m, v), (dp, dg, dm, dv) = _state(device, "radam", dtype, 2)
+        done = kernel(dp, dg, dm, dv, steps=list(steps), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"radam_step declines dtype {dtype}")
+        for i, step in enumerate(steps):
+            want = _radam_reference(p[i], g[i], m[i], v[i], step, **hyper)
+            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq"), want, (dp[i], dm[i], dv[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"radam_step {what} [{i}]")
+
+
 def check_fused_dropout(device: str) -> None:
     """``dropout``: the kept fraction is ``1 - p`` (within 5 standard errors), survivors are
     scaled by ``1 / (1 - p)``, the gradient goes through the same mask, and a seed repeats."""
@@ -361,6 +404,7 @@ STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd
                "adagrad_step": check_fused_adagrad_step,
                "adamax_step": check_fused_adamax_step,
                "adadelta_step": check_fused_adadelta_step,
+               "radam_step": check_fused_radam_step,
                "dropout": check_fused_dropout,
                **{k: (lambda device, k=k: check_fused_linalg(device, k)) for k in LINALG_KERNELS}}
 

@@ -5,7 +5,8 @@ of operations of PyTorch's ``_single_tensor_*`` functions, with genesis
 tensor ops only, so it runs on every backend. Callers run it under
 :func:`genesis.no_grad`. A backend's fused kernel may replace a function
 (``"adamw_step"`` replaces :func:`adam`, likewise ``"sgd_step"``, ``"rmsprop_step"``,
-``"adagrad_step"``, ``"adamax_step"``, ``"adadelta_step"``); the class code stays the same.
+``"adagrad_step"``, ``"adamax_step"``, ``"adadelta_step"``, ``"radam_step"``); the class
+code stays the same.
 """
 
 from __future__ import annotations
