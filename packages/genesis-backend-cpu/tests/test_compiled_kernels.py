@@ -181,6 +181,10 @@ STEPS = {
     "radam_l2_step": (4, lambda s: fused.KERNELS["radam_step"](
         s[0], s[1], s[2], s[3], lr=1e-2, beta1=0.9, beta2=0.9, eps=1e-8, weight_decay=0.1,
         decoupled=False, steps=[8.0, 7.0, 2.0], maximize=True)),
+    "nadam_step": (4, lambda s: fused.KERNELS["nadam_step"](
+        s[0], s[1], s[2], s[3], lr=1e-2, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1,
+        momentum_decay=4e-3, decoupled=False, steps=[1.0, 5.0, 2.0],
+        mu_products=[0.45, 0.1, 0.2], maximize=True)),
     "adadelta_step": (5, lambda s: fused.KERNELS["adadelta_step"](
         s[0], s[1], s[3], s[4], lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.1,
         maximize=False)),
@@ -310,6 +314,9 @@ def test_cross_entropy_rejects_a_target_out_of_range():
     ("Adadelta", {"lr": 1.0, "weight_decay": 0.1}),
     ("RAdam", {"lr": 1e-2, "betas": (0.9, 0.9), "weight_decay": 0.1}),
     ("RAdam", {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("NAdam", {"lr": 1e-2, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_optimizers_on_compiled_kernels_match_torch(name, kwargs, dtype):

@@ -438,3 +438,78 @@ def radam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay,
         a *= b
         a *= rect
     p -= a
+
+
+# --------------------------------------------------------------------------------- NAdam
+
+
+@compiled(parallel=True)
+def nadam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2,
+                 bias_correction2, eps, grad_coef, avg_coef, maximize, decoupled):
+    """NAdam over flat arrays: ``p += grad_coef g / d + avg_coef m / d``,
+    ``d = sqrt(v / bias_correction2) + eps``."""
+    for i in prange(p.size):
+        gi = -g[i] if maximize else g[i]
+        pi = p[i]
+        if weight_decay != 0:
+            if decoupled:
+                pi = pi * decay
+            else:
+                gi = gi + pi * weight_decay
+        mi = m[i]
+        mi = mi + (gi - mi) * one_minus_beta1
+        vi = v[i] * beta2 + gi * one_minus_beta2 * gi
+        m[i] = mi
+        v[i] = vi
+        d = np.sqrt(vi / bias_correction2) + eps
+        pi = pi + grad_coef * gi / d
+        p[i] = pi + avg_coef * mi / d
+
+
+def nadam_coefficients(lr: float, beta1: float, momentum_decay: float, step: float,
+                       mu_product: float) -> tuple[float, float]:
+    """NAdam's two step sizes (of the gradient and of the first moment), PyTorch's formulas;
+    ``mu_product`` already includes this step's ``mu``."""
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+    return (-lr * (1.0 - mu) / (1.0 - mu_product),
+            (-lr * mu_next) / (1.0 - mu_product * mu_next))
+
+
+def nadam_compiled(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
+                   step, grad_coef, avg_coef, serial) -> None:
+    """Run :func:`nadam_kernel` on flat arrays with the scalars in their dtype."""
+    t = p.dtype.type
+    kernel = nadam_kernel.serial if serial else nadam_kernel
+    kernel(p, g, m, v, t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2),
+           t(1 - beta2), t(1 - beta2**step), t(eps), t(grad_coef), t(avg_coef), maximize,
+           decoupled)
+
+
+def nadam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay, decoupled,
+                    maximize, step, grad_coef, avg_coef) -> None:
+    """One NAdam step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
+    if maximize:
+        g = np.negative(g, out=c)
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            np.multiply(p, weight_decay, out=a)
+            g = np.add(g, a, out=c)
+    np.subtract(g, m, out=a)                       # m.lerp_(g, 1 - beta1)
+    a *= 1 - beta1
+    m += a
+    v *= beta2                                     # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
+    np.multiply(g, 1 - beta2, out=a)
+    a *= g
+    v += a
+    np.divide(v, 1 - beta2**step, out=b)           # d = (v / bc2).sqrt() + eps
+    np.sqrt(b, out=b)
+    b += eps
+    np.multiply(g, grad_coef, out=a)               # p.addcdiv_(g, d, value=grad_coef)
+    a /= b
+    p += a
+    np.multiply(m, avg_coef, out=a)                # p.addcdiv_(m, d, value=avg_coef)
+    a /= b
+    p += a

@@ -1,6 +1,6 @@
 """The fused optimizer steps (``adamw_step``, ``sgd_step``, ``rmsprop_step``,
-``adagrad_step``, ``adamax_step``, ``adadelta_step``, ``radam_step``): one call over all
-parameters of a group.
+``adagrad_step``, ``adamax_step``, ``adadelta_step``, ``radam_step``, ``nadam_step``): one
+call over all parameters of a group.
 
 A parameter whose arrays are C-contiguous and of one dtype runs the compiled one-pass
 kernel of :mod:`genesis_backend_cpu._optim_kernels` (a large one on all cores; small ones
@@ -242,6 +242,22 @@ def radam_step(params, grads, exp_avgs, exp_avg_sqs, *, lr: float, beta1: float,
                 [{"step": step} for step in steps], hyper)
 
 
+def nadam_step(params, grads, exp_avgs, exp_avg_sqs, *, lr: float, beta1: float, beta2: float,
+               eps: float, weight_decay: float, momentum_decay: float, decoupled: bool, steps,
+               mu_products, maximize: bool):
+    """One NAdam step in place over lists of views (see ``Capabilities.fused``); ``steps[i]``
+    already incremented, ``mu_products[i]`` already including this step's momentum.
+    ``NotImplemented`` (touching nothing) unless float32/float64."""
+    groups = [[params[i], grads[i], exp_avgs[i], exp_avg_sqs[i]] for i in range(len(params))]
+    consts = []
+    for step, mu_product in zip(steps, mu_products):
+        grad_coef, avg_coef = K.nadam_coefficients(lr, beta1, momentum_decay, step, mu_product)
+        consts.append({"step": step, "grad_coef": grad_coef, "avg_coef": avg_coef})
+    hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
+             "weight_decay": weight_decay, "decoupled": decoupled, "maximize": maximize}
+    return _run(K.nadam_kernel, K.nadam_compiled, K.nadam_reference, groups, consts, hyper)
+
+
 KERNELS = {"adamw_step": adamw_step, "sgd_step": sgd_step, "rmsprop_step": rmsprop_step,
            "adagrad_step": adagrad_step, "adamax_step": adamax_step,
-           "adadelta_step": adadelta_step, "radam_step": radam_step}
+           "adadelta_step": adadelta_step, "radam_step": radam_step, "nadam_step": nadam_step}

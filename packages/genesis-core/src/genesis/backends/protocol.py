@@ -87,6 +87,9 @@ FUSED_OPS = {
                      "maximize) -> None | NotImplemented",
     "radam_step": "(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, "
                   "decoupled, steps, maximize) -> None | NotImplemented",
+    "nadam_step": "(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, "
+                  "momentum_decay, decoupled, steps, mu_products, maximize) "
+                  "-> None | NotImplemented",
     "softmax": "(x, dim) -> storage",
     "softmax_backward": "(y, grad, dim) -> storage",
     "log_softmax": "(x, dim) -> storage",
@@ -149,8 +152,10 @@ class Capabilities:
         ``grad_avgs`` is ``None`` unless ``centered``, ``momentum_buffers`` ``None`` unless
         ``momentum > 0``; ``steps[i]`` is Adagrad's step count, already incremented. Either
         may return ``NotImplemented`` before touching anything. Likewise ``"adamax_step"``,
-        ``"adadelta_step"`` and ``"radam_step"`` (signatures in :data:`FUSED_OPS`) for Adamax,
-        Adadelta and RAdam (``decoupled`` as for Adam).
+        ``"adadelta_step"``, ``"radam_step"`` and ``"nadam_step"`` (signatures in
+        :data:`FUSED_OPS`) for Adamax, Adadelta, RAdam and NAdam (``decoupled`` as for Adam;
+        NAdam's ``mu_products[i]`` already include this step's momentum, as the optimizer
+        keeps them).
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``

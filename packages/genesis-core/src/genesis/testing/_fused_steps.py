@@ -1,9 +1,9 @@
 """Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
-the optimizer steps (AdamW, SGD, RMSprop, Adagrad, Adamax, Adadelta, RAdam, each against a
-float64 numpy step of PyTorch's formula), dropout (mask statistics and the exact ``x * mask / (1 -
-p)`` relation, forward and backward) and the linear-algebra factorizations (through
-``genesis.linalg``, against ``numpy.linalg`` in float64; factors that are unique only up to
-signs are checked by what defines them).
+the optimizer steps (AdamW, SGD, RMSprop, Adagrad, Adamax, Adadelta, RAdam, NAdam, each
+against a float64 numpy step of PyTorch's formula), dropout (mask statistics and the exact
+``x * mask / (1 - p)`` relation, forward and backward) and the linear-algebra factorizations
+(through ``genesis.linalg``, against ``numpy.linalg`` in float64; factors that are unique
+only up to signs are checked by what defines them).
 
 :func:`uncovered_fused` names any kernel of ``protocol.FUSED_OPS`` the kit has no check for.
 """
@@ -311,6 +311,48 @@ def check_fused_radam_step(device: str, dtype: str = "float32") -> None:
                                            atol=1e-6, err_msg=f"radam_step {what} [{i}]")
 
 
+def _nadam_reference(p, g, m, v, step, mu_product, *, lr, beta1, beta2, eps, weight_decay,
+                     momentum_decay, decoupled, maximize):
+    g = -g if maximize else g
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    v = v * beta2 + g * g * (1 - beta2)
+    mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
+    mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    d = np.sqrt(v / (1 - beta2**step)) + eps
+    p = p - lr * (1 - mu) / (1 - mu_product) * g / d
+    return p - lr * mu_next / (1 - mu_product * mu_next) * m / d, m, v
+
+
+NADAM_SETTINGS = (
+    dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1, momentum_decay=4e-3,
+         decoupled=True, maximize=False),
+    dict(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.05, momentum_decay=1e-2,
+         decoupled=False, maximize=True),
+)
+
+
+def check_fused_nadam_step(device: str, dtype: str = "float32") -> None:
+    """``nadam_step`` moves params and both moments as PyTorch's NAdam step does, in place,
+    given each parameter's product of momenta so far (this step's included)."""
+    kernel = _kernel(device, "nadam_step")
+    mu_products = [0.45, 0.2, 0.3]
+    for hyper in NADAM_SETTINGS:
+        (p, g, m, v), (dp, dg, dm, dv) = _state(device, "nadam", dtype, 2)
+        done = kernel(dp, dg, dm, dv, steps=list(STEPS), mu_products=list(mu_products),
+                      **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"nadam_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want = _nadam_reference(p[i], g[i], m[i], v[i], step, mu_products[i], **hyper)
+            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq"), want, (dp[i], dm[i], dv[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"nadam_step {what} [{i}]")
+
+
 def check_fused_dropout(device: str) -> None:
     """``dropout``: the kept fraction is ``1 - p`` (within 5 standard errors), survivors are
     scaled by ``1 / (1 - p)``, the gradient goes through the same mask, and a seed repeats."""
@@ -404,7 +446,7 @@ STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd
                "adagrad_step": check_fused_adagrad_step,
                "adamax_step": check_fused_adamax_step,
                "adadelta_step": check_fused_adadelta_step,
-               "radam_step": check_fused_radam_step,
+               "radam_step": check_fused_radam_step, "nadam_step": check_fused_nadam_step,
                "dropout": check_fused_dropout,
                **{k: (lambda device, k=k: check_fused_linalg(device, k)) for k in LINALG_KERNELS}}
 
