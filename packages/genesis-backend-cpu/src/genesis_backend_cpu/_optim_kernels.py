@@ -10,6 +10,8 @@ to the array's dtype too), in the same order of operations.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from genesis_backend_cpu._compiled import compiled, prange
@@ -46,14 +48,23 @@ def adam_kernel(p, g, m, v, vmax, decay, weight_decay, one_minus_beta1, beta2,
         p[i] = pi
 
 
+@functools.lru_cache(maxsize=64)
+def _adam_scalars(dtype: np.dtype, lr: float, beta1: float, beta2: float,
+                  weight_decay: float) -> tuple:
+    """The step-independent scalars of :func:`adam_kernel` in ``dtype`` (made once, not per
+    parameter: a step over many tensors spends its overhead here)."""
+    t = dtype.type
+    return t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2), t(1 - beta2)
+
+
 def adam_compiled(p, g, m, v, vmax, *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize,
                   decoupled, step_size, bias_correction2_sqrt, serial) -> None:
     """Run :func:`adam_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
     s = bias_correction2_sqrt
     kernel = adam_kernel.serial if serial else adam_kernel
-    kernel(p, g, m, v, v if vmax is None else vmax, t(1 - lr * weight_decay), t(weight_decay),
-           t(1 - beta1), t(beta2), t(1 - beta2), t(eps * s),
+    kernel(p, g, m, v, v if vmax is None else vmax,
+           *_adam_scalars(p.dtype, lr, beta1, beta2, weight_decay), t(eps * s),
            t(1 / (-step_size * s)) if step_size != 0 else t(0), maximize, decoupled, amsgrad,
            step_size != 0)
 
