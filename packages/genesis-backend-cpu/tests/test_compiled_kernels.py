@@ -124,12 +124,13 @@ def test_activation_kernels_match_the_numpy_reference(name, dtype, strided, buil
     assert len(got) == len(want) and got[0].shape[0] == 40
     for a, b in zip(got, want):
         assert a.dtype == b.dtype == np.dtype(dtype) and a.shape == b.shape
+        assert a.flags.c_contiguous and b.flags.c_contiguous  # storages: C order
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
         np.testing.assert_allclose(a, b, **TOL[dtype])
 
 
 def _outputs(result) -> list[np.ndarray]:
-    return [np.asarray(r) for r in (result if isinstance(result, tuple) else (result,))
+    return [r for r in (result if isinstance(result, tuple) else (result,))
             if r is not None]
 
 

@@ -180,8 +180,9 @@ def gelu_backward_from_output(g, x, y, approximate: str = "none") -> np.ndarray:
 
 
 def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
-    """float64 reference formulas for the dtypes without a fast path."""
-    x = x.astype(np.float64)
+    """float64 reference formulas for the dtypes without a fast path (C-order results, as
+    storages must be, whatever the layout of ``x``)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
     if approximate == "tanh":
         u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
         t = np.tanh(u)
@@ -191,11 +192,17 @@ def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
             sech2 = 1 / np.cosh(u) ** 2
         d = 0.5 * (1 + t) + 0.5 * x * sech2 * math.sqrt(2 / math.pi) * (
             1 + 3 * 0.044715 * x * x)
-        return g.astype(np.float64) * d
+        return np.ascontiguousarray(g, dtype=np.float64) * d
     cdf = 0.5 * (1 + special.erf(x * math.sqrt(0.5)))
     if g is None:
         return x * cdf
-    return g.astype(np.float64) * (cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    return np.ascontiguousarray(g, dtype=np.float64) * (
+        cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+
+
+def _work(a: np.ndarray) -> np.ndarray:
+    """``a`` C-contiguous in float32/float64 (the dtype the numpy references compute in)."""
+    return np.ascontiguousarray(a if a.dtype in _WORK else a.astype(np.float32))
 
 
 def silu(x) -> np.ndarray:
@@ -203,10 +210,12 @@ def silu(x) -> np.ndarray:
     a = arr(x)
     if _compiled_for(K.silu_forward_kernel, a):
         return _run(K.silu_forward_kernel, (a,))
-    w = a if a.dtype in _WORK else a.astype(np.float32)
+    w = _work(a)
+    out = np.empty(w.shape, w.dtype)
     with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: x / inf = -0
-        out = np.exp(np.negative(w))
-        out += 1
+        np.negative(w, out=out)
+        np.exp(out, out=out)
+        np.add(out, 1, out=out)
         np.divide(w, out, out=out)
     return out.astype(a.dtype, copy=False)
 
@@ -216,14 +225,16 @@ def silu_backward(g, x) -> np.ndarray:
     ga, xa = arr(g), arr(x)
     if _compiled_for(K.silu_backward_kernel, xa, ga):
         return _run(K.silu_backward_kernel, (ga, xa))
-    w = xa if xa.dtype in _WORK else xa.astype(np.float32)
+    w = _work(xa)
+    s, out = np.empty(w.shape, w.dtype), np.empty(w.shape, w.dtype)
     with np.errstate(over="ignore"):
-        s = np.exp(np.negative(w))
-        s += 1
+        np.negative(w, out=s)
+        np.exp(s, out=s)
+        np.add(s, 1, out=s)
         np.reciprocal(s, out=s)
-    out = np.subtract(1, s)
-    out *= w
-    out += 1
-    out *= s
-    out *= ga
+    np.subtract(1, s, out=out)
+    np.multiply(out, w, out=out)
+    np.add(out, 1, out=out)
+    np.multiply(out, s, out=out)
+    np.multiply(out, ga, out=out)
     return out.astype(xa.dtype, copy=False)
