@@ -1,8 +1,8 @@
 """Every workflow of the monorepo is a nox session.
 
-    nox                  lint, tests, triton (interpreter), wheels -- what CI runs
+    nox                  lint, tests, triton (interpreter), wheels, bench_smoke -- what CI runs
     nox -s example       install Genesis and train Example 1 (the quick start)
-    nox -s bench         Genesis vs PyTorch benchmarks, printed as a table
+    nox -s bench         Genesis vs PyTorch benchmarks: results file and README table
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import sys
 import nox
 
 ROOT = pathlib.Path(__file__).parent
-PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-backend-triton"]
+PACKAGES = ["genesis-core", "genesis-backend-cpu", "genesis-optim", "genesis-backend-triton",
+            "genesis-models"]
 TORCH = "torch==2.13.0"  # CPU build; a bare "torch" would pull a multi-GB CUDA build
 TRITON = "triton==3.9.0"
-TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66"]
+TRANSFORMERS = ["transformers>=4.51", "safetensors>=0.4", "peft>=0.13"]  # genesis-models oracles
+TEST_DEPS = [TORCH, "pytest>=8", "matplotlib>=3.7", "tqdm>=4.66", *TRANSFORMERS]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
-nox.options.sessions = ["lint", "tests", "triton", "wheels"]
+nox.options.sessions = ["lint", "tests", "triton", "wheels", "bench_smoke"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -37,12 +39,14 @@ def install_editable(session: nox.Session, *names: str) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite: every package's tests, cross-package tests, the plugin kit."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
+    """The whole test suite: every package's tests, cross-package tests, the plugin kit (with
+    genesis-backend-cpu's [mpi] extra: the distributed tests launch 2 MPI ranks)."""
+    session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
+                    "-e", pkg("genesis-optim"), "-e", pkg("genesis-models"))
     session.install("-e", str(ROOT / "tests" / "plugins" / "genesis-test-plugins"), *TEST_DEPS)
     session.run("pytest", "-q", "-p", "no:cacheprovider", pkg("genesis-core") + "/tests",
                 pkg("genesis-backend-cpu") + "/tests", pkg("genesis-optim") + "/tests",
-                str(ROOT / "tests"), *session.posargs)
+                pkg("genesis-models") + "/tests", str(ROOT / "tests"), *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -62,10 +66,12 @@ WHEEL_TEST_NEEDS = {
     "genesis-backend-cpu": ([], []),
     "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
     "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
+    "genesis-models": (["genesis-backend-cpu"], [TORCH, *TRANSFORMERS]),
 }
 IMPORT_NAMES = {"genesis-core": "genesis", "genesis-backend-cpu": "genesis_backend_cpu",
                 "genesis-optim": "genesis.optim",
-                "genesis-backend-triton": "genesis_backend_triton"}
+                "genesis-backend-triton": "genesis_backend_triton",
+                "genesis-models": "genesis.models"}
 # imports the package (which must come from site-packages, not a source tree), then runs pytest
 RUN_FROM_WHEEL = ("import importlib, sys, pytest\n"
                   "module = importlib.import_module(sys.argv[1])\n"
@@ -150,13 +156,33 @@ def example(session: nox.Session) -> None:
     session.run("python", str(ROOT / "examples" / "train_digits.py"), *session.posargs)
 
 
+def run_benchmarks(session: nox.Session, *args: str) -> None:
+    """benchmarks/run.py in a session holding Genesis, PyTorch, transformers and MPI (the
+    distributed benchmarks launch their own 2 ranks through genesis-backend-cpu[mpi])."""
+    session.install("-e", pkg("genesis-core"), "-e", pkg("genesis-backend-cpu") + "[mpi]",
+                    "-e", pkg("genesis-optim"), "-e", pkg("genesis-models"))
+    session.install(TORCH, *TRANSFORMERS)
+    # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
+    # current numpy: unset them for the benchmark process only
+    session.run("env", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE", "python",
+                str(ROOT / "benchmarks" / "run.py"), *args, external=True)
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Genesis vs PyTorch, same process, medians and ratios (OpenBLAS overrides unset)."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim")
-    session.install(TORCH)
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        # OPENBLAS_CORETYPE/L2_SIZE (set on some machines for old OpenBLAS builds) slow a
-        # current numpy: unset them for the benchmark processes only
-        session.run("env", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE", "python",
-                    str(script), *session.posargs, external=True)
+    """Genesis vs PyTorch, every benchmark: checked, then timed in alternating blocks.
+
+    Writes benchmarks/results/cpu.json and the README's table from it. With arguments,
+    they go to benchmarks/run.py and nothing is written, e.g. ``nox -s bench -- --smoke``
+    (tiny sizes, checks only) or ``nox -s bench -- bench_optim``."""
+    if session.posargs:
+        run_benchmarks(session, *session.posargs)
+        return
+    run_benchmarks(session, "--out", str(ROOT / "benchmarks" / "results" / "cpu.json"))
+    session.run("python", str(ROOT / "benchmarks" / "readme_table.py"))
+
+
+@nox.session(python=PYTHON)
+def bench_smoke(session: nox.Session) -> None:
+    """CI's run of the benchmarks: every row once on tiny sizes, with its correctness check."""
+    run_benchmarks(session, "--smoke")

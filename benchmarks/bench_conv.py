@@ -1,10 +1,6 @@
-"""Genesis vs PyTorch (CPU) in one process: convolution forward and forward + backward.
-
-The MNIST example net's second layer (batch 64, 32 -> 64 channels, 3x3, 26x26 input), a
-depthwise 3x3 layer and a stride-2 transposed convolution. The two libraries alternate round
-by round (``median_pair``), so both see the same load on a shared machine.
-Ratio = Genesis time / PyTorch time (below 1.0: Genesis is faster). Run with ``nox -s bench``.
-"""
+"""Convolution forward, and forward + backward: the MNIST example net's second layer
+(batch 64, 32 -> 64 channels, 3x3, 26x26 input), a depthwise 3x3 layer and a stride-2
+transposed convolution."""
 
 from __future__ import annotations
 
@@ -15,59 +11,60 @@ import genesis
 import genesis.nn.functional as gF
 import numpy as np
 import torch
+from _harness import Case, Contest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_pair, print_table  # noqa: E402
+TITLE = "Convolutions"
 
 
-def conv_pair(fn: str, x_shape, w_shape, backward: bool, **kwargs):
+def conv(fn: str, x_shape: tuple, w_shape: tuple, backward: bool, kwargs: dict) -> Contest:
     rng = np.random.default_rng(0)
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = (rng.standard_normal(w_shape) * 0.1).astype(np.float32)
-    b = rng.standard_normal(w_shape[1] * kwargs.get("groups", 1) if "transpose" in fn
-                            else w_shape[0]).astype(np.float32)
-    tf, gf = getattr(torch.nn.functional, fn), getattr(gF, fn)
-    out_shape = tuple(tf(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b),
-                         **kwargs).shape)
-    grad = rng.standard_normal(out_shape).astype(np.float32)
-    gx, gw, gb = (genesis.tensor(a, requires_grad=backward) for a in (x, w, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=backward) for a in (x, w, b))
-    ggrad, tgrad = genesis.tensor(grad), torch.tensor(grad)
+    channels = w_shape[1] * kwargs.get("groups", 1) if "transpose" in fn else w_shape[0]
+    b = rng.standard_normal(channels).astype(np.float32)
+    out_shape = getattr(torch.nn.functional, fn)(*map(torch.from_numpy, (x, w, b)),
+                                                 **kwargs).shape
+    grad = rng.standard_normal(tuple(out_shape)).astype(np.float32)
 
-    def g_run():
-        y = gf(gx, gw, gb, **kwargs)
-        if backward:
-            for p in (gx, gw, gb):
-                p.grad = None
-            y.backward(ggrad)
+    def side(lib, function):
+        inputs = [lib.tensor(a, requires_grad=backward) for a in (x, w, b)]
+        upstream = lib.tensor(grad)
 
-    def t_run():
-        y = tf(tx, tw, tb, **kwargs)
-        if backward:
-            for p in (tx, tw, tb):
-                p.grad = None
-            y.backward(tgrad)
+        def call():
+            out = function(*inputs, **kwargs)
+            if not backward:
+                return out
+            for t in inputs:
+                t.grad = None
+            out.backward(upstream)
+            return out, [t.grad for t in inputs]
 
-    return g_run, t_run
+        return call
+
+    return Contest(genesis=side(genesis, getattr(gF, fn)),
+                   torch={"": side(torch, getattr(torch.nn.functional, fn))})
 
 
-CASES = [
-    ("conv2d 64x32x26x26, 64x32x3x3", "conv2d", (64, 32, 26, 26), (64, 32, 3, 3), {}),
-    ("conv2d depthwise 32x64x16x16, 3x3 pad 1", "conv2d", (32, 64, 16, 16), (64, 1, 3, 3),
-     {"groups": 64, "padding": 1}),
-    ("conv_transpose2d 32x32x14x14, stride 2", "conv_transpose2d", (32, 32, 14, 14),
-     (32, 16, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
-]
+def cases(smoke: bool) -> list[Case]:
+    batch, side = (2, 6) if smoke else (None, None)
 
+    def shape(n, c, s):
+        return (batch or n, c, side or s, side or s)
 
-def main() -> None:
-    rows = []
-    for name, fn, xs, ws, kw in CASES:
-        for backward in (False, True):
-            g, t = median_pair(*conv_pair(fn, xs, ws, backward, **kw), rounds=9)
-            rows.append((f"{name} {'fwd+bwd' if backward else 'fwd'}", g, t, "s"))
-    print_table("Genesis vs PyTorch: convolution medians", rows)
+    layers = [
+        ("conv2d 64×32×26×26, 64×32×3×3", "conv2d", shape(64, 32, 26), (64, 32, 3, 3), {}),
+        ("conv2d depthwise 32×64×16×16, 3×3 pad 1", "conv2d", shape(32, 64, 16), (64, 1, 3, 3),
+         {"groups": 64, "padding": 1}),
+        ("conv_transpose2d 32×32×14×14, stride 2", "conv_transpose2d", shape(32, 32, 14),
+         (32, 16, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ]
+    return [Case(f"{name} {'fwd+bwd' if backward else 'fwd'}",
+                 lambda fn=fn, xs=xs, ws=ws, kw=kw, backward=backward:
+                 conv(fn, xs, ws, backward, kw))
+            for name, fn, xs, ws, kw in layers for backward in (False, True)]
 
 
 if __name__ == "__main__":
-    main()
+    from run import main
+
+    main([Path(__file__).stem, *sys.argv[1:]])

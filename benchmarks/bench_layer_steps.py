@@ -1,10 +1,9 @@
-"""Genesis vs PyTorch (CPU) in one process: whole training steps of the nets issue 10 names.
+"""Whole training steps of the nets issue 10 names: MNIST example net, residual CNN,
+Embedding + LSTM, Transformer encoder.
 
 Each net is built once per library from the same source text (``lib`` is ``genesis`` or
-``torch``) with the torch net's initial weights copied into the Genesis one, and one step
-(forward, loss, backward, optimizer step) is timed with the two libraries alternating round
-by round (``median_pair``). Ratio = Genesis time / PyTorch time. Targets (issue 10): MNIST
-net <= 1.3, residual CNN <= 1.5, LSTM <= 1.5, Transformer encoder <= 1.0.
+``torch``), with the torch net's initial weights copied into the Genesis one; PyTorch's
+optimizer is its fused one where it has one. Nets with dropout are checked in eval mode.
 """
 
 from __future__ import annotations
@@ -15,9 +14,10 @@ from pathlib import Path
 import genesis
 import numpy as np
 import torch
+from _harness import Case, Contest
+from _twins import copy_weights, step_contest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_pair, print_table  # noqa: E402
+TITLE = "Training steps of issue 10's nets"
 
 
 def mnist_net(lib):
@@ -83,47 +83,40 @@ def transformer_encoder(lib):
     return Net()
 
 
-def step_pair(build, make_input, optimizer: str):
-    rng = np.random.default_rng(0)
-    x = make_input(rng)
-    y = rng.integers(0, 10, x.shape[0])
+def layer_step(build, inputs: np.ndarray, optimizer: str) -> Contest:
+    target = np.random.default_rng(1).integers(0, 10, inputs.shape[0])
+    torch.manual_seed(0)
     t_model, g_model = build(torch), build(genesis)
-    g_model.load_state_dict({k: genesis.tensor(v.detach().numpy())
-                             for k, v in t_model.state_dict().items()})
-    t_opt = getattr(torch.optim, optimizer)(t_model.parameters(), lr=1e-3)
-    g_opt = getattr(genesis.optim, optimizer)(g_model.parameters(), lr=1e-3)
-    tx, ty, gx, gy = torch.tensor(x), torch.tensor(y), genesis.tensor(x), genesis.tensor(y)
-
-    def run(lib, model, opt, inputs, target):
-        def step():
-            loss = lib.nn.functional.cross_entropy(model(inputs), target)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return step
-
-    return run(genesis, g_model, g_opt, gx, gy), run(torch, t_model, t_opt, tx, ty)
+    copy_weights(t_model, g_model, genesis)
+    return step_contest(g_model, t_model, optimizer, {"lr": 1e-3}, inputs, target)
 
 
-CASES = [
-    ("MNIST example net step (batch 64, Adadelta)", mnist_net,
-     lambda rng: rng.standard_normal((64, 1, 28, 28)).astype(np.float32), "Adadelta"),
-    ("residual CNN step (32x3x32x32, SGD)", residual_cnn,
-     lambda rng: rng.standard_normal((32, 3, 32, 32)).astype(np.float32), "SGD"),
-    ("Embedding + LSTM(128->256) step (32x35 ids, Adam)", lstm_classifier,
-     lambda rng: rng.integers(0, 1000, (32, 35)), "Adam"),
-    ("2 x TransformerEncoderLayer(128, 4, 512) step (32x64 ids, AdamW)", transformer_encoder,
-     lambda rng: rng.integers(0, 1000, (32, 64)), "AdamW"),
-]
+def cases(smoke: bool) -> list[Case]:
+    batch, image, seq = (2, 8, 5) if smoke else (None, 32, None)
 
+    def images(n, c, side):
+        shape = (batch or n, c, side, side)
+        return lambda: np.random.default_rng(0).standard_normal(shape).astype(np.float32)
 
-def main() -> None:
-    rows = []
-    for name, build, make_input, optimizer in CASES:
-        g, t = median_pair(*step_pair(build, make_input, optimizer), rounds=7)
-        rows.append((name, g, t, "s"))
-    print_table("Genesis vs PyTorch: training-step medians", rows)
+    def ids(n, length):
+        return lambda: np.random.default_rng(0).integers(0, 1000, (batch or n, seq or length))
+
+    def case(name, build, make_input, optimizer, target):
+        return Case(name, lambda: layer_step(build, make_input(), optimizer), target)
+
+    return [
+        case("MNIST example net step (batch 64, Adadelta)", mnist_net,
+             images(64, 1, 28), "Adadelta", 1.3),
+        case("residual CNN step (32×3×32×32, SGD)", residual_cnn,
+             images(32, 3, image), "SGD", 1.5),
+        case("Embedding + LSTM(128→256) step (32×35 ids, Adam)", lstm_classifier,
+             ids(32, 35), "Adam", 1.5),
+        case("2 × TransformerEncoderLayer(128, 4, 512) step (32×64 ids, AdamW)",
+             transformer_encoder, ids(32, 64), "AdamW", 1.0),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    from run import main
+
+    main([Path(__file__).stem, *sys.argv[1:]])

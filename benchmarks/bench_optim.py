@@ -1,112 +1,106 @@
-"""Optimizer and scheduler step time: genesis.optim vs torch.optim, side by side in one process.
+"""Optimizer and scheduler steps: genesis.optim against torch.optim's fastest CPU option.
 
-Run (the OPENBLAS_* variables set on this machine slow numpy down; unset them for benchmarks):
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_optim.py [--repeats 7]
-
-Cases: an AdamW step over 50 float32 tensors of 200k elements (10M parameters) and over the
-parameters of an MLP 784-2048-2048-10 (5.8M); an SGD-momentum step over the MLP; one
-``scheduler.step()`` of genesis ``LambdaLR`` and ``get_cosine_schedule_with_warmup`` vs torch
-``LambdaLR``. Each repetition times every contender in turn (interleaved, so machine noise
-hits all alike); a repetition's time is the median of ``--steps`` steps, and the printed value
-the median over repetitions. torch is timed with foreach=False and foreach=True; the ratio is
-Genesis / the faster torch (< 1: Genesis faster).
+An optimizer row times Genesis's default against each of PyTorch's ways to run the same
+optimizer -- its default (a per-tensor loop on CPU), ``foreach=True`` and ``fused=True``
+-- each on its own copy of the same parameters and gradients; the fastest wins and is named.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import statistics
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 
 import genesis
 import genesis.optim
 import numpy as np
 import torch
+from _harness import Case, Contest
+from _twins import optimizer_options
 
-MLP = [(2048, 784), (2048,), (2048, 2048), (2048,), (10, 2048), (10,)]
-FLAT = [(200_000,)] * 50
-
-
-def _median_of_steps(step: Callable[[], object], steps: int) -> float:
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+TITLE = "Optimizer and scheduler steps"
+MLP_SHAPES = [(2048, 784), (2048,), (2048, 2048), (2048,), (10, 2048), (10,)]
 
 
-def _interleaved(contenders: dict[str, Callable[[], object]], repeats: int,
-                 steps: int) -> dict[str, float]:
-    for step in contenders.values():
-        step()  # warm up: state allocation, thread pool, caches
-    runs: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, step in contenders.items():
-            runs[name].append(_median_of_steps(step, steps))
-    return {name: statistics.median(ts) for name, ts in runs.items()}
-
-
-def _params(shapes: list[tuple]) -> tuple[list, list]:
+def optimizer_step(shapes: list[tuple], name: str, hyper: dict) -> Contest:
     rng = np.random.default_rng(0)
-    init = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    values = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
     grads = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
-    gp = [genesis.tensor(a, requires_grad=True) for a in init]
-    tp = [torch.tensor(a, requires_grad=True) for a in init]
-    for g, t, grad in zip(gp, tp, grads):
-        g.grad = genesis.tensor(grad)
-        t.grad = torch.tensor(grad)
-    return gp, tp
+
+    def stepper(lib, optimizer, **options):
+        params = [lib.tensor(v, requires_grad=True) for v in values]
+        for p, g in zip(params, grads):
+            p.grad = lib.tensor(g)
+        opt = optimizer(params, **hyper, **options)
+
+        def step():
+            opt.step()
+            return params
+
+        return step
+
+    return Contest(
+        genesis=stepper(genesis, getattr(genesis.optim, name)),
+        torch={label: stepper(torch, getattr(torch.optim, name), **options)
+               for label, options in optimizer_options(name).items()},
+        tol=1e-5)
 
 
-def bench_optimizer(label: str, shapes: list[tuple], name: str, kwargs: dict, repeats: int,
-                    steps: int) -> None:
-    gp, tp = _params(shapes)
-    contenders = {
-        "genesis": getattr(genesis.optim, name)(gp, **kwargs).step,
-        "torch foreach=False": getattr(torch.optim, name)(tp, foreach=False, **kwargs).step,
-        "torch foreach=True": getattr(torch.optim, name)(tp, foreach=True, **kwargs).step,
-    }
-    ms = {k: v * 1e3 for k, v in _interleaved(contenders, repeats, steps).items()}
-    best = min(ms["torch foreach=False"], ms["torch foreach=True"])
-    n = sum(math.prod(s) for s in shapes)
-    print(f"{label} ({n / 1e6:.1f}M params, {len(shapes)} tensors)")
-    for k, v in ms.items():
-        print(f"  {k:<22}{v:9.2f} ms")
-    print(f"  ratio genesis / best torch: {ms['genesis'] / best:.2f}")
+def lambda_factor(epoch: int) -> float:
+    return 0.95**epoch
 
 
-def bench_schedulers(repeats: int, steps: int) -> None:
-    gopt = genesis.optim.SGD([genesis.zeros(1, requires_grad=True)], lr=0.1)
-    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    glambda = genesis.optim.LambdaLR(gopt, lambda e: 0.95**e)
-    gcos = genesis.optim.get_cosine_schedule_with_warmup(gopt, 100, 10**9)
-    tlambda = torch.optim.lr_scheduler.LambdaLR(topt, lambda e: 0.95**e)
-    topt.step()  # no gradients, a no-op; keeps torch from warning about the step order
-    contenders = {"genesis LambdaLR": glambda.step, "genesis cosine+warmup": gcos.step,
-                  "torch LambdaLR": tlambda.step}
-    us = {k: v * 1e6 for k, v in _interleaved(contenders, repeats, steps).items()}
-    print("scheduler.step()")
-    for k, v in us.items():
-        print(f"  {k:<22}{v:9.2f} us   ratio vs torch LambdaLR: {v / us['torch LambdaLR']:.2f}")
+def cosine_with_warmup(warmup: int, total: int):
+    """transformers' get_cosine_schedule_with_warmup factor, for torch's LambdaLR."""
+    def factor(step: int) -> float:
+        if step < warmup:
+            return step / max(1, warmup)
+        progress = (step - warmup) / max(1, total - warmup)
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+    return factor
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=5, help="steps timed per repetition")
-    args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads")
-    bench_optimizer("AdamW, 50 x 200k", FLAT, "AdamW", {"lr": 1e-3}, args.repeats, args.steps)
-    bench_optimizer("AdamW, MLP 784-2048-2048-10", MLP, "AdamW", {"lr": 1e-3}, args.repeats,
-                    args.steps)
-    bench_optimizer("SGD momentum, MLP 784-2048-2048-10", MLP, "SGD",
-                    {"lr": 1e-3, "momentum": 0.9}, args.repeats, args.steps)
-    bench_schedulers(args.repeats, 200)
+def scheduler_step(genesis_schedule, torch_factor) -> Contest:
+    g_opt = genesis.optim.SGD([genesis.zeros(1, requires_grad=True)], lr=0.1)
+    t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    g_sched = genesis_schedule(g_opt)
+    t_sched = torch.optim.lr_scheduler.LambdaLR(t_opt, torch_factor)
+    t_opt.step()  # no gradients, a no-op; keeps torch from warning about the step order
+
+    def g_step():
+        g_sched.step()
+        return g_sched.get_last_lr()
+
+    def t_step():
+        t_sched.step()
+        return t_sched.get_last_lr()
+
+    return Contest(genesis=g_step, torch={"": t_step}, tol=1e-6)
+
+
+def cases(smoke: bool) -> list[Case]:
+    flat = [(1000,)] * 5 if smoke else [(200_000,)] * 50
+    mlp = [(16, 8), (16,), (4, 16), (4,)] if smoke else MLP_SHAPES
+    warmup, total = 100, 10**9
+    return [
+        Case("AdamW step, 10M params in 50 tensors",
+             lambda: optimizer_step(flat, "AdamW", {"lr": 1e-3}), 1.0),
+        Case("AdamW step, wide MLP's 5.8M params (784-2048-2048-10)",
+             lambda: optimizer_step(mlp, "AdamW", {"lr": 1e-3}), 1.0),
+        Case("SGD momentum step, wide MLP's 5.8M params",
+             lambda: optimizer_step(mlp, "SGD", {"lr": 1e-3, "momentum": 0.9}), 1.0),
+        Case("scheduler.step(), LambdaLR",
+             lambda: scheduler_step(lambda o: genesis.optim.LambdaLR(o, lambda_factor),
+                                    lambda_factor), 1.0),
+        Case("scheduler.step(), cosine with warmup (torch: LambdaLR of the same formula)",
+             lambda: scheduler_step(
+                 lambda o: genesis.optim.get_cosine_schedule_with_warmup(o, warmup, total),
+                 cosine_with_warmup(warmup, total)), 1.0),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    from run import main
+
+    main([Path(__file__).stem, *sys.argv[1:]])

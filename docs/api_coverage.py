@@ -50,7 +50,8 @@ NAMES = {
         clone detach detach_ contiguous is_contiguous view view_as reshape reshape_as
         expand expand_as repeat permute transpose t T mT squeeze unsqueeze flatten
         unflatten unfold narrow chunk split unbind flip roll
-        backward register_hook retain_grad requires_grad_ zero_ fill_ copy_ add_ sub_
+        backward register_hook register_post_accumulate_grad_hook retain_grad requires_grad_
+        zero_ fill_ copy_ add_ sub_
         mul_ div_ clamp_ uniform_ normal_ bernoulli_ exponential_ masked_fill_
         index_add_ scatter_ scatter_add_ new_tensor new_zeros new_ones new_full new_empty
         element_size nbytes stride storage_offset softmax log_softmax norm sum mean max
@@ -88,6 +89,7 @@ NAMES = {
         TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer Transformer
         TransformerDecoder ChannelShuffle Fold Unfold PixelShuffle PixelUnshuffle
         MaxUnpool2d AdaptiveMaxPool2d LPPool2d ConvTranspose3d InstanceNorm3d Dropout3d
+        SyncBatchNorm
         """,
     "torch.linalg": """
         norm vector_norm matrix_norm inv solve det slogdet svd svdvals qr cholesky eigh
@@ -105,6 +107,7 @@ NAMES = {
         Dataset IterableDataset TensorDataset ConcatDataset ChainDataset StackDataset Subset
         DataLoader get_worker_info Sampler SequentialSampler RandomSampler SubsetRandomSampler
         BatchSampler WeightedRandomSampler random_split default_collate default_convert
+        DistributedSampler
         """,
     "torch.autograd": """
         grad backward Function gradcheck no_grad enable_grad set_grad_enabled
@@ -121,6 +124,9 @@ NAMES = {
         """,
     "torch.distributed": """
         init_process_group all_reduce broadcast barrier get_rank get_world_size
+        is_available is_initialized get_backend destroy_process_group new_group ReduceOp
+        reduce all_gather all_gather_into_tensor reduce_scatter_tensor gather scatter
+        all_to_all_single send recv isend irecv broadcast_object_list all_gather_object
         """,
     "torch.nn.parallel": """
         DistributedDataParallel

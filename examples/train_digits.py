@@ -2,6 +2,8 @@
 
     python examples/train_digits.py                      # train, checkpoint every epoch
     python examples/train_digits.py --resume runs/digits # continue from the newest good one
+    python examples/train_digits.py --amp                # mixed precision (bfloat16 autocast)
+    python -m genesis.distributed.run -n 2 examples/train_digits.py --ddp   # 2 processes
 
 AdamW with ``get_cosine_schedule_with_warmup`` stepped per batch, a tqdm bar
 with loss and LR, test accuracy each epoch, a checkpoint per epoch written
@@ -10,7 +12,13 @@ run folder; from a folder it picks the newest checkpoint that verifies,
 skipping (and naming) corrupt or partial ones. A resumed run continues
 exactly: same learning rates, same batches, same dropout masks, same final
 accuracy. At the end it writes ``curves.png``: the LR schedule and the
-train/test curves.
+train/test curves. ``--amp`` runs the forward pass under ``genesis.autocast`` with a
+``GradScaler`` (its scale shown in the bar, its state checkpointed).
+
+``--ddp`` trains data-parallel on the processes the launcher started: each rank
+reads its share of every batch (``DistributedSampler``, same global batch size),
+``DistributedDataParallel`` averages the gradients, rank 0 prints, plots and
+writes the checkpoints while the others wait.
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ import sys
 from pathlib import Path
 
 import genesis
+import genesis.distributed as dist
 import genesis.nn as nn
 import genesis.nn.functional as F
 import genesis.optim as optim
 import numpy as np
 from genesis.checkpoint import CheckpointError
-from genesis.utils.data import DataLoader, TensorDataset
+from genesis.nn.parallel import DistributedDataParallel
+from genesis.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 DATA = Path(__file__).parent / "data" / "digits.npz"
 
@@ -118,12 +128,25 @@ def main(argv: list[str] | None = None) -> dict:
         help="stop after this many epochs of this invocation (to test resume)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: bfloat16 autocast and a GradScaler")
+    parser.add_argument("--ddp", action="store_true",
+                        help="data parallel over the launcher's ranks (global batch unchanged)")
     args = parser.parse_args(argv)
 
+    rank, world = 0, 1
+    if args.ddp:
+        dist.init_process_group("mpi")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if args.batch_size % world:
+            parser.error(f"--batch-size {args.batch_size} must divide over {world} ranks")
     genesis.manual_seed(args.seed)
     train, test = load_digits(args.seed)
-    loader = DataLoader(train, batch_size=args.batch_size, shuffle=True)
+    sampler = DistributedSampler(train, world, rank, seed=args.seed) if args.ddp else None
+    loader = DataLoader(train, batch_size=args.batch_size // world, shuffle=sampler is None,
+                        sampler=sampler)
     model = build_model()
+    net = DistributedDataParallel(model) if args.ddp else model
     optimizer = optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = len(loader)
     scheduler = optim.get_cosine_schedule_with_warmup(
@@ -131,6 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
         num_warmup_steps=math.ceil(args.warmup_epochs * steps_per_epoch),
         num_training_steps=args.epochs * steps_per_epoch,
     )
+    scaler = genesis.amp.GradScaler("cpu", enabled=args.amp)
     history = {"lr": [], "train_loss": [], "test_accuracy": []}
     start_epoch = 0
 
@@ -139,6 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
         model.load_state_dict(state["model_state_dict"])
         optimizer.load_state_dict(state["optimizer_state_dict"])
         scheduler.load_state_dict(state["scheduler_state_dict"])
+        if state.get("scaler_state_dict"):
+            scaler.load_state_dict(state["scaler_state_dict"])
         genesis.set_rng_state(state["rng_state"])
         history = state["history"]
         start_epoch = state["epoch"] + 1
@@ -147,37 +173,50 @@ def main(argv: list[str] | None = None) -> dict:
             f"lr {scheduler.get_last_lr():.6f})"
         )
 
-    args.run_dir.mkdir(parents=True, exist_ok=True)
+    if rank == 0:
+        args.run_dir.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
 
     last = (
         args.epochs if args.stop_after is None else min(args.epochs, start_epoch + args.stop_after)
     )
     for epoch in range(start_epoch, last):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         total, seen = 0.0, 0
         bar = tqdm(
             total=len(loader),
             desc=f"epoch {epoch + 1}/{args.epochs}",
             leave=False,
-            disable=args.no_progress,
+            disable=args.no_progress or rank != 0,
             file=sys.stdout,
         )
         for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
+            with genesis.autocast("cpu", enabled=args.amp):
+                loss = F.cross_entropy(net(x), y)
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)  # skipped if a gradient is inf/NaN (only with --amp)
+            scaler.update()
             history["lr"].append(scheduler.get_last_lr()[0])
             scheduler.step()
             total += loss.item() * len(y)
             seen += len(y)
             bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr():.2e}",
+                            **({"scale": f"{scaler.get_scale():g}"} if args.amp else {}),
                             refresh=False)
             bar.update(1)
         bar.close()
+        if args.ddp:  # the loss over every rank's samples
+            sums = genesis.tensor([total, seen], dtype=genesis.float64)
+            dist.all_reduce(sums)
+            total, seen = sums.tolist()
         history["train_loss"].append(total / seen)
         history["test_accuracy"].append(evaluate(model, test))
+        if rank != 0:
+            dist.barrier()  # rank 0 is writing the checkpoint
+            continue
         print(
             f"epoch {epoch + 1:3d}/{args.epochs}  train loss {total / seen:.4f}  "
             f"test accuracy {history['test_accuracy'][-1]:.4f}  "
@@ -188,6 +227,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "model_state_dict": model.state_dict(),
                 "optimizer_state_dict": optimizer.state_dict(),
                 "scheduler_state_dict": scheduler.state_dict(),
+                "scaler_state_dict": scaler.state_dict(),
                 "rng_state": genesis.get_rng_state(),
                 "epoch": epoch,
                 "loss": loss.detach(),
@@ -195,6 +235,12 @@ def main(argv: list[str] | None = None) -> dict:
             },
             args.run_dir / f"epoch_{epoch + 1:03d}.safetensors",
         )
+        if args.ddp:
+            dist.barrier()  # written: the others may go on (and may resume from it)
+    if args.ddp:
+        dist.destroy_process_group()
+    if rank != 0:
+        return history
     plot(history, args.run_dir / "curves.png")
     print(
         f"final test accuracy {history['test_accuracy'][-1]:.4f}; curves in "

@@ -1,4 +1,4 @@
-"""Example 3: a small CNN on the 8x8 handwritten digits as 1x8x8 images (no download).
+"""Example 4: a small CNN on the 8x8 handwritten digits as 1x8x8 images (no download).
 
     python examples/train_digits_cnn.py              # 12 epochs, ~99% test accuracy, ~5 s
 

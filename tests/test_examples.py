@@ -65,3 +65,29 @@ def test_charlm_trains_samples_and_resumes_exactly(tmp_path):
     assert resumed["lr"] == full["lr"]
     assert resumed["loss"] == full["loss"] and resumed["val_loss"] == full["val_loss"]
     assert resumed["sample"] == full["sample"]
+
+
+def test_digits_and_charlm_train_with_amp_like_float32(tmp_path):
+    """``--amp`` (bfloat16 autocast + GradScaler) trains to the float32 run's loss within
+    noise, and checkpoints the scaler's state."""
+    digits = load("train_digits")
+    common = ["--epochs", "1", "--no-progress", "--batch-size", "64"]
+    fp32 = digits.main(common + ["--run-dir", str(tmp_path / "fp32")])
+    amp = digits.main(common + ["--run-dir", str(tmp_path / "amp"), "--amp"])
+    assert amp["train_loss"] != fp32["train_loss"]  # bfloat16 really ran
+    for a, f in zip(amp["train_loss"], fp32["train_loss"]):
+        assert abs(a - f) < 0.05 * f
+    assert abs(amp["test_accuracy"][-1] - fp32["test_accuracy"][-1]) < 0.03
+    import genesis
+    state = genesis.load_checkpoint(tmp_path / "amp" / "epoch_001.safetensors")
+    assert state["scaler_state_dict"]["scale"] == 2.0**16
+
+    charlm = load("train_charlm")
+    common = ["--steps", "10", "--interval", "5", "--batch-size", "8", "--block", "16",
+              "--d-model", "32", "--heads", "2", "--warmup", "10", "--max-chars", "20000",
+              "--sample-chars", "4", "--no-progress"]
+    fp32 = charlm.main(common + ["--run-dir", str(tmp_path / "lm32")])
+    amp = charlm.main(common + ["--run-dir", str(tmp_path / "lmamp"), "--amp"])
+    assert amp["loss"] != fp32["loss"]
+    for a, f in zip(amp["loss"] + amp["val_loss"], fp32["loss"] + fp32["val_loss"]):
+        assert abs(a - f) < 0.1

@@ -3,9 +3,9 @@
 
 float32 and float64 run the compiled one-pass loops of
 :mod:`genesis_backend_cpu._act_kernels`. The numpy references below run when numba is
-unavailable, and for other dtypes (in float32 or float64, cast back): GELU one block of
-:data:`genesis_backend_cpu._erf.BLOCK` elements at a time (the ~10 passes forward and ~15
-backward stay in L2) in row blocks on the worker threads.
+unavailable, for small arrays, and for other dtypes (in float64, cast back): float32 one
+block of :data:`genesis_backend_cpu._erf.BLOCK` elements at a time (GELU's ~10 passes
+forward and ~15 backward stay in L2) in row blocks on the worker threads.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ def _run(kernel, arrays: tuple, *flags) -> np.ndarray:
     out = np.empty(arrays[-1].shape, arrays[-1].dtype)
     launch(kernel, flat[0].size, *flat, out.reshape(-1), *flags)
     return out
+
+
+def _storage(result, dtype: np.dtype) -> np.ndarray:
+    """A reference's result as a storage: an ndarray (0-d too: numpy gives scalars there) of
+    ``dtype`` in C order."""
+    return np.asarray(result, dtype, order="C")
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
@@ -127,7 +133,7 @@ def gelu(x, approximate: str = "none") -> np.ndarray:
     if _compiled_for(K.gelu_forward_kernel, a):
         return _run(K.gelu_forward_kernel, (a,), approximate == "tanh")
     if a.dtype != np.float32:
-        return _exact(a, approximate, None).astype(a.dtype)
+        return _storage(_exact(a, approximate, None), a.dtype)
     out = np.empty(a.shape, np.float32)
     if not parallel_rows(lambda xa, out: _forward_rows(xa, out, approximate), (a,), out):
         _forward_rows(a, out, approximate)
@@ -140,7 +146,7 @@ def gelu_backward(g, x, approximate: str = "none") -> np.ndarray:
     if _compiled_for(K.gelu_backward_kernel, xa, ga):
         return _run(K.gelu_backward_kernel, (ga, xa), approximate == "tanh")
     if xa.dtype != np.float32 or ga.dtype != np.float32:
-        return _exact(xa, approximate, ga).astype(np_dtype(x.dtype))
+        return _storage(_exact(xa, approximate, ga), np_dtype(x.dtype))
     out = np.empty(xa.shape, np.float32)
     if not parallel_rows(lambda gr, xr, out: _backward_rows(gr, xr, out, approximate),
                          (np.ascontiguousarray(ga), np.ascontiguousarray(xa)), out):
@@ -180,9 +186,9 @@ def gelu_backward_from_output(g, x, y, approximate: str = "none") -> np.ndarray:
 
 
 def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
-    """float64 reference formulas for the dtypes without a fast path (C-order results, as
-    storages must be, whatever the layout of ``x``)."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
+    """float64 reference formulas for the dtypes without a fast path (C order whatever the
+    layout of ``x``: callers make the result a storage with :func:`_storage`)."""
+    x = np.asarray(x, np.float64, order="C")
     if approximate == "tanh":
         u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
         t = np.tanh(u)
@@ -192,49 +198,78 @@ def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
             sech2 = 1 / np.cosh(u) ** 2
         d = 0.5 * (1 + t) + 0.5 * x * sech2 * math.sqrt(2 / math.pi) * (
             1 + 3 * 0.044715 * x * x)
-        return np.ascontiguousarray(g, dtype=np.float64) * d
+        return np.asarray(g, np.float64, order="C") * d
     cdf = 0.5 * (1 + special.erf(x * math.sqrt(0.5)))
     if g is None:
         return x * cdf
-    return np.ascontiguousarray(g, dtype=np.float64) * (
+    return np.asarray(g, np.float64, order="C") * (
         cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 
 
-def _work(a: np.ndarray) -> np.ndarray:
-    """``a`` C-contiguous in float32/float64 (the dtype the numpy references compute in)."""
-    return np.ascontiguousarray(a if a.dtype in _WORK else a.astype(np.float32))
+def _sigmoid_block(x: np.ndarray, out: np.ndarray) -> None:
+    """``out = 1 / (1 + exp(-x))``; exp overflows to inf for x < -88, giving 0 as it should."""
+    np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+
+
+def _silu_rows(x: np.ndarray, out: np.ndarray) -> None:
+    src, dst = _flat(x), out.reshape(-1)
+    for start in range(0, src.size, BLOCK):
+        stop = min(start + BLOCK, src.size)
+        xb, ob = src[start:stop], dst[start:stop]
+        _sigmoid_block(xb, ob)
+        ob *= xb
+
+
+def _silu_backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """``g * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
+    gs, src, dst = _flat(g), _flat(x), out.reshape(-1)
+    w = scratch(1)
+    for start in range(0, src.size, BLOCK):
+        stop = min(start + BLOCK, src.size)
+        xb, ob, d = src[start:stop], dst[start:stop], w[0][: stop - start]
+        _sigmoid_block(xb, ob)
+        np.subtract(1.0, ob, out=d)
+        d *= xb
+        d += 1.0
+        ob *= d
+        ob *= gs[start:stop]
+
+
+def _silu_exact(x: np.ndarray, g: np.ndarray | None) -> np.ndarray:
+    """The float64 formulas, for dtypes other than float32 (C order whatever the layout of
+    ``x``: callers make the result a storage with :func:`_storage`)."""
+    xd = np.asarray(x, np.float64, order="C")
+    s = special.expit(xd)
+    return xd * s if g is None else np.asarray(g, np.float64, order="C") * s * (
+        1.0 + xd * (1.0 - s))
 
 
 def silu(x) -> np.ndarray:
-    """Fused ``"silu"`` kernel: ``x * sigmoid(x)`` as a new storage."""
+    """Fused ``"silu"`` kernel (``x * sigmoid(x)`` in one pass): a new storage."""
     a = arr(x)
     if _compiled_for(K.silu_forward_kernel, a):
         return _run(K.silu_forward_kernel, (a,))
-    w = _work(a)
-    out = np.empty(w.shape, w.dtype)
-    with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: x / inf = -0
-        np.negative(w, out=out)
-        np.exp(out, out=out)
-        np.add(out, 1, out=out)
-        np.divide(w, out, out=out)
-    return out.astype(a.dtype, copy=False)
+    if a.dtype != np.float32:
+        return _storage(_silu_exact(a, None), a.dtype)
+    out = np.empty(a.shape, np.float32)
+    if not parallel_rows(_silu_rows, (a,), out):
+        _silu_rows(a, out)
+    return out
 
 
 def silu_backward(g, x) -> np.ndarray:
-    """Fused ``"silu_backward"`` kernel: ``g * s * (1 + x * (1 - s))``, ``s = sigmoid(x)``."""
+    """Fused ``"silu_backward"`` kernel: ``g * silu'(x)`` as a new storage."""
     ga, xa = arr(g), arr(x)
     if _compiled_for(K.silu_backward_kernel, xa, ga):
         return _run(K.silu_backward_kernel, (ga, xa))
-    w = _work(xa)
-    s, out = np.empty(w.shape, w.dtype), np.empty(w.shape, w.dtype)
-    with np.errstate(over="ignore"):
-        np.negative(w, out=s)
-        np.exp(s, out=s)
-        np.add(s, 1, out=s)
-        np.reciprocal(s, out=s)
-    np.subtract(1, s, out=out)
-    np.multiply(out, w, out=out)
-    np.add(out, 1, out=out)
-    np.multiply(out, s, out=out)
-    np.multiply(out, ga, out=out)
-    return out.astype(xa.dtype, copy=False)
+    if xa.dtype != np.float32 or ga.dtype != np.float32:
+        return _storage(_silu_exact(xa, ga), np_dtype(x.dtype))
+    out = np.empty(xa.shape, np.float32)
+    if not parallel_rows(_silu_backward_rows,
+                         (np.ascontiguousarray(ga), np.ascontiguousarray(xa)), out):
+        _silu_backward_rows(ga, xa, out)
+    return out

@@ -1,4 +1,6 @@
-"""Entry point of the numpy backend: registers device ``"cpu"`` like any third-party plugin."""
+"""Entry point of the numpy backend: registers device ``"cpu"`` like any third-party plugin,
+and the ``"mpi"`` collective backend for genesis.distributed (mpi4py imported only when a
+process group starts)."""
 
 from genesis.backends import hookimpl
 
@@ -7,3 +9,9 @@ from genesis.backends import hookimpl
 def genesis_register_backends():
     from genesis_backend_cpu.backend import CPUBackend
     return [CPUBackend()]
+
+
+@hookimpl
+def genesis_register_collectives():
+    from genesis_backend_cpu.mpi import MPICollectives
+    return [MPICollectives()]

@@ -11,6 +11,8 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis._autograd                 the dynamic graph: grad modes, Function, the engine
     genesis._tensor                   strided views + raw kernel calls
     genesis.random                    counter-based random streams
+    genesis._ops.autocast_policy      autocast's per-device op lists (data)
+    genesis._ops.autocast             autocast regions: the cast step every listed op runs
     genesis._ops.creation             differentiable ops on the backend primitives,
     genesis._ops.fused                one module per family (fused: the door to a
     genesis._ops.arguments              backend's optional kernels)
@@ -47,8 +49,10 @@ Layers, bottom up: a module imports only from its own line or the lines above it
     genesis.checkpoint
     genesis.autograd
     genesis.linalg
+    genesis.distributed               collectives over a collective-backend plugin (MPI, NCCL)
     genesis.nn
     genesis.utils
+    genesis.amp                       autocast and GradScaler
     genesis.cuda
     genesis.testing
 
@@ -94,6 +98,15 @@ from genesis._dtype import (  # noqa: E402
 from genesis._dtype import bool_ as bool
 from genesis._install import import_optional as _import_optional  # noqa: E402
 from genesis._ops import tensor_methods as _tensor_methods  # noqa: E402
+from genesis._ops.autocast import (  # noqa: E402
+                            autocast,
+                            clear_autocast_cache,
+                            get_autocast_dtype,
+                            is_autocast_cache_enabled,
+                            is_autocast_enabled,
+                            set_autocast_cache_enabled,
+                            set_autocast_dtype,
+)
 from genesis._ops.creation import (  # noqa: E402
                             arange,
                             as_tensor,
@@ -367,7 +380,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-from genesis import autograd, cuda, linalg, nn, utils  # noqa: E402
+from genesis import amp, autograd, cuda, distributed, linalg, nn, utils  # noqa: E402
 from genesis.nn.functional import log_softmax, softmax  # noqa: E402
 
 _tensor_methods.bind_methods(nn.functional.TENSOR_METHODS)

@@ -14,6 +14,7 @@ import numpy as np
 
 from genesis import _dtype as dt
 from genesis._autograd import engine
+from genesis._autograd.engine import PostAccumulateGradHook
 from genesis._autograd.grad_mode import _State
 from genesis._device import Device
 from genesis._device import device as _device
@@ -294,6 +295,25 @@ class Tensor:
                 hooks = self._hooks = []
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after its gradient has been accumulated into
+        ``.grad`` during backward (``hook`` returns None; it may read or modify ``tensor.grad``
+        in place). Returns a handle whose ``remove()`` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook={hook!r}, expected a "
+                            "callable")
+        if self._hooks is None:
+            self._hooks = []
+        entry = PostAccumulateGradHook(hook)
+        self._hooks.append(entry)
+        return RemovableHandle(self._hooks, entry)
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point

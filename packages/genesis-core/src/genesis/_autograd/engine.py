@@ -5,7 +5,17 @@ from __future__ import annotations
 from genesis._autograd.function import Function, Versions
 from genesis._autograd.grad_mode import _State
 
-__all__ = ["run_backward"]
+__all__ = ["PostAccumulateGradHook", "run_backward"]
+
+
+class PostAccumulateGradHook:
+    """A ``register_post_accumulate_grad_hook`` function, kept in the leaf's hook list (so copies
+    and pickles drop it like the others) and run with the tensor once ``.grad`` is updated."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
 
 
 _DONE = object()  # stack marker: all inputs of the node below it are ordered
@@ -13,7 +23,7 @@ _DONE = object()  # stack marker: all inputs of the node below it are ordered
 
 def _topological_order(root) -> list:
     """Graph nodes reachable from ``root`` (Functions, and leaf tensors at the edges),
-    inputs before users."""
+    inputs before users (a depth-first post-order)."""
     order, visited, stack = [], set(), [root]
     push = stack.append
     while stack:  # iterative: deep graphs (long RNN loops) must not hit the recursion limit
@@ -29,7 +39,11 @@ def _topological_order(root) -> list:
             continue
         push(node)
         push(_DONE)
-        for edge in node.edges:
+        # pushed last to first, so the first input (the activation a layer consumed) is
+        # explored first and the layer's own leaves (weight, bias) land right before it in
+        # the order: backward then accumulates each parameter's gradient right after its layer,
+        # not after the whole network below it (what lets DDP start all-reduces early)
+        for edge in reversed(node.edges):
             if edge is not None and id(edge) not in visited:
                 push(edge)
     return order
@@ -66,6 +80,8 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
                     g = g.clone()
                 claimed.add(id(g.storage))
                 _accumulate(node, g, create_graph)
+                if node._hooks:
+                    _run_post_accumulate_hooks(node)
                 continue
             if node.hooks:
                 g = _run_hooks(node.hooks, g)
@@ -104,6 +120,8 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
 def _run_hooks(hooks: list, g):
     """Each ``register_hook`` function in turn; one that returns a tensor replaces ``g``."""
     for hook in list(hooks):
+        if type(hook) is PostAccumulateGradHook:
+            continue
         out = hook(g)
         if out is not None:
             if getattr(out, "shape", None) != g.shape:
@@ -112,6 +130,13 @@ def _run_hooks(hooks: list, g):
                                    f"{g.shape}")
             g = out
     return g
+
+
+def _run_post_accumulate_hooks(leaf) -> None:
+    for hook in list(leaf._hooks):
+        if type(hook) is PostAccumulateGradHook and hook.fn(leaf) is not None:
+            raise RuntimeError(f"post-accumulate-grad hook {hook.fn!r} returned a value; it must "
+                               "return None (it may modify tensor.grad in place)")
 
 
 def _check_saved(node) -> None:

@@ -8,6 +8,7 @@ and the operands are folded left to right, each pair contracted by one batched `
 
 from __future__ import annotations
 
+from genesis._ops.autocast import autocast_active, autocast_op
 from genesis._ops.linalg import matmul
 from genesis._ops.linalg_common import check_tensor, torch_name
 from genesis._ops.shape import Strided, contiguous
@@ -68,6 +69,7 @@ def _sublist(operands: tuple) -> tuple:
     return lhs + out, tuple(tensors[:len(terms)])
 
 
+@autocast_op("einsum")
 def einsum(*args) -> Tensor:
     """Sum of products over the subscripts of ``equation`` (``"ij,jk->ik"``), as
     ``torch.einsum``: ``...`` broadcasts, an omitted output lists the subscripts used once in
@@ -158,7 +160,8 @@ def contract(operands: list, labels: list, output: list) -> Tensor:
     labels = [_absolute(ls, rank) for ls in labels]
     dtype = operands[0].dtype
     for op in operands[1:]:
-        if op.dtype is not dtype:
+        # inside autocast the products cast their operands (PyTorch checks in bmm, after that)
+        if op.dtype is not dtype and not autocast_active(op.device.type):
             raise RuntimeError(f"expected scalar type {torch_name(dtype)} but found "
                                f"{torch_name(op.dtype)}")
     ops = [_diagonal(op, ls, i) for i, (op, ls) in enumerate(zip(operands, labels))]
@@ -260,6 +263,7 @@ def _prod(shape: tuple) -> int:
     return n
 
 
+@autocast_op("tensordot")
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last ``dims`` dimensions of ``a`` with the first ``dims`` of ``b``, or the
     dimensions listed in ``dims = (dims_a, dims_b)``."""

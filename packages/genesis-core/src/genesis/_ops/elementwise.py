@@ -6,6 +6,7 @@ import math
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function, ProductSaves
+from genesis._ops.autocast import autocast_op
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes, from_data
 
 _INT, _FLOAT = 1, 2
@@ -462,6 +463,7 @@ def div(input, other, *, rounding_mode: str | None = None):
     return _cast_raw(r, dtype)
 
 
+@autocast_op("pow")
 def pow(input, exponent):  # noqa: A001 (PyTorch's name)
     """``input ** exponent``."""
     return Pow.apply(input, exponent)
@@ -487,11 +489,13 @@ def abs(input):  # noqa: A001
     return Abs.apply(input)
 
 
+@autocast_op("exp")
 def exp(input):
     """``e ** input``."""
     return Exp.apply(input)
 
 
+@autocast_op("log")
 def log(input):
     """Natural logarithm."""
     return Log.apply(input)
@@ -502,6 +506,7 @@ def sqrt(input):
     return Sqrt.apply(input)
 
 
+@autocast_op("rsqrt")
 def rsqrt(input):
     """``1 / sqrt(input)``."""
     return Rsqrt.apply(input)
@@ -542,21 +547,25 @@ def sign(input):
     return Sign.apply(input)
 
 
+@autocast_op("log1p")
 def log1p(input):
     """``log(1 + input)``, accurate for small ``input``."""
     return Log1p.apply(input)
 
 
+@autocast_op("expm1")
 def expm1(input):
     """``exp(input) - 1``, accurate for small ``input``."""
     return Expm1.apply(input)
 
 
+@autocast_op("erfinv")
 def erfinv(input):
     """The inverse of :func:`erf` on (-1, 1) (±inf at ±1, NaN outside)."""
     return Erfinv.apply(input)
 
 
+@autocast_op("atan2")
 def atan2(input, other):
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right
     quadrant, in ``[-pi, pi]`` (integer inputs give the default float dtype)."""

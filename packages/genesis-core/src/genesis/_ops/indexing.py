@@ -11,6 +11,7 @@ import numpy as np
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import full, zeros
 from genesis._ops.elementwise import where
 from genesis._ops.shape import Strided
@@ -300,6 +301,7 @@ def scatter(input, dim: int, index, src, *, reduce: str | None = None):
     return Scatter.apply(input, d, index, src, reduce == "add")
 
 
+@autocast_op("scatter_add")
 def scatter_add(input, dim: int, index, src):
     """Out-of-place scatter that adds ``src`` into a copy of ``input`` at ``index``."""
     d = _check_index("scatter_add", input, dim, index)

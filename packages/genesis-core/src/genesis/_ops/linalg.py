@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function, ProductSaves
+from genesis._ops.autocast import autocast_op
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes
 
 
@@ -36,6 +37,7 @@ class Matmul(ProductSaves, Function):
         return ga, gb
 
 
+@autocast_op("matmul")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with PyTorch's rules for 1-D operands and batch broadcasting."""
     for name, t in (("input", input), ("other", other)):
@@ -66,6 +68,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return out
 
 
+@autocast_op("mm")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors."""
     if input.ndim != 2 or mat2.ndim != 2:
@@ -73,6 +76,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@autocast_op("bmm")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors ``(b, n, k) @ (b, k, m)``."""
     if input.ndim != 3 or mat2.ndim != 3:

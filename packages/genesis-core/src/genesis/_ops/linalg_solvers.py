@@ -11,6 +11,7 @@ from __future__ import annotations
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State
+from genesis._ops.autocast import autocast_op
 from genesis._ops.fused import wrap
 from genesis._ops.linalg_common import (
     batch_eye,
@@ -51,6 +52,7 @@ def _solve_singular(info: int) -> str:
     return "The solver failed because the input matrix is singular."
 
 
+@autocast_op("linalg_inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix of ``A (..., n, n)``; raises
     :class:`genesis.linalg.LinAlgError` for a singular one."""
@@ -65,6 +67,7 @@ def _inv_backward(a, outs, which, g):
     return -(xt @ g @ xt)
 
 
+@autocast_op("inverse")
 def inverse(input: Tensor) -> Tensor:
     """``torch.inverse``: the inverse of each square matrix (:func:`genesis.linalg.inv`)."""
     return inv(input)
@@ -87,6 +90,7 @@ class Solve(Function):
                 gb if self.needs_input_grad[1] else None)
 
 
+@autocast_op("linalg_solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when not ``left``) for square ``A
     (..., n, n)`` and ``B`` a batch of vectors ``(..., n)`` or of matrices ``(..., n, k)``;
@@ -117,6 +121,7 @@ def _not_pd(info: int) -> str:
             f"positive-definite (the leading minor of order {info} is not positive-definite).")
 
 
+@autocast_op("linalg_cholesky")
 def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` (lower; ``L^T`` when ``upper``) of each symmetric
     positive-definite matrix, ``A = L L^T``, read from ``A``'s lower triangle; raises
@@ -141,6 +146,7 @@ def _cholesky_backward(a, outs, which, g):
     return 0.5 * (ga + mat_t(ga))
 
 
+@autocast_op("cholesky")
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """``torch.cholesky(input, upper=False)``: :func:`genesis.linalg.cholesky`."""
     return linalg_cholesky(input, upper=upper)

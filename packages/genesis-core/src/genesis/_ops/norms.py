@@ -15,6 +15,7 @@ import math
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import ones_like, zeros
 from genesis._ops.elementwise import where
 from genesis._ops.linalg_common import check_floating, check_tensor, torch_name
@@ -106,6 +107,7 @@ def _kept(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
                 dtype: dt.DType | None = None) -> Tensor:
     """The vector ``ord``-norm of ``x`` over ``dim`` (all elements by default): ``inf``,
@@ -156,6 +158,7 @@ def _extreme(x: Tensor, d: int, largest: bool, keepdim: bool) -> Tensor:
     return x.amax(d, keepdim=keepdim) if largest else x.amin(d, keepdim=keepdim)
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
                 dtype: dt.DType | None = None) -> Tensor:
     """The matrix ``ord``-norm over the two dimensions ``dim``: ``"fro"``, ``"nuc"`` (sum of
@@ -205,6 +208,7 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *,
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
+@autocast_op("norm")
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """``torch.norm``: ``"fro"`` and numbers are vector norms over ``dim`` (all elements by
     default), ``"nuc"`` a matrix norm."""
@@ -243,6 +247,7 @@ class EuclideanDist(Function):
         return g1, g2
 
 
+@autocast_op("cdist")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The ``p``-norm distance between each row of ``x1 (..., P, M)`` and each row of ``x2

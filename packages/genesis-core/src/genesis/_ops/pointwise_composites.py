@@ -20,6 +20,7 @@ from genesis._ops.arguments import (
     require_tensor,
     require_tensor_or_number,
 )
+from genesis._ops.autocast import autocast_op
 from genesis._ops.elementwise import Div, Pow, binary_raw, clamp, unary_raw, where, where_raw
 from genesis._ops.inplace_variant import inplace_variant, with_inplace
 from genesis._ops.predicates import isinf, isnan, signbit_raw
@@ -207,6 +208,7 @@ def xlogy(input, other) -> Tensor:
 
 # -- reciprocal, log2, log10, exp2, float_power ---------------------------------------------------
 
+@autocast_op("reciprocal")
 def reciprocal(input: Tensor) -> Tensor:
     """``1 / input``, floating (integers promote to the default dtype)."""
     require_tensor("reciprocal", "input", input)
@@ -231,12 +233,14 @@ class LogBase(Function):
         return g / (self.x * math.log(self.base))
 
 
+@autocast_op("log2")
 def log2(input: Tensor) -> Tensor:
     """Base-2 logarithm, floating."""
     require_tensor("log2", "input", input)
     return LogBase.apply(input, 2)
 
 
+@autocast_op("log10")
 def log10(input: Tensor) -> Tensor:
     """Base-10 logarithm, floating."""
     require_tensor("log10", "input", input)

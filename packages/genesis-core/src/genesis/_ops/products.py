@@ -9,6 +9,7 @@ All are composites of ``matmul`` and elementwise ops, with PyTorch's argument ch
 from __future__ import annotations
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.einsum import tensordot
 from genesis._ops.elementwise import logical_and, logical_or, where
@@ -47,12 +48,14 @@ def _check_vectors(a: Tensor, b: Tensor) -> None:
     _no_bool("dot", a)
 
 
+@autocast_op("dot")
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """The inner product of two 1-D tensors of one dtype (a 0-d tensor)."""
     _check_vectors(input, tensor)
     return matmul(input, tensor)
 
 
+@autocast_op("vdot")
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """:func:`dot` with the first vector conjugated (the same for real tensors)."""
     _check_vectors(input, other)
@@ -105,6 +108,7 @@ def _check_mv(mat: Tensor, vec: Tensor, input: Tensor | None) -> None:
     _no_bool("addmv_impl_cpu", mat)
 
 
+@autocast_op("mv")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product of a 2-D and a 1-D tensor."""
     _check_mv(input, vec, None)
@@ -140,6 +144,7 @@ def _combine(input: Tensor, product: Tensor, beta, alpha, strict: bool = False) 
     return term + (input if beta == 1 else input * beta)
 
 
+@autocast_op("addmv")
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
     check_tensor("addmv", "input", input)
@@ -147,6 +152,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return _combine(input, matmul(mat, vec), beta, alpha)
 
 
+@autocast_op("addmm")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2``."""
     check_tensor("addmm", "input", input)
@@ -186,12 +192,14 @@ def _check_batches(fn: str, input: Tensor, batch1: Tensor, batch2: Tensor) -> No
     _no_bool(fn, batch1)
 
 
+@autocast_op("baddbmm")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D ``batch1``, ``batch2``."""
     _check_batches("baddbmm", input, batch1, batch2)
     return _combine(input, matmul(batch1, batch2), beta, alpha)
 
 
+@autocast_op("addbmm")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``: one matrix product over the
     batch and inner dimensions together."""
@@ -202,6 +210,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     return _combine(input, product, beta, alpha)
 
 
+@autocast_op("addr")
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)`` (types promote)."""
     check_tensor("addr", "input", input)
@@ -247,6 +256,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
                 a[0] * b[1] - a[1] * b[0]], d)
 
 
+@autocast_op("cross")
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """``torch.cross``: :func:`genesis.linalg.cross` along ``dim``, by default the first
     dimension of size 3."""
@@ -260,6 +270,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     return linalg_cross(input, other, dim=-1 if dim is None else dim)
 
 
+@autocast_op("linalg_multi_dot")
 def multi_dot(tensors) -> Tensor:
     """The product of a chain of matrices (the first and last may be vectors), multiplied in
     the order that needs the fewest operations."""
@@ -321,6 +332,7 @@ def _chain(mats: list, split: list, i: int, j: int) -> Tensor:
     return matmul(_chain(mats, split, i, k), _chain(mats, split, k + 1, j))
 
 
+@autocast_op("linalg_vecdot")
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of vectors along ``dim`` (other dimensions broadcast)."""
     check_tensor("linalg.vecdot", "x", x)

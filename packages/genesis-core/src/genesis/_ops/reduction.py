@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.elementwise import binary_raw, maximum, minimum, where
 from genesis._ops.shape import Expand, Reshape
@@ -133,6 +134,7 @@ class ExtremeAlongDim(Function):
 
 # -- public functions ---------------------------------------------------------------------
 
+@autocast_op("sum")
 def sum(input, dim=None, keepdim: bool = False, *, dtype: dt.DType | None = None):  # noqa: A001
     """Sum over ``dim`` (all dims when None); integer inputs sum to int64."""
     return Sum.apply(input, normalize_dims(dim, input.ndim), keepdim,
@@ -149,6 +151,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype: dt.DType | None = Non
     return Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
 
 
+@autocast_op("prod")
 def prod(input, dim=None, keepdim: bool = False, *, dtype: dt.DType | None = None):
     """Product over ``dim`` (a single int, or all dims when None)."""
     axes = normalize_dims(dim, input.ndim)
@@ -271,6 +274,7 @@ def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
+@autocast_op("logsumexp")
 def logsumexp(input, dim, keepdim: bool = False):
     """``log(sum(exp(x), dim))`` computed stably (shifted by the detached max)."""
     axes = normalize_dims(dim, input.ndim)

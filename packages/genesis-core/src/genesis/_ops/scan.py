@@ -12,6 +12,7 @@ from collections import namedtuple
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import arange, zeros
 from genesis._ops.elementwise import binary_raw, where
 from genesis._ops.indexing import gather
@@ -145,12 +146,14 @@ def _check_dim(input, dim, name: str) -> int:
 
 # -- public functions ---------------------------------------------------------------------------
 
+@autocast_op("cumsum")
 def cumsum(input, dim: int, *, dtype: dt.DType | None = None):
     """Cumulative sum along ``dim``; integer and bool inputs sum to int64 unless ``dtype``."""
     d = _check_dim(input, dim, "cumsum")
     return Cumsum.apply(input, d, _cumsum_dtype(input, dtype))
 
 
+@autocast_op("cumprod")
 def cumprod(input, dim: int, *, dtype: dt.DType | None = None):
     """Cumulative product along ``dim``; integer and bool inputs multiply in int64 unless
     ``dtype``. The gradient is defined at zeros too (no nan)."""

@@ -16,6 +16,7 @@ from genesis._ops import creation, indexing
 from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
+from genesis._ops.autocast import autocast_op
 from genesis._tensor import Tensor, _wrap_dim, broadcast_shapes, contiguous_strides
 
 __all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "take_along_dim",
@@ -101,6 +102,7 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     return self
 
 
+@autocast_op("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of ``input`` whose slice ``index[i]`` of ``dim`` is ``source[i]``."""
     x, d, idx, src = _along("index_copy", input, dim, index, source, (dt.int64,), True, IndexError)

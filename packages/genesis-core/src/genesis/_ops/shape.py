@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._tensor import (
     Tensor,
@@ -336,6 +337,7 @@ class Cat(Function):
         return tuple(grads)
 
 
+@autocast_op("cat")
 def cat(tensors, dim: int = 0):
     """Concatenate along ``dim`` into a new tensor; all shapes must match elsewhere.
 
@@ -363,6 +365,7 @@ def cat(tensors, dim: int = 0):
     return Cat.apply(*tensors, dim=d, skip=skip)
 
 
+@autocast_op("stack")
 def stack(tensors, dim: int = 0):
     """Stack equally-shaped tensors along a new dimension ``dim``."""
     tensors = list(tensors)

@@ -13,6 +13,7 @@ from collections import namedtuple
 from functools import partial
 
 from genesis._autograd.grad_mode import _State
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.fused import wrap
 from genesis._ops.linalg_common import (
@@ -43,6 +44,7 @@ def _skew(x: Tensor) -> Tensor:
 
 # -- qr -------------------------------------------------------------------------------------
 
+@autocast_op("linalg_qr")
 def linalg_qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """``(Q, R)`` with ``A = Q R``, ``Q`` with orthonormal columns and ``R`` upper triangular;
     ``mode`` ``"reduced"`` (``k = min(m, n)`` columns of ``Q``), ``"complete"`` (``Q`` square)
@@ -101,6 +103,7 @@ def _qr_tall_backward(q, r, gq, gr):
     return mat_t(solve(r, mat_t(b)))
 
 
+@autocast_op("qr")
 def qr(input: Tensor, some: bool = True) -> QRResult:
     """``torch.qr``: :func:`genesis.linalg.qr` with mode ``"reduced"`` (``some``) or
     ``"complete"``."""
@@ -119,6 +122,7 @@ def _eigh(fn: str, A: Tensor, UPLO: str, keep: tuple) -> tuple:
     return factor_outputs(A, outs, _eigh_backward, lambda x: tuple(eigh(x, UPLO)), keep)
 
 
+@autocast_op("linalg_eigh")
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     """``(eigenvalues, eigenvectors)`` of each symmetric matrix of ``A``, read from its lower
     (``UPLO="L"``) or upper (``"U"``) triangle: ascending eigenvalues, eigenvectors as
@@ -126,6 +130,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     return EighResult(*_eigh("linalg.eigh", A, UPLO, (0, 1)))
 
 
+@autocast_op("linalg_eigvalsh")
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of each symmetric matrix of ``A``."""
     return _eigh("linalg.eigh", A, UPLO, (0,))[0]
@@ -156,6 +161,7 @@ def _svd(fn: str, A: Tensor, full_matrices: bool, keep: tuple) -> tuple:
                           lambda x: tuple(linalg_svd(x, full_matrices)), keep)
 
 
+@autocast_op("linalg_svd")
 def linalg_svd(A: Tensor, full_matrices: bool = True, *,
                driver: str | None = None) -> SVDResult:
     """``(U, S, Vh)`` with ``A = U diag(S) Vh`` and ``S`` descending; ``U`` and ``Vh`` square
@@ -167,6 +173,7 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *,
     return SVDResult(*_svd("linalg.svd", A, full_matrices, (0, 1, 2)))
 
 
+@autocast_op("linalg_svdvals")
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     """The singular values of each matrix of ``A``, descending."""
     fn = "linalg.svd"
@@ -208,6 +215,7 @@ def _svd_backward(a, outs, which, g):
     return u @ ga @ vh
 
 
+@autocast_op("svd")
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> LegacySVDResult:
     """``torch.svd``: ``(U, S, V)`` with ``input = U diag(S) V^T`` (reduced when ``some``);
     without ``compute_uv``, ``U`` and ``V`` are zero-filled ``(m, m)`` and ``(n, n)``."""

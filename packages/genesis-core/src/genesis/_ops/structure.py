@@ -16,6 +16,7 @@ from genesis._autograd.function import Function
 from genesis._ops import creation, indexing
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
+from genesis._ops.autocast import autocast_op
 from genesis._tensor import Tensor, _view, _wrap_dim, broadcast_shapes
 
 __all__ = [
@@ -127,6 +128,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+@autocast_op("trace")
 def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix (integer inputs sum to int64)."""
     if input.ndim != 2:

@@ -36,9 +36,10 @@ from genesis._ops import (
 from genesis._ops import elementwise as E
 from genesis._ops import reduction as R
 from genesis._ops import shape as S
+from genesis._ops.autocast import Cast
 from genesis._ops.elementwise import binary_raw, unary_raw
 from genesis._ops.inplace import _alias, _check_inplace_shape, _rebind, _tracked, setitem
-from genesis._tensor import Tensor, _cast_raw, _empty_raw, _make, from_data
+from genesis._tensor import Tensor, _empty_raw, _make, from_data
 
 #: op modules with a ``TENSOR_METHODS`` dict (method name -> function) bound onto Tensor below;
 #: a new op family lists its methods there instead of in :func:`bind`
@@ -48,14 +49,6 @@ METHOD_MODULES: tuple = (transcendental, structure, joins, selection, predicates
                          sampling_discrete, scan, sorting, search)
 
 # -- conversions -------------------------------------------------------------------------------
-
-
-class Cast(Function):
-    def forward(self, x, dtype):
-        return _cast_raw(x, dtype)
-
-    def backward(self, g):
-        return g  # the engine casts gradients back to the input dtype
 
 
 class ToDevice(Function):

@@ -5,6 +5,7 @@ and near the ends of their domains; autograd differentiates the composites.
 
 from __future__ import annotations
 
+from genesis._ops.autocast import autocast_op
 from genesis._ops.elementwise import abs, atan2, cos, expm1, log1p, sin, sqrt, where
 from genesis._tensor import Tensor
 
@@ -18,6 +19,7 @@ def _branches(take_first: Tensor, x: Tensor, first_fill: float, second_fill: flo
     return where(take_first, x, first_fill), where(take_first, second_fill, x)
 
 
+@autocast_op("tan")
 def tan(input: Tensor) -> Tensor:
     """Tangent (radians)."""
     return sin(input) / cos(input)
@@ -28,16 +30,19 @@ def atan(input: Tensor) -> Tensor:
     return atan2(input, 1.0)
 
 
+@autocast_op("asin")
 def asin(input: Tensor) -> Tensor:
     """Inverse sine on ``[-1, 1]`` (NaN outside), in ``[-pi/2, pi/2]``."""
     return atan2(input, sqrt((1 - input) * (1 + input)))
 
 
+@autocast_op("acos")
 def acos(input: Tensor) -> Tensor:
     """Inverse cosine on ``[-1, 1]`` (NaN outside), in ``[0, pi]``."""
     return atan2(sqrt((1 - input) * (1 + input)), input)
 
 
+@autocast_op("sinh")
 def sinh(input: Tensor) -> Tensor:
     """Hyperbolic sine: ``(e + e / (e + 1)) / 2`` with ``e = expm1(x)`` for ``|x| < 1`` (no
     cancellation near 0), ``(exp(x) - exp(-x)) / 2`` beyond."""
@@ -47,6 +52,7 @@ def sinh(input: Tensor) -> Tensor:
     return where(inner, (e + e / (e + 1)) * 0.5, (xb.exp() - (-xb).exp()) * 0.5)
 
 
+@autocast_op("cosh")
 def cosh(input: Tensor) -> Tensor:
     """Hyperbolic cosine ``(exp(x) + exp(-x)) / 2``."""
     return (input.exp() + (-input).exp()) * 0.5

@@ -1,10 +1,13 @@
 """Backend registry: plugins, devices and the backend contract.
 
-See :mod:`genesis.backends.protocol` for what a backend implements and
-:mod:`genesis.backends.hookspecs` for how it registers.
+See :mod:`genesis.backends.protocol` for what a backend implements,
+:mod:`genesis.backends.collectives` for what a collective-communication backend of
+``genesis.distributed`` implements, and :mod:`genesis.backends.hookspecs` for how both
+register.
 """
 
 from genesis.backends._registry import ENV_VAR, PluginRecord, registry, report
+from genesis.backends.collectives import CollectiveBackend
 from genesis.backends.hookspecs import ENTRY_POINT_GROUP, hookimpl, hookspec
 from genesis.backends.protocol import Backend, Capabilities
 
@@ -22,5 +25,6 @@ def list_devices(available_only: bool = False) -> list[str]:
                   if not available_only or b.availability()[0])
 
 
-__all__ = ["Backend", "Capabilities", "ENTRY_POINT_GROUP", "ENV_VAR", "PluginRecord", "hookimpl",
-           "hookspec", "list_devices", "register_plugin", "report", "registry"]
+__all__ = ["Backend", "Capabilities", "CollectiveBackend", "ENTRY_POINT_GROUP", "ENV_VAR",
+           "PluginRecord", "hookimpl", "hookspec", "list_devices", "register_plugin", "report",
+           "registry"]

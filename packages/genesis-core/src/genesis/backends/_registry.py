@@ -17,6 +17,7 @@ import pluggy
 
 from genesis._install import install_hint
 from genesis.backends import hookspecs
+from genesis.backends.collectives import CollectiveBackend, collective_contract_problems
 from genesis.backends.protocol import Backend, contract_problems
 
 ENV_VAR = "GENESIS_BACKENDS"
@@ -37,6 +38,7 @@ class PluginRecord:
     distribution: str
     status: str  # "loaded", "failed", "disabled"
     devices: tuple = ()
+    collectives: tuple = ()  # names of the collective-communication backends it registered
     error: str = ""  # full traceback for a failed plugin, reason for a disabled one
 
 
@@ -47,6 +49,7 @@ class Registry:
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
         self.backends: dict[str, Backend] = {}
+        self.collectives: dict[str, CollectiveBackend] = {}
         self.records: list[PluginRecord] = []
         self.loaded = False
 
@@ -101,11 +104,39 @@ class Registry:
                                   RuntimeWarning, stacklevel=3)
                 self.backends[backend.name] = backend
                 found.append(backend.name)
+            collectives = self._register_collectives(plugin, name)
         except Exception:
             self.manager.unregister(plugin)
             raise
         if record is not None:
             record.devices = tuple(found)
+            record.collectives = tuple(collectives)
+
+    def _register_collectives(self, plugin: object, name: str) -> list[str]:
+        found = []
+        for backend in _call_plugin(self.manager, plugin, "genesis_register_collectives"):
+            problems = collective_contract_problems(backend)
+            if problems:
+                raise TypeError(f"plugin {name!r} returned {backend!r}, which does not conform "
+                                "to the genesis CollectiveBackend protocol: " + "; ".join(problems))
+            self.collectives[backend.name] = backend
+            found.append(backend.name)
+        return found
+
+    def get_collective(self, name: str) -> CollectiveBackend:
+        """The collective backend called ``name``; raises naming what to install when none."""
+        if not self.loaded:
+            self.load_entry_points()
+        backend = self.collectives.get(name)
+        if backend is None:
+            known = sorted(self.collectives)
+            raise RuntimeError(
+                f"no genesis collective backend is called {name!r} (registered: {known}). "
+                "MPI (backend='mpi') comes with genesis-backend-cpu's [mpi] extra: "
+                f"{install_hint('genesis-backend-cpu', 'mpi')}; NCCL (backend='nccl') with "
+                f"genesis-backend-triton's [cuda] extra: "
+                f"{install_hint('genesis-backend-triton', 'cuda')}.")
+        return backend
 
     def get(self, device_type: str) -> Backend:
         if not self.loaded:
@@ -116,11 +147,10 @@ class Registry:
         return backend
 
 
-def _call_plugin(manager: pluggy.PluginManager, plugin: object) -> list:
-    """Call the registration hook of one plugin only (keyword-argument call)."""
-    impls = [
-        i for i in manager.hook.genesis_register_backends.get_hookimpls() if i.plugin is plugin
-    ]
+def _call_plugin(manager: pluggy.PluginManager, plugin: object,
+                 hook: str = "genesis_register_backends") -> list:
+    """Call one registration hook of one plugin only (keyword-argument call)."""
+    impls = [i for i in getattr(manager.hook, hook).get_hookimpls() if i.plugin is plugin]
     out = []
     for impl in impls:
         res = impl.function()
@@ -202,6 +232,10 @@ def report(file=None) -> str:
         for dev in r.devices:
             ok, why = registry.backends[dev].availability()
             lines.append(f"    device {dev!r}: " + ("available" if ok else f"unavailable: {why}"))
+        for name in r.collectives:
+            ok, why = registry.collectives[name].availability()
+            lines.append(f"    collective backend {name!r}: "
+                         + ("available" if ok else f"unavailable: {why}"))
         if r.error:
             lines.extend("    " + line for line in r.error.rstrip().splitlines())
     manual = set(registry.backends) - {d for r in registry.records for d in r.devices}

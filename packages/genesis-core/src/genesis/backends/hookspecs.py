@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from genesis.backends.collectives import CollectiveBackend
     from genesis.backends.protocol import Backend
 
 PROJECT = "genesis"
@@ -43,4 +44,16 @@ def genesis_register_backends() -> list[Backend]:
     ``name`` becomes a device type. A backend that cannot run here (no
     driver, no GPU) is still returned: it reports the reason through
     ``availability()`` and ``genesis.device(name)`` raises with that reason.
+    """
+
+
+@hookspec
+def genesis_register_collectives() -> list[CollectiveBackend]:
+    """Return the collective-communication backends this plugin provides (may be none).
+
+    Called once per plugin alongside :func:`genesis_register_backends`. Each object implements
+    :class:`genesis.backends.collectives.CollectiveBackend`; its ``name`` is what
+    ``genesis.distributed.init_process_group(backend=...)`` accepts. It must import its
+    communication library lazily: one that is not installed reports so through
+    ``availability()`` (naming the extra to install) instead of failing to register.
     """

@@ -55,9 +55,17 @@ class LRScheduler:
             LR at step 0); ``k >= 0`` resumes at step ``k + 1`` as PyTorch does and
             needs ``'initial_lr'`` in every group.
         verbose: print every LR update.
+
+    A step that a ``genesis.amp.GradScaler`` skipped (inf/NaN gradients) is recorded on the
+    optimizer: no warning follows (PyTorch warns "Detected call of ``lr_scheduler.step()``
+    before ``optimizer.step()``" when the first step is skipped), and by default the
+    schedule still advances exactly as PyTorch's does. Set ``hold_on_skipped_step = True``
+    to keep the LR (and ``last_epoch``) where it was on such steps instead.
     """
 
     _extra_state: tuple[str, ...] = ()
+    #: True: a ``step()`` right after an optimizer step a GradScaler skipped changes nothing
+    hold_on_skipped_step: bool = False
 
     def __init__(
         self,
@@ -105,6 +113,9 @@ class LRScheduler:
 
         ``metrics`` is accepted by every scheduler and ignored unless it uses it.
         """
+        if epoch is None and self.hold_on_skipped_step and \
+                getattr(self.optimizer, "_amp_step_skipped", False):
+            return
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         self._advance_top(self.last_epoch, metrics)
         self._apply(self.last_epoch)

@@ -11,6 +11,7 @@ import warnings
 from genesis._autograd.function import Function, Versions
 from genesis._autograd.grad_mode import _State
 from genesis._ops import elementwise as E
+from genesis._ops.autocast import autocast_op
 from genesis._ops.elementwise import binary_raw, unary_raw
 from genesis._ops.fused import fused_kernel, run_fused
 from genesis._ops.reduction import reduce_raw
@@ -200,6 +201,7 @@ def _softmax_args(name: str, input, dim, dtype) -> tuple:
     return input, wrap_dim(name, dim, input.ndim)
 
 
+@autocast_op("softmax")
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """Softmax along ``dim``: non-negative values that sum to 1 along ``dim``."""
@@ -209,6 +211,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return Softmax.apply(input, d)
 
 
+@autocast_op("log_softmax")
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype=None) -> Tensor:
     """``log(softmax(input, dim))`` computed stably."""
@@ -286,6 +289,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return apply_inplace(input, fn) if inplace else fn(input)
 
 
+@autocast_op("celu")
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     _check_floating("celu", input)
@@ -298,6 +302,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return apply_inplace(input, fn) if inplace else fn(input)
 
 
+@autocast_op("softplus")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
     _check_floating("softplus", input)
@@ -305,12 +310,14 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return E.where(z > threshold, input, _softplus(z) / beta)
 
 
+@autocast_op("logsigmoid")
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, computed stably for any ``x``."""
     _check_floating("logsigmoid", input)
     return -_softplus(-input)
 
 
+@autocast_op("mish")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     _check_floating("mish", input)
@@ -370,6 +377,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@autocast_op("prelu")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``input`` where positive, else ``weight * input``; ``weight`` holds one slope, or one
     per channel (``input.shape[1]``, or 1 for a 1-D input)."""

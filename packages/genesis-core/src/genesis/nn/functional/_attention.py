@@ -6,6 +6,7 @@ import math
 import warnings
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._tensor import Tensor
 from genesis.nn.functional._activation import softmax
@@ -13,6 +14,7 @@ from genesis.nn.functional._checks import check_probability, check_tensor
 from genesis.nn.functional._dropout import dropout
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,

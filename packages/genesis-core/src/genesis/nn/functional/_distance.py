@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._ops.elementwise import where
 from genesis._tensor import Tensor, broadcast_shapes
 from genesis.nn.functional._checks import check_tensor, wrap_dim
@@ -46,6 +47,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return vector_norm(diff, p, (diff.ndim - 1,) if diff.ndim else (), keepdim)
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``<x1, x2> / (max(|x1|, eps) * max(|x2|, eps))`` along ``dim`` (after broadcasting).
 

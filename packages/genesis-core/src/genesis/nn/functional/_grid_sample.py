@@ -18,6 +18,7 @@ import numpy as np
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
@@ -30,6 +31,7 @@ _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to a
                   "desired. See the documentation of grid_sample for details.")
 
 
+@autocast_op("grid_sample")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` ``(N, C, H, W)`` at the points of ``grid`` ``(N, Ho, Wo, 2)``, given as

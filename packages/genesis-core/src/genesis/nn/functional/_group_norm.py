@@ -12,18 +12,20 @@ import numpy as np
 
 from genesis import _dtype as dt
 from genesis._autograd.grad_mode import no_grad
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.indexing import index_select
 from genesis._ops.shape import cat
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
-from genesis.nn.functional._normalization import LayerNorm, batch_norm
+from genesis.nn.functional._normalization import LayerNorm, batch_norm, in_input_dtype
 
 
 def _channel_shape(input: Tensor) -> tuple:
     return (1, input.shape[1]) + (1,) * (input.ndim - 2)
 
 
+@autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups (statistics over the group's
@@ -54,7 +56,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         out = out * weight.reshape(_channel_shape(input))
     if bias is not None:
         out = out + bias.reshape(_channel_shape(input))
-    return out
+    return in_input_dtype(out, input)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,

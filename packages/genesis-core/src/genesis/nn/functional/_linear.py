@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from genesis._autograd.function import Function, ProductSaves
+from genesis._ops.autocast import autocast_op
 from genesis._ops.elementwise import binary_raw
 from genesis._ops.linalg import matmul_raw
 from genesis._ops.shape import reshape_raw, transpose_raw
@@ -44,6 +45,7 @@ class Linear(ProductSaves, Function):
         return gx, gw, gb
 
 
+@autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: ``input`` ``(*, in)``, ``weight`` ``(out, in)``,
     ``bias`` ``(out,)`` or None; the result is ``(*, out)``."""
@@ -70,6 +72,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
+@autocast_op("bilinear")
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]``.
 

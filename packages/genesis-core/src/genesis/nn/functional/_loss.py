@@ -12,6 +12,7 @@ import warnings
 from genesis import _dtype as dt
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import full, full_like
 from genesis._ops.elementwise import minimum, where
 from genesis._ops.fused import fused_kernel, wrap
@@ -179,6 +180,7 @@ class CrossEntropy(Function):
         self.wt = self.valid
 
 
+@autocast_op("cross_entropy")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -224,6 +226,7 @@ def _cross_entropy_probs(input, target, weight, reduction, smoothing, c):
     return reduce_loss(loss, reduction)
 
 
+@autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log likelihood of log-probabilities ``input`` at class indices ``target``
@@ -266,6 +269,7 @@ def _pair(fn: str, input, target) -> None:
     check_tensor(fn, "target", target)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(input - target) ** 2`` (broadcast), reduced."""
@@ -277,6 +281,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return reduce_loss(loss * weight if weight is not None else loss, reduction)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean") -> Tensor:
     """Mean absolute error ``|input - target|``, reduced."""
@@ -286,6 +291,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return reduce_loss((input - target).abs(), reduction)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (``d`` the error)."""
@@ -312,6 +318,7 @@ def _check_binary(name: str, input: Tensor, target: Tensor, size_average, reduce
     return reduction
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-(t * log(x) + (1 - t) * log(1 - x))`` for probabilities ``input`` (logs clamped at
@@ -357,6 +364,7 @@ def _softplus_neg(x: Tensor) -> Tensor:
     return (-x).relu() + ((-x.abs()).exp() + 1).log()
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -365,6 +373,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _check_binary("binary_cross_entropy_with_logits", input, target, size_average,
                               reduce, reduction)
     loss = BCEWithLogits.apply(input, target.to(input.dtype), pos_weight)
+    if target.dtype.is_floating_point and target.dtype is not loss.dtype:
+        loss = loss.to(target.dtype)  # PyTorch's kernel returns the target's float dtype
     return reduce_loss(loss * weight if weight is not None else loss, reduction)
 
 
@@ -388,6 +398,7 @@ def _xlogy_self(t: Tensor) -> Tensor:
     return where(zero, 0.0, t * where(zero, 1.0, t).log())
 
 
+@autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence ``target * (log(target) - input)`` pointwise, for
@@ -418,6 +429,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return reduce_loss(loss, reduction)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)`` (``d`` the
@@ -434,7 +446,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                       f"input size ({list(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       stacklevel=2)
-    z = (input - target).abs()
+    z = (input - target.to(input.dtype)).abs()  # computed in input's dtype, as in PyTorch
     loss = where(z < delta, z * z * 0.5, (z - 0.5 * delta) * delta)
     if weight is not None:
         check_tensor("huber_loss", "weight", weight)
@@ -445,6 +457,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return reduce_loss(loss, reduction)
 
 
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -target * (input1 - input2) + margin)``: ``target`` 1 asks ``input1`` to rank
@@ -460,6 +473,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return reduce_loss((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
@@ -488,6 +502,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
 _COSINE_EPSILON = 1e-12
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
@@ -514,6 +529,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return reduce_loss(loss, reduction)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from genesis._autograd.function import Function
 from genesis._autograd.grad_mode import _State, no_grad
+from genesis._ops.autocast import autocast_op
 from genesis._ops.fused import fused_kernel, wrap
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor, wrap_dim
@@ -88,6 +89,7 @@ class LayerNorm(Function):
                 wrap(db, norm, x) if need_b else None, None, None)
 
 
+@autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims to zero mean and unit (biased)
@@ -112,9 +114,11 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         eps = FINFO_EPS[input.dtype.name]
     kernel = len(axes) == 1 and fused_kernel("rms_norm", input)
     if kernel:
+        if weight is not None and weight.dtype is not input.dtype:
+            weight = weight.to(input.dtype)
         return RMSNorm.apply(input, weight, eps, kernel)
     out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    return out * weight if weight is not None else out
+    return in_input_dtype(out * weight, input) if weight is not None else out
 
 
 class RMSNorm(Function):
@@ -236,7 +240,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 running_mean.mul_(1 - momentum).add_(mean.reshape(c) * momentum)
             if running_var is not None:
                 running_var.mul_(1 - momentum).add_(var.reshape(c) * (momentum * n / (n - 1)))
-        return BatchNorm.apply(input, weight, bias, xhat, rstd, axes, eps)
+        return in_input_dtype(BatchNorm.apply(input, weight, bias, xhat, rstd, axes, eps), input)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var are required when "
                            "training=False")
@@ -246,7 +250,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = out * weight.reshape(stat_shape)
     if bias is not None:
         out = out + bias.reshape(stat_shape)
-    return out
+    return in_input_dtype(out, input)
+
+
+def in_input_dtype(out: Tensor, input: Tensor) -> Tensor:
+    """``out`` in ``input``'s dtype: a norm of a bfloat16/float16 input with float32
+    parameters or statistics returns the input's dtype, as PyTorch's mixed-dtype kernels do."""
+    return out if out.dtype is input.dtype else out.to(input.dtype)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import full
 from genesis._ops.indexing import index_select
 from genesis._ops.shape import cat
@@ -17,6 +18,14 @@ from genesis.nn.functional._checks import check_tensor
 MODES = ("constant", "reflect", "replicate", "circular")
 
 
+def _pad_kernel(input, pad, mode="constant", value=None) -> str | None:
+    """The ATen kernel PyTorch's autocast sees for a ``pad`` call (reflect/replicate only)."""
+    kind = {"reflect": "reflection", "replicate": "replication"}.get(mode)
+    return f"{kind}_pad{len(pad) // 2}d" if kind else None
+
+
+@autocast_op("pad", "reflection_pad1d", "reflection_pad2d", "replication_pad1d",
+             "replication_pad2d", "replication_pad3d", pick=_pad_kernel)
 def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad trailing dims: ``pad = (left, right)`` for the last dim, then ``(top, bottom)`` for
     the one before, and so on.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._ops.creation import zeros
 from genesis._ops.elementwise import where
 from genesis._tensor import Tensor
@@ -219,6 +220,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return _max("max_pool2d", input, tables, return_indices)
 
 
+@autocast_op("avg_pool1d")
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """The mean of every window over the last dim of a ``(C, L)`` or ``(N, C, L)`` input;
@@ -229,6 +231,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     return _avg(input, tables, _sliding_divisor(tables, count_include_pad, None))
 
 
+@autocast_op("avg_pool2d")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-D average pooling of a ``(C, H, W)`` or ``(N, C, H, W)`` input; ``divisor_override``
@@ -259,6 +262,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return _max("adaptive_max_pool2d", input, tables, return_indices)
 
 
+@autocast_op("adaptive_avg_pool1d")
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of the last dim into ``output_size`` adaptive windows."""
     _check_input("adaptive_avg_pool1d", input, 1, 1)
@@ -267,6 +271,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return _avg(input, tables, tables[0][2].astype(np.float64))
 
 
+@autocast_op("adaptive_avg_pool2d")
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling of the last two dims into ``output_size`` adaptive windows."""
     _check_input("adaptive_avg_pool2d", input, 2, 2)
@@ -348,6 +353,7 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     return _unpool("max_unpool1d", input, indices, 1, kernel_size, stride, padding, output_size)
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """The partial inverse of :func:`max_pool2d`: ``input`` written at the flat ``indices`` of

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from genesis import _dtype as dt
+from genesis._ops.autocast import autocast_op
 from genesis._tensor import Tensor
 from genesis.nn.functional._checks import check_tensor
 
@@ -25,6 +26,23 @@ _LINEAR_DIMS = {"linear": 3, "bilinear": 4, "trilinear": 5}
 CUBIC_A = -0.75  # PyTorch's bicubic coefficient
 
 
+_KERNELS = {"nearest": "upsample_nearest{}d", "nearest-exact": "_upsample_nearest_exact{}d",
+            "linear": "upsample_linear{}d", "bilinear": "upsample_bilinear{}d",
+            "trilinear": "upsample_trilinear{}d", "bicubic": "upsample_bicubic{}d"}
+
+
+def _upsample_kernel(input, size=None, scale_factor=None, mode="nearest", *args,
+                     **kwargs) -> str | None:
+    """The ATen kernel PyTorch's autocast sees for an ``interpolate`` call ("area" runs an
+    adaptive average pool, in no autocast list)."""
+    kernel = _KERNELS.get(mode)
+    return kernel.format(input.ndim - 2) if kernel else None
+
+
+@autocast_op("interpolate", "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d",
+             "_upsample_nearest_exact1d", "_upsample_nearest_exact2d",
+             "_upsample_nearest_exact3d", "upsample_linear1d", "upsample_bilinear2d",
+             "upsample_trilinear3d", "upsample_bicubic2d", pick=_upsample_kernel)
 def interpolate(input: Tensor, size: int | tuple | list | None = None,
                 scale_factor: float | tuple | list | None = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,

@@ -36,6 +36,7 @@ from genesis.nn.modules.batchnorm import (
     BatchNorm1d,
     BatchNorm2d,
     BatchNorm3d,
+    SyncBatchNorm,
 )
 from genesis.nn.modules.channelshuffle import (
     ChannelShuffle,
@@ -168,6 +169,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "SyncBatchNorm",
     "Bilinear",
     "CELU",
     "ChannelShuffle",

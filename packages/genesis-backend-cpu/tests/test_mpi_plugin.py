@@ -1,0 +1,48 @@
+"""The ``"mpi"`` collective backend registers through the cpu plugin's entry point without
+importing mpi4py, says which extra to install when it is missing, and builds the launch
+command with the flags the machine needs."""
+
+from __future__ import annotations
+
+import sys
+
+import genesis_backend_cpu.mpi as mpi
+import pytest
+from genesis.backends import registry
+
+
+def test_registered_through_the_entry_point_without_importing_mpi4py():
+    assert isinstance(registry.collectives["mpi"], mpi.MPICollectives)
+    assert registry.collectives["mpi"].devices == ("cpu",)
+    assert "mpi4py.MPI" not in sys.modules  # no test starts MPI in the pytest process
+
+
+def test_missing_mpi4py_names_the_extra(monkeypatch):
+    monkeypatch.setattr(mpi.importlib.util, "find_spec", lambda name: None)
+    ok, why = mpi.MPICollectives().availability()
+    assert not ok and "genesis-backend-cpu[mpi]" in why
+    with pytest.raises(RuntimeError, match=r"\[mpi\] extra"):
+        mpi.MPICollectives().init_world()
+
+
+@pytest.mark.parametrize("root,cores,n,flags", [
+    (True, 2, 2, ["--allow-run-as-root"]),
+    (True, 2, 4, ["--allow-run-as-root", "--oversubscribe"]),
+    (False, 8, 2, []),
+    (False, 1, 2, ["--oversubscribe"])])
+def test_launch_command_adds_open_mpi_flags_when_needed(monkeypatch, root, cores, n, flags):
+    monkeypatch.setattr(mpi, "find_mpiexec", lambda: "/opt/mpi/bin/mpiexec")
+    monkeypatch.setattr(mpi, "_is_open_mpi", lambda path: True)
+    monkeypatch.setattr(mpi.os, "geteuid", lambda: 0 if root else 1000)
+    monkeypatch.setattr(mpi.os, "cpu_count", lambda: cores)
+    cmd = mpi.MPICollectives().launch_command(n, ["python", "train.py", "--ddp"], None)
+    assert cmd == ["/opt/mpi/bin/mpiexec", *flags, "-n", str(n), "python", "train.py", "--ddp"]
+
+
+def test_hostfile_replaces_oversubscription(monkeypatch):
+    monkeypatch.setattr(mpi, "find_mpiexec", lambda: "mpiexec")
+    monkeypatch.setattr(mpi, "_is_open_mpi", lambda path: True)
+    monkeypatch.setattr(mpi.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(mpi.os, "cpu_count", lambda: 1)
+    cmd = mpi.MPICollectives().launch_command(4, ["python", "t.py"], "hosts.txt")
+    assert cmd == ["mpiexec", "--hostfile", "hosts.txt", "-n", "4", "python", "t.py"]
