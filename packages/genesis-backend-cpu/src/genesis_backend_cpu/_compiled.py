@@ -3,11 +3,12 @@
 numpy runs one pass over memory per ufunc on one core; a chain of elementwise work
 (an optimizer step, an activation's backward, a norm row) is many passes. A numba
 loop does the chain in one pass on every core. Every compiled kernel keeps its numpy
-reference beside it: that path runs when numba is missing (one warning says so) or
-``GENESIS_CPU_COMPILED=0``, and the conformance kit compares the two.
+reference beside it: that path runs when numba is missing (one warning says so), with
+``GENESIS_CPU_COMPILED=0``, and for calls under :data:`COMPILED_MIN` elements; the
+backend's ``tests/test_compiled_kernels.py`` compares the two.
 
-numba is imported on the first call of a compiled kernel, not at ``import genesis``
-(it costs ~0.3 s). Compiled code is cached on disk (``cache=True``): in
+numba is imported on the first call of a compiled kernel (one large enough), not at
+``import genesis`` (it costs ~0.3 s). Compiled code is cached on disk (``cache=True``): in
 ``__pycache__`` beside the module when that folder is writable, else in numba's
 per-user cache folder (read-only installs); ``NUMBA_CACHE_DIR`` overrides both.
 
