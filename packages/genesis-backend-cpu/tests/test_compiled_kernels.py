@@ -21,7 +21,9 @@ TOL = {"float32": {"rtol": 2e-6, "atol": 1e-6}, "float64": {"rtol": 1e-13, "atol
 
 @pytest.fixture(autouse=True)
 def compiled_at_any_size(monkeypatch):
-    """The small test arrays run the compiled kernels too (not only from COMPILED_MIN on)."""
+    """Compiled kernels on (whatever GENESIS_CPU_COMPILED says), for the small test arrays
+    too (not only from COMPILED_MIN on)."""
+    monkeypatch.setattr(_compiled, "ENABLED", True)
     monkeypatch.setattr(_compiled, "COMPILED_MIN", 0)
 
 
