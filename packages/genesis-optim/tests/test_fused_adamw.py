@@ -49,8 +49,7 @@ def test_kernel_is_registered_on_the_cpu_backend():
 def kernel_path(request, monkeypatch):
     """Run the compiled kernels or (``GENESIS_CPU_COMPILED=0``) the numpy references, with
     thresholds low enough that the parallel kernels and the blocked thread pool run."""
-    if request.param == "numpy":
-        monkeypatch.setattr(_compiled, "ENABLED", False)
+    monkeypatch.setattr(_compiled, "ENABLED", request.param == "compiled")
     monkeypatch.setattr(_compiled, "COMPILED_MIN", 0)  # the small test tensors too
     monkeypatch.setattr(_optim_steps, "BLOCK", 1000)  # many blocks, uneven last block
     monkeypatch.setattr(_optim_steps, "PARALLEL_MIN", 2000)
