@@ -190,7 +190,13 @@ def fused_replaced(name: str, make_wrong):
 @pytest.mark.parametrize("name, key, change", [
     ("adamw_step", "beta2", lambda b: 0.99), ("adamw_step", "amsgrad", lambda a: False),
     ("adamw_step", "decoupled", lambda d: not d), ("sgd_step", "nesterov", lambda n: not n),
-    ("sgd_step", "dampening", lambda d: d + 0.1)])
+    ("sgd_step", "dampening", lambda d: d + 0.1), ("rmsprop_step", "momentum", lambda m: m * 0.5),
+    ("rmsprop_step", "alpha", lambda a: a * 0.9), ("adagrad_step", "lr_decay", lambda d: d + 0.1),
+    ("adagrad_step", "eps", lambda e: e + 0.1), ("adamax_step", "beta1", lambda b: b * 0.5),
+    ("adadelta_step", "rho", lambda r: r * 0.5), ("radam_step", "beta2", lambda b: 0.99),
+    ("radam_step", "decoupled", lambda d: not d),
+    ("nadam_step", "momentum_decay", lambda d: d * 10),
+    ("nadam_step", "decoupled", lambda d: not d)])
 def test_the_kit_fails_when_a_fused_step_is_broken(name, key, change):
     with fused_replaced(name, lambda k: _wrong_hyperparameter(k, key, change)):
         with pytest.raises(AssertionError):

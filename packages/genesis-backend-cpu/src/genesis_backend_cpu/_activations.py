@@ -1,10 +1,11 @@
-"""Fused GELU and SiLU forward and backward: one cache-sized block at a time, on all threads.
+"""Fused GELU and SiLU forward and backward (the ``"gelu"``, ``"gelu_backward"``,
+``"gelu_backward_from_output"``, ``"silu"`` and ``"silu_backward"`` kernels).
 
-The composite GELU is ~10 array-wide numpy passes forward and ~15 backward;
-done per block of :data:`genesis_backend_cpu._erf.BLOCK` elements the
-intermediates never leave L2, and blocks of rows run on the worker threads.
-Registered as the ``"gelu"``/``"gelu_backward"`` and ``"silu"``/``"silu_backward"`` fused
-kernels (float32; other dtypes take the exact float64 formula).
+float32 and float64 run the compiled one-pass loops of
+:mod:`genesis_backend_cpu._act_kernels`. The numpy references below run when numba is
+unavailable, for small arrays, and for other dtypes (in float64, cast back): float32 one
+block of :data:`genesis_backend_cpu._erf.BLOCK` elements at a time (GELU's ~10 passes
+forward and ~15 backward stay in L2) in row blocks on the worker threads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import math
 import numpy as np
 from scipy import special
 
+from genesis_backend_cpu import _act_kernels as K
+from genesis_backend_cpu._compiled import launch
 from genesis_backend_cpu._erf import BLOCK, erf_block, scratch
 from genesis_backend_cpu._threads import parallel_rows
 from genesis_backend_cpu._views import arr, np_dtype
@@ -23,6 +26,28 @@ _INV_SQRT_2PI = np.float32(1.0 / math.sqrt(2.0 * math.pi))
 _TANH_C = np.float32(0.044715)
 _SQRT_2_OVER_PI = np.float32(math.sqrt(2.0 / math.pi))
 _TINY = np.float32(1e-30)  # below this |x|, y = x * cdf(x) is subnormal or zero
+_WORK = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _compiled_for(kernel, *arrays: np.ndarray) -> bool:
+    """True when ``kernel`` is compiled and takes these arrays (one dtype, float32/64)."""
+    dtype = arrays[0].dtype
+    return (dtype in _WORK and all(a.dtype == dtype for a in arrays)
+            and kernel.wanted(arrays[0].size))
+
+
+def _run(kernel, arrays: tuple, *flags) -> np.ndarray:
+    """``kernel(*flat arrays, out, *flags)`` into a new array of the last one's shape."""
+    flat = [_flat(a) for a in arrays]
+    out = np.empty(arrays[-1].shape, arrays[-1].dtype)
+    launch(kernel, flat[0].size, *flat, out.reshape(-1), *flags)
+    return out
+
+
+def _storage(result, dtype: np.dtype) -> np.ndarray:
+    """A reference's result as a storage: an ndarray (0-d too: numpy gives scalars there) of
+    ``dtype`` in C order."""
+    return np.asarray(result, dtype, order="C")
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
@@ -79,13 +104,18 @@ def _backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray, approximate: s
         _cdf_block(xb, ob, ws[:4], approximate)       # ob = cdf
         d = ws[4]
         if approximate == "tanh":
-            # d/dx = cdf + x * 0.5 * (1 - tanh^2) * sqrt(2/pi) * (1 + 3c x^2); tanh = 2 cdf - 1
-            np.multiply(ob, 2.0, out=d)
-            d -= 1.0
-            np.multiply(d, d, out=d)
-            np.subtract(1.0, d, out=d)
-            d *= 0.5 * _SQRT_2_OVER_PI
+            # d/dx = cdf + x * 0.5 * sech^2(u) * sqrt(2/pi) * (1 + 3c x^2); sech^2 = 1 / cosh^2
+            # (1 - tanh^2 from the cdf would cancel where tanh is near +-1)
             t = ws[0]
+            np.multiply(xb, xb, out=t)
+            t *= xb
+            t *= _TANH_C
+            t += xb
+            t *= _SQRT_2_OVER_PI
+            with np.errstate(over="ignore"):  # cosh overflows to inf: sech^2 is 0
+                np.cosh(t, out=d)
+                np.multiply(d, d, out=d)
+            np.divide(0.5 * _SQRT_2_OVER_PI, d, out=d)
             np.multiply(xb, xb, out=t)
             t *= 3 * _TANH_C
             t += 1.0
@@ -100,8 +130,10 @@ def _backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray, approximate: s
 def gelu(x, approximate: str = "none") -> np.ndarray:
     """Fused ``"gelu"`` kernel: returns a new storage."""
     a = arr(x)
+    if _compiled_for(K.gelu_forward_kernel, a):
+        return _run(K.gelu_forward_kernel, (a,), approximate == "tanh")
     if a.dtype != np.float32:
-        return _exact(a, approximate, None).astype(a.dtype)
+        return _storage(_exact(a, approximate, None), a.dtype)
     out = np.empty(a.shape, np.float32)
     if not parallel_rows(lambda xa, out: _forward_rows(xa, out, approximate), (a,), out):
         _forward_rows(a, out, approximate)
@@ -111,8 +143,10 @@ def gelu(x, approximate: str = "none") -> np.ndarray:
 def gelu_backward(g, x, approximate: str = "none") -> np.ndarray:
     """Fused ``"gelu_backward"`` kernel: ``g * gelu'(x)`` as a new storage."""
     ga, xa = arr(g), arr(x)
+    if _compiled_for(K.gelu_backward_kernel, xa, ga):
+        return _run(K.gelu_backward_kernel, (ga, xa), approximate == "tanh")
     if xa.dtype != np.float32 or ga.dtype != np.float32:
-        return _exact(xa, approximate, ga).astype(np_dtype(x.dtype))
+        return _storage(_exact(xa, approximate, ga), np_dtype(x.dtype))
     out = np.empty(xa.shape, np.float32)
     if not parallel_rows(lambda gr, xr, out: _backward_rows(gr, xr, out, approximate),
                          (np.ascontiguousarray(ga), np.ascontiguousarray(xa)), out):
@@ -140,6 +174,8 @@ def gelu_backward_from_output(g, x, y, approximate: str = "none") -> np.ndarray:
     forward's output ``y``. float32 and the exact form only: the tanh form would lose
     accuracy in ``1 - tanh^2`` from a cdf read back this way, so it recomputes."""
     ga, xa, ya = arr(g), arr(x), arr(y)
+    if approximate == "none" and _compiled_for(K.gelu_backward_from_output_kernel, xa, ga, ya):
+        return _run(K.gelu_backward_from_output_kernel, (ga, xa, ya))
     if approximate != "none" or not all(a.dtype == np.float32 for a in (ga, xa, ya)):
         return gelu_backward(g, x, approximate)
     out = np.empty(xa.shape, np.float32)
@@ -150,19 +186,24 @@ def gelu_backward_from_output(g, x, y, approximate: str = "none") -> np.ndarray:
 
 
 def _exact(x: np.ndarray, approximate: str, g: np.ndarray | None) -> np.ndarray:
-    """float64 reference formulas for the dtypes without a fast path."""
-    x = x.astype(np.float64)
+    """float64 reference formulas for the dtypes without a fast path (C order whatever the
+    layout of ``x``: callers make the result a storage with :func:`_storage`)."""
+    x = np.asarray(x, np.float64, order="C")
     if approximate == "tanh":
-        t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
+        u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+        t = np.tanh(u)
         if g is None:
             return 0.5 * x * (1 + t)
-        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * math.sqrt(2 / math.pi) * (
+        with np.errstate(over="ignore"):
+            sech2 = 1 / np.cosh(u) ** 2
+        d = 0.5 * (1 + t) + 0.5 * x * sech2 * math.sqrt(2 / math.pi) * (
             1 + 3 * 0.044715 * x * x)
-        return g.astype(np.float64) * d
+        return np.asarray(g, np.float64, order="C") * d
     cdf = 0.5 * (1 + special.erf(x * math.sqrt(0.5)))
     if g is None:
         return x * cdf
-    return g.astype(np.float64) * (cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    return np.asarray(g, np.float64, order="C") * (
+        cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 
 
 def _sigmoid_block(x: np.ndarray, out: np.ndarray) -> None:
@@ -199,17 +240,21 @@ def _silu_backward_rows(g: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
 
 
 def _silu_exact(x: np.ndarray, g: np.ndarray | None) -> np.ndarray:
-    """The float64 formulas, for dtypes other than float32."""
-    xd = x.astype(np.float64)
+    """The float64 formulas, for dtypes other than float32 (C order whatever the layout of
+    ``x``: callers make the result a storage with :func:`_storage`)."""
+    xd = np.asarray(x, np.float64, order="C")
     s = special.expit(xd)
-    return xd * s if g is None else g.astype(np.float64) * s * (1.0 + xd * (1.0 - s))
+    return xd * s if g is None else np.asarray(g, np.float64, order="C") * s * (
+        1.0 + xd * (1.0 - s))
 
 
 def silu(x) -> np.ndarray:
-    """Fused ``"silu"`` kernel (``x * sigmoid(x)`` in one blocked pass): a new storage."""
+    """Fused ``"silu"`` kernel (``x * sigmoid(x)`` in one pass): a new storage."""
     a = arr(x)
+    if _compiled_for(K.silu_forward_kernel, a):
+        return _run(K.silu_forward_kernel, (a,))
     if a.dtype != np.float32:
-        return _silu_exact(a, None).astype(a.dtype)
+        return _storage(_silu_exact(a, None), a.dtype)
     out = np.empty(a.shape, np.float32)
     if not parallel_rows(_silu_rows, (a,), out):
         _silu_rows(a, out)
@@ -219,8 +264,10 @@ def silu(x) -> np.ndarray:
 def silu_backward(g, x) -> np.ndarray:
     """Fused ``"silu_backward"`` kernel: ``g * silu'(x)`` as a new storage."""
     ga, xa = arr(g), arr(x)
+    if _compiled_for(K.silu_backward_kernel, xa, ga):
+        return _run(K.silu_backward_kernel, (ga, xa))
     if xa.dtype != np.float32 or ga.dtype != np.float32:
-        return _silu_exact(xa, ga).astype(np_dtype(x.dtype))
+        return _storage(_silu_exact(xa, ga), np_dtype(x.dtype))
     out = np.empty(xa.shape, np.float32)
     if not parallel_rows(_silu_backward_rows,
                          (np.ascontiguousarray(ga), np.ascontiguousarray(xa)), out):

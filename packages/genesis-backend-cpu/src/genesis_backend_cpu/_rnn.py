@@ -11,8 +11,8 @@ its backward reads); the backward kernel turns the state's gradient into the gat
 The forward is numpy ufuncs writing in place into the workspace: their exp/tanh are
 vectorised, where a compiled loop's libm calls are not (measured on a 32x256 LSTM step: 414 us
 for the compiled loop, 157 us for plain numpy with temporaries). The backward is arithmetic
-only: one compiled pass, on the calling thread (a step's ``(B, H)`` state is too small to pay for waking other cores), beside
-its numpy reference.
+only: one compiled pass, on the calling thread (a step's ``(B, H)`` state is too small to
+pay for waking other cores), beside its numpy reference.
 """
 
 from __future__ import annotations

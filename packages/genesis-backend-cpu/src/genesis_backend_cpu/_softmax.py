@@ -1,4 +1,6 @@
-"""Fused softmax / log_softmax and their backward: row blocks in cache, on all threads.
+"""Fused softmax / log_softmax and their backward: the compiled row kernels of
+:mod:`genesis_backend_cpu._row_kernels`, or (numba unavailable) the numpy references below,
+row blocks in cache on all threads.
 
 Registered as ``"softmax"``, ``"log_softmax"``, ``"softmax_backward"`` and
 ``"log_softmax_backward"``. Any ``dim`` works: it is moved last (a copy when
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from genesis_backend_cpu import _row_kernels as K
+from genesis_backend_cpu._compiled import launch
 from genesis_backend_cpu._threads import row_spans, run_spans
 from genesis_backend_cpu._views import arr
 
@@ -31,11 +35,15 @@ def _back(rows: np.ndarray, moved_shape: tuple, a: np.ndarray, dim: int) -> np.n
     return np.ascontiguousarray(out, dtype=a.dtype).reshape(a.shape)
 
 
-def _rowwise(x, dim: int, body) -> np.ndarray:
+def _rowwise(x, dim: int, body, log: bool) -> np.ndarray:
     a = arr(x)
     m, shape = _as_rows(a, dim)
     out = np.empty_like(m)
-    run_spans(row_spans(*m.shape), lambda r0, r1: body(m[r0:r1], out[r0:r1]))
+    if K.softmax_rows.wanted(m.size):
+        t = m.dtype.type
+        launch(K.softmax_rows, m.size, m, out, log, t(1), t(-np.inf))
+    else:
+        run_spans(row_spans(*m.shape), lambda r0, r1: body(m[r0:r1], out[r0:r1]))
     return _back(out, shape, a, dim)
 
 
@@ -59,19 +67,22 @@ def _log_softmax_rows(x: np.ndarray, out: np.ndarray) -> None:
 
 def softmax(x, dim: int) -> np.ndarray:
     with np.errstate(all="ignore"):  # all -inf rows give nan, as in PyTorch
-        return _rowwise(x, dim, _softmax_rows)
+        return _rowwise(x, dim, _softmax_rows, log=False)
 
 
 def log_softmax(x, dim: int) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return _rowwise(x, dim, _log_softmax_rows)
+        return _rowwise(x, dim, _log_softmax_rows, log=True)
 
 
-def _backward(y, g, dim: int, rows_fn) -> np.ndarray:
+def _backward(y, g, dim: int, rows_fn, log: bool) -> np.ndarray:
     ya, ga = arr(y), arr(g)
     ym, shape = _as_rows(ya, dim)
     gm, _ = _as_rows(ga, dim)
     out = np.empty_like(ym)
+    if ym.dtype == gm.dtype and K.softmax_backward_rows.wanted(ym.size):
+        launch(K.softmax_backward_rows, ym.size, ym, gm, out, log, ym.dtype.type(1))
+        return _back(out, shape, ya, dim)
     run_spans(row_spans(*ym.shape), lambda r0, r1: rows_fn(ym[r0:r1], gm[r0:r1], out[r0:r1]))
     return _back(out, shape, ya, dim)
 
@@ -90,8 +101,8 @@ def _log_softmax_backward_rows(y, g, out) -> None:  # g - exp(y) * sum(g)
 
 
 def softmax_backward(y, g, dim: int) -> np.ndarray:
-    return _backward(y, g, dim, _softmax_backward_rows)
+    return _backward(y, g, dim, _softmax_backward_rows, log=False)
 
 
 def log_softmax_backward(y, g, dim: int) -> np.ndarray:
-    return _backward(y, g, dim, _log_softmax_backward_rows)
+    return _backward(y, g, dim, _log_softmax_backward_rows, log=True)

@@ -76,6 +76,20 @@ FUSED_OPS = {
                   "-> None | NotImplemented",
     "sgd_step": "(params, grads, momentum_buffers, *, first, lr, weight_decay, momentum, "
                 "dampening, nesterov, maximize) -> None | NotImplemented",
+    "rmsprop_step": "(params, grads, square_avgs, grad_avgs | None, momentum_buffers | None, *, "
+                    "lr, alpha, eps, weight_decay, momentum, centered, maximize) "
+                    "-> None | NotImplemented",
+    "adagrad_step": "(params, grads, state_sums, *, lr, lr_decay, weight_decay, eps, steps, "
+                    "maximize) -> None | NotImplemented",
+    "adamax_step": "(params, grads, exp_avgs, exp_infs, *, lr, beta1, beta2, eps, weight_decay, "
+                   "steps, maximize) -> None | NotImplemented",
+    "adadelta_step": "(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weight_decay, "
+                     "maximize) -> None | NotImplemented",
+    "radam_step": "(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, "
+                  "decoupled, steps, maximize) -> None | NotImplemented",
+    "nadam_step": "(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, "
+                  "momentum_decay, decoupled, steps, mu_products, maximize) "
+                  "-> None | NotImplemented",
     "softmax": "(x, dim) -> storage",
     "softmax_backward": "(y, grad, dim) -> storage",
     "log_softmax": "(x, dim) -> storage",
@@ -145,6 +159,17 @@ class Capabilities:
         dampening, nesterov, maximize) -> None``: one SGD step in place (PyTorch's formula,
         see ``genesis.optim.SGD``); ``first[i]`` marks a new momentum buffer, which takes
         the gradient. May return ``NotImplemented`` before touching anything.
+        ``"rmsprop_step"(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha,
+        eps, weight_decay, momentum, centered, maximize) -> None`` and ``"adagrad_step"(params,
+        grads, state_sums, *, lr, lr_decay, weight_decay, eps, steps, maximize) -> None``:
+        one RMSprop / Adagrad step in place (PyTorch's formulas, see ``genesis.optim``);
+        ``grad_avgs`` is ``None`` unless ``centered``, ``momentum_buffers`` ``None`` unless
+        ``momentum > 0``; ``steps[i]`` is Adagrad's step count, already incremented. Either
+        may return ``NotImplemented`` before touching anything. Likewise ``"adamax_step"``,
+        ``"adadelta_step"``, ``"radam_step"`` and ``"nadam_step"`` (signatures in
+        :data:`FUSED_OPS`) for Adamax, Adadelta, RAdam and NAdam (``decoupled`` as for Adam;
+        NAdam's ``mu_products[i]`` already include this step's momentum, as the optimizer
+        keeps them).
         ``"softmax"(x, dim) / "log_softmax"(x, dim) -> storage`` and their
         ``"softmax_backward"(y, grad, dim) / "log_softmax_backward"(y, grad, dim)``.
         ``"layer_norm"(x, weight, bias, eps) -> (storage y, storage mean, storage rstd)``

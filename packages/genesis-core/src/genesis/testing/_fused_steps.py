@@ -1,8 +1,9 @@
 """Kit checks for the declared fused kernels that are not a composite's forward/backward pair:
-the optimizer steps (against a float64 numpy step of PyTorch's formula), dropout (mask
-statistics and the exact ``x * mask / (1 - p)`` relation, forward and backward) and the
-linear-algebra factorizations (through ``genesis.linalg``, against ``numpy.linalg`` in float64;
-factors that are unique only up to signs are checked by what defines them).
+the optimizer steps (AdamW, SGD, RMSprop, Adagrad, Adamax, Adadelta, RAdam, NAdam, each
+against a float64 numpy step of PyTorch's formula), dropout (mask statistics and the exact
+``x * mask / (1 - p)`` relation, forward and backward) and the linear-algebra factorizations
+(through ``genesis.linalg``, against ``numpy.linalg`` in float64; factors that are unique
+only up to signs are checked by what defines them).
 
 :func:`uncovered_fused` names any kernel of ``protocol.FUSED_OPS`` the kit has no check for.
 """
@@ -127,6 +128,231 @@ def check_fused_sgd_step(device: str, dtype: str = "float32") -> None:
                                            err_msg=f"sgd_step momentum buffer [{i}]")
 
 
+def _rmsprop_reference(p, g, sq, gavg, buf, *, lr, alpha, eps, weight_decay, momentum,
+                       centered, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    sq = sq * alpha + (1 - alpha) * g * g
+    if centered:
+        gavg = gavg + (g - gavg) * (1 - alpha)
+        avg = np.sqrt(sq - gavg * gavg) + eps
+    else:
+        avg = np.sqrt(sq) + eps
+    if momentum > 0:
+        buf = buf * momentum + g / avg
+        return p - lr * buf, sq, gavg, buf
+    return p - lr * g / avg, sq, gavg, buf
+
+
+RMSPROP_SETTINGS = (
+    dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+         maximize=False),
+    dict(lr=3e-3, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True,
+         maximize=True),
+)
+
+
+def check_fused_rmsprop_step(device: str, dtype: str = "float32") -> None:
+    """``rmsprop_step`` moves params, the square average and (centered) gradient average and
+    (momentum) buffer as PyTorch's RMSprop step does, in place."""
+    kernel = _kernel(device, "rmsprop_step")
+    for hyper in RMSPROP_SETTINGS:
+        # gradient averages ~1e-2 (the last group) keep the centered variance positive
+        (p, g, buf, sq, gavg), (dp, dg, dbuf, dsq, dgavg) = _state(device, "rmsprop", dtype, 3)
+        done = kernel(dp, dg, dsq, dgavg if hyper["centered"] else None,
+                      dbuf if hyper["momentum"] > 0 else None, **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"rmsprop_step declines dtype {dtype}")
+        for i in range(len(SHAPES)):
+            want = _rmsprop_reference(p[i], g[i], sq[i], gavg[i], buf[i], **hyper)
+            got = (dp[i], dsq[i], dgavg[i], dbuf[i])
+            for what, w, t in zip(("param", "square_avg", "grad_avg", "momentum_buffer"), want,
+                                  got):
+                if (what == "grad_avg" and not hyper["centered"]) or (
+                        what == "momentum_buffer" and not hyper["momentum"]):
+                    continue
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"rmsprop_step {what} [{i}]")
+
+
+def _adagrad_reference(p, g, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum = state_sum + g * g
+    return p - clr * g / (np.sqrt(state_sum) + eps), state_sum
+
+
+ADAGRAD_SETTINGS = (
+    dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False),
+    dict(lr=5e-2, lr_decay=0.1, weight_decay=0.1, eps=1e-6, maximize=True),
+)
+
+
+def check_fused_adagrad_step(device: str, dtype: str = "float32") -> None:
+    """``adagrad_step`` moves params and the squared-gradient sum as PyTorch's Adagrad step
+    does, in place, with the learning rate decayed by each parameter's step count."""
+    kernel = _kernel(device, "adagrad_step")
+    for hyper in ADAGRAD_SETTINGS:
+        (p, g, _, s), (dp, dg, _, ds) = _state(device, "adagrad", dtype, 2)
+        done = kernel(dp, dg, ds, steps=list(STEPS), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adagrad_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want_p, want_s = _adagrad_reference(p[i], g[i], s[i], step, **hyper)
+            np.testing.assert_allclose(dp[i].numpy().astype(np.float64), want_p, rtol=2e-5,
+                                       atol=1e-6, err_msg=f"adagrad_step param [{i}]")
+            np.testing.assert_allclose(ds[i].numpy().astype(np.float64), want_s, rtol=2e-5,
+                                       atol=1e-6, err_msg=f"adagrad_step state_sum [{i}]")
+
+
+def _adamax_reference(p, g, m, u, step, *, lr, beta1, beta2, eps, weight_decay, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    u = np.maximum(u * beta2, np.abs(g) + eps)
+    return p - lr / (1 - beta1**step) * m / u, m, u
+
+
+ADAMAX_SETTINGS = (
+    dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, maximize=False),
+    dict(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.1, maximize=True),
+)
+
+
+def check_fused_adamax_step(device: str, dtype: str = "float32") -> None:
+    """``adamax_step`` moves params, the first moment and the infinity norm as PyTorch's
+    Adamax step does, in place."""
+    kernel = _kernel(device, "adamax_step")
+    for hyper in ADAMAX_SETTINGS:
+        (p, g, m, u), (dp, dg, dm, du) = _state(device, "adamax", dtype, 2)
+        done = kernel(dp, dg, dm, du, steps=list(STEPS), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adamax_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want = _adamax_reference(p[i], g[i], m[i], u[i], step, **hyper)
+            for what, w, t in zip(("param", "exp_avg", "exp_inf"), want, (dp[i], dm[i], du[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"adamax_step {what} [{i}]")
+
+
+def _adadelta_reference(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize):
+    g = -g if maximize else g
+    g = g + weight_decay * p
+    sq = sq * rho + (1 - rho) * g * g
+    delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * g
+    acc = acc * rho + (1 - rho) * delta * delta
+    return p - lr * delta, sq, acc
+
+
+ADADELTA_SETTINGS = (
+    dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
+    dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True),
+)
+
+
+def check_fused_adadelta_step(device: str, dtype: str = "float32") -> None:
+    """``adadelta_step`` moves params and both running averages as PyTorch's Adadelta step
+    does, in place."""
+    kernel = _kernel(device, "adadelta_step")
+    for hyper in ADADELTA_SETTINGS:
+        (p, g, _, sq, acc), (dp, dg, _, dsq, dacc) = _state(device, "adadelta", dtype, 3)
+        done = kernel(dp, dg, dsq, dacc, **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"adadelta_step declines dtype {dtype}")
+        for i in range(len(SHAPES)):
+            want = _adadelta_reference(p[i], g[i], sq[i], acc[i], **hyper)
+            for what, w, t in zip(("param", "square_avg", "acc_delta"), want,
+                                  (dp[i], dsq[i], dacc[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"adadelta_step {what} [{i}]")
+
+
+def _radam_reference(p, g, m, v, step, *, lr, beta1, beta2, eps, weight_decay, decoupled,
+                     maximize):
+    g = -g if maximize else g
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    v = v * beta2 + g * g * (1 - beta2)
+    bc1, bc2 = 1 - beta1**step, 1 - beta2**step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * beta2**step / bc2
+    if rho_t <= 5:
+        return p - lr * m / bc1, m, v
+    rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    return p - lr * m / bc1 * rect * np.sqrt(bc2) / (np.sqrt(v) + eps), m, v
+
+
+RADAM_SETTINGS = (  # beta2 0.9: steps 1 and 2 take the plain step, step 7 the rectified one
+    dict(lr=1e-2, beta1=0.9, beta2=0.9, eps=1e-8, weight_decay=0.1, decoupled=True,
+         maximize=False),
+    dict(lr=3e-3, beta1=0.8, beta2=0.9, eps=1e-6, weight_decay=0.05, decoupled=False,
+         maximize=True),
+)
+
+
+def check_fused_radam_step(device: str, dtype: str = "float32") -> None:
+    """``radam_step`` moves params and both moments as PyTorch's RAdam step does, in place,
+    before (``rho_t <= 5``) and after the rectification starts."""
+    kernel = _kernel(device, "radam_step")
+    steps = (1.0, 7.0, 2.0)
+    for hyper in RADAM_SETTINGS:
+        (p, g, m, v), (dp, dg, dm, dv) = _state(device, "radam", dtype, 2)
+        done = kernel(dp, dg, dm, dv, steps=list(steps), **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"radam_step declines dtype {dtype}")
+        for i, step in enumerate(steps):
+            want = _radam_reference(p[i], g[i], m[i], v[i], step, **hyper)
+            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq"), want, (dp[i], dm[i], dv[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"radam_step {what} [{i}]")
+
+
+def _nadam_reference(p, g, m, v, step, mu_product, *, lr, beta1, beta2, eps, weight_decay,
+                     momentum_decay, decoupled, maximize):
+    g = -g if maximize else g
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = m + (g - m) * (1 - beta1)
+    v = v * beta2 + g * g * (1 - beta2)
+    mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
+    mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    d = np.sqrt(v / (1 - beta2**step)) + eps
+    p = p - lr * (1 - mu) / (1 - mu_product) * g / d
+    return p - lr * mu_next / (1 - mu_product * mu_next) * m / d, m, v
+
+
+NADAM_SETTINGS = (
+    dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1, momentum_decay=4e-3,
+         decoupled=True, maximize=False),
+    dict(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.05, momentum_decay=1e-2,
+         decoupled=False, maximize=True),
+)
+
+
+def check_fused_nadam_step(device: str, dtype: str = "float32") -> None:
+    """``nadam_step`` moves params and both moments as PyTorch's NAdam step does, in place,
+    given each parameter's product of momenta so far (this step's included)."""
+    kernel = _kernel(device, "nadam_step")
+    mu_products = [0.45, 0.2, 0.3]
+    for hyper in NADAM_SETTINGS:
+        (p, g, m, v), (dp, dg, dm, dv) = _state(device, "nadam", dtype, 2)
+        done = kernel(dp, dg, dm, dv, steps=list(STEPS), mu_products=list(mu_products),
+                      **hyper)
+        if done is NotImplemented:
+            raise ConformanceSkip(f"nadam_step declines dtype {dtype}")
+        for i, step in enumerate(STEPS):
+            want = _nadam_reference(p[i], g[i], m[i], v[i], step, mu_products[i], **hyper)
+            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq"), want, (dp[i], dm[i], dv[i])):
+                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
+                                           atol=1e-6, err_msg=f"nadam_step {what} [{i}]")
+
+
 def check_fused_dropout(device: str) -> None:
     """``dropout``: the kept fraction is ``1 - p`` (within 5 standard errors), survivors are
     scaled by ``1 / (1 - p)``, the gradient goes through the same mask, and a seed repeats."""
@@ -216,6 +442,11 @@ LINALG_KERNELS = ("linalg_solve", "linalg_slogdet", "linalg_cholesky", "linalg_q
 
 #: fused kernel -> its kit check; composite kernels are checked by cases with ``fused=``
 STEP_CHECKS = {"adamw_step": check_fused_adamw_step, "sgd_step": check_fused_sgd_step,
+               "rmsprop_step": check_fused_rmsprop_step,
+               "adagrad_step": check_fused_adagrad_step,
+               "adamax_step": check_fused_adamax_step,
+               "adadelta_step": check_fused_adadelta_step,
+               "radam_step": check_fused_radam_step, "nadam_step": check_fused_nadam_step,
                "dropout": check_fused_dropout,
                **{k: (lambda device, k=k: check_fused_linalg(device, k)) for k in LINALG_KERNELS}}
 

@@ -4,7 +4,9 @@ Each function updates ``params`` and its state tensors in place, in the order
 of operations of PyTorch's ``_single_tensor_*`` functions, with genesis
 tensor ops only, so it runs on every backend. Callers run it under
 :func:`genesis.no_grad`. A backend's fused kernel may replace a function
-(``"adamw_step"`` replaces :func:`adam`); the class code stays the same.
+(``"adamw_step"`` replaces :func:`adam`, likewise ``"sgd_step"``, ``"rmsprop_step"``,
+``"adagrad_step"``, ``"adamax_step"``, ``"adadelta_step"``, ``"radam_step"``,
+``"nadam_step"``); the class code stays the same.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import struct
 import genesis
 from genesis import Tensor
 
-__all__ = ["adadelta", "adagrad", "adam", "adamax", "asgd", "nadam", "radam", "rmsprop", "rprop",
-           "scalar_state", "sgd"]
+__all__ = ["adadelta", "adagrad", "adam", "adamax", "asgd", "nadam", "nadam_momentum",
+           "nadam_mu_products", "radam", "rmsprop", "rprop", "scalar_state", "sgd"]
 
 
 def scalar_state(value: float) -> float:
@@ -156,19 +158,33 @@ def _weight_decayed(grad: Tensor, param: Tensor, lr: float, weight_decay: float,
     return grad
 
 
+def nadam_momentum(beta1: float, momentum_decay: float, step: float) -> float:
+    """NAdam's momentum coefficient ``mu_t`` for step ``step``."""
+    return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+
+
+def nadam_mu_products(mu_products: list[float], steps: list[float], *, beta1: float,
+                      momentum_decay: float) -> None:
+    """Advance NAdam's ``mu_products[i]`` (in the list) by this step's ``mu``, rounded as
+    PyTorch keeps it; done before the step, whichever path (fused or composite) runs it."""
+    for i, step in enumerate(steps):
+        mu = nadam_momentum(beta1, momentum_decay, step)
+        mu_products[i] = scalar_state(mu_products[i] * scalar_state(mu))
+
+
 def nadam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
           exp_avg_sqs: list[Tensor], mu_products: list[float], steps: list[float], *, lr: float,
           beta1: float, beta2: float, eps: float, weight_decay: float, momentum_decay: float,
           decoupled_weight_decay: bool, maximize: bool) -> None:
-    """NAdam; ``mu_products[i]`` is updated in the list (a float, rounded as PyTorch's)."""
+    """NAdam; ``mu_products[i]`` already includes this step (:func:`nadam_mu_products`)."""
     for i, param in enumerate(params):
         grad = -grads[i] if maximize else grads[i]
         exp_avg, exp_avg_sq, step = exp_avgs[i], exp_avg_sqs[i], steps[i]
         bias_correction2 = 1 - beta2**step
         grad = _weight_decayed(grad, param, lr, weight_decay, decoupled_weight_decay)
-        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-        mu_product = mu_products[i] = scalar_state(mu_products[i] * scalar_state(mu))
+        mu = nadam_momentum(beta1, momentum_decay, step)
+        mu_next = nadam_momentum(beta1, momentum_decay, step + 1)
+        mu_product = mu_products[i]
         exp_avg.lerp_(grad if grad.dtype is exp_avg.dtype else grad.to(exp_avg.dtype), 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)

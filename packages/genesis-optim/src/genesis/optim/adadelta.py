@@ -9,7 +9,7 @@ import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
 from genesis.optim._validate import check_common
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["Adadelta"]
 
@@ -63,6 +63,11 @@ class Adadelta(Optimizer):
             state["step"] += 1
             square_avgs.append(state["square_avg"])
             acc_deltas.append(state["acc_delta"])
-        F.adadelta(params, [p.grad for p in params], square_avgs, acc_deltas, lr=group["lr"],
-                   rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
-                   maximize=group["maximize"])
+        hyper = {"lr": group["lr"], "rho": group["rho"], "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        grads = [p.grad for p in params]
+        kernel = fused_kernel(params, "adadelta_step")  # the backend's one-pass step, if any
+        if kernel is not None and kernel(params, grads, square_avgs, acc_deltas,
+                                         **hyper) is not NotImplemented:
+            return
+        F.adadelta(params, grads, square_avgs, acc_deltas, **hyper)

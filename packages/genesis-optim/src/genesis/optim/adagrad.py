@@ -8,7 +8,7 @@ from typing import Any
 import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["Adagrad"]
 
@@ -74,6 +74,12 @@ class Adagrad(Optimizer):
             state["step"] += 1
             steps.append(state["step"])
             state_sums.append(state["sum"])
-        F.adagrad(params, [p.grad for p in params], state_sums, steps, lr=group["lr"],
-                  lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-                  eps=group["eps"], maximize=group["maximize"])
+        hyper = {"lr": group["lr"], "lr_decay": group["lr_decay"],
+                 "weight_decay": group["weight_decay"], "eps": group["eps"],
+                 "maximize": group["maximize"]}
+        grads = [p.grad for p in params]
+        kernel = fused_kernel(params, "adagrad_step")  # the backend's one-pass step, if any
+        if kernel is not None and kernel(params, grads, state_sums, steps=steps,
+                                         **hyper) is not NotImplemented:
+            return
+        F.adagrad(params, grads, state_sums, steps, **hyper)

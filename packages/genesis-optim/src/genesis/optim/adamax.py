@@ -9,7 +9,7 @@ import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
 from genesis.optim._validate import check_betas, check_common
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["Adamax"]
 
@@ -64,6 +64,11 @@ class Adamax(Optimizer):
             exp_avgs.append(state["exp_avg"])
             exp_infs.append(state["exp_inf"])
         beta1, beta2 = group["betas"]
-        F.adamax(params, [p.grad for p in params], exp_avgs, exp_infs, steps, lr=group["lr"],
-                 beta1=beta1, beta2=beta2, eps=group["eps"],
-                 weight_decay=group["weight_decay"], maximize=group["maximize"])
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        grads = [p.grad for p in params]
+        kernel = fused_kernel(params, "adamax_step")  # the backend's one-pass step, if any
+        if kernel is not None and kernel(params, grads, exp_avgs, exp_infs, steps=steps,
+                                         **hyper) is not NotImplemented:
+            return
+        F.adamax(params, grads, exp_avgs, exp_infs, steps, **hyper)

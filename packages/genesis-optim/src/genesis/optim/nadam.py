@@ -9,7 +9,7 @@ import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
 from genesis.optim._validate import check_betas, check_common
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["NAdam"]
 
@@ -82,10 +82,18 @@ class NAdam(Optimizer):
             exp_avgs.append(state["exp_avg"])
             exp_avg_sqs.append(state["exp_avg_sq"])
         beta1, beta2 = group["betas"]
-        F.nadam(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, mu_products, steps,
-                lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                weight_decay=group["weight_decay"], momentum_decay=group["momentum_decay"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                maximize=group["maximize"])
+        F.nadam_mu_products(mu_products, steps, beta1=beta1,
+                            momentum_decay=group["momentum_decay"])
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"],
+                 "momentum_decay": group["momentum_decay"], "maximize": group["maximize"]}
+        grads = [p.grad for p in params]
+        decoupled = group["decoupled_weight_decay"]
+        kernel = fused_kernel(params, "nadam_step")  # the backend's one-pass step, if any
+        if kernel is None or kernel(params, grads, exp_avgs, exp_avg_sqs, steps=steps,
+                                    mu_products=mu_products, decoupled=decoupled,
+                                    **hyper) is NotImplemented:
+            F.nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps,
+                    decoupled_weight_decay=decoupled, **hyper)
         for p, mu_product in zip(params, mu_products):
             self.state[p]["mu_product"] = mu_product

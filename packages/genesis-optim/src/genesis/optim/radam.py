@@ -9,7 +9,7 @@ import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
 from genesis.optim._validate import check_betas, check_common
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["RAdam"]
 
@@ -71,7 +71,13 @@ class RAdam(Optimizer):
             exp_avgs.append(state["exp_avg"])
             exp_avg_sqs.append(state["exp_avg_sq"])
         beta1, beta2 = group["betas"]
-        F.radam(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, steps, lr=group["lr"],
-                beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                maximize=group["maximize"])
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        grads = [p.grad for p in params]
+        decoupled = group["decoupled_weight_decay"]
+        kernel = fused_kernel(params, "radam_step")  # the backend's one-pass step, if any
+        if kernel is not None and kernel(params, grads, exp_avgs, exp_avg_sqs, steps=steps,
+                                         decoupled=decoupled, **hyper) is not NotImplemented:
+            return
+        F.radam(params, grads, exp_avgs, exp_avg_sqs, steps, decoupled_weight_decay=decoupled,
+                **hyper)

@@ -8,7 +8,7 @@ from typing import Any
 import genesis
 from genesis import Tensor
 from genesis.optim import _functional as F
-from genesis.optim.optimizer import Optimizer
+from genesis.optim.optimizer import Optimizer, fused_kernel
 
 __all__ = ["RMSprop"]
 
@@ -75,7 +75,14 @@ class RMSprop(Optimizer):
                 buffers.append(state["momentum_buffer"])
             if centered:
                 grad_avgs.append(state["grad_avg"])
-        F.rmsprop(params, [p.grad for p in params], square_avgs, grad_avgs, buffers,
-                  lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
-                  weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
-                  maximize=group["maximize"])
+        hyper = {"lr": group["lr"], "alpha": group["alpha"], "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "momentum": momentum,
+                 "centered": centered, "maximize": group["maximize"]}
+        grads = [p.grad for p in params]
+        kernel = fused_kernel(params, "rmsprop_step")  # the backend's one-pass step, if any
+        if kernel is not None and kernel(params, grads, square_avgs,
+                                         grad_avgs if centered else None,
+                                         buffers if momentum > 0 else None,
+                                         **hyper) is not NotImplemented:
+            return
+        F.rmsprop(params, grads, square_avgs, grad_avgs, buffers, **hyper)
