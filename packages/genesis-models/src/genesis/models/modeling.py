@@ -191,8 +191,8 @@ class CausalLM(nn.Module, GenerationMixin):
         if cache is None and use_cache:
             cache = self.new_cache(input_ids.shape[0], input_ids.shape[1])
         hidden = self.model(input_ids, attention_mask, position_ids, cache)
-        if logits_to_keep:
-            hidden = hidden[:, -logits_to_keep:]
+        if 0 < logits_to_keep < hidden.shape[1]:  # a decoding step (one token) keeps all
+            hidden = hidden.narrow(1, hidden.shape[1] - logits_to_keep, logits_to_keep)
         logits = self.lm_head(hidden)
         loss = None if labels is None else causal_lm_loss(logits, labels)
         return CausalLMOutput(logits=logits, loss=loss,
