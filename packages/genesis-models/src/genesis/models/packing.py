@@ -5,7 +5,9 @@ projections) all multiply the same hidden states. Packed, their weights are cons
 blocks of one buffer: each ``Parameter`` keeps its identity and views its block
 (``param.data = block``), so in-place writes (optimizer steps, ``load_state_dict``,
 ``merge_lora``) reach the buffer, and a single ``linear`` gives every output, fewer
-dispatches per decoded token. A weight given other storage (``Module.to``,
+dispatches per decoded token. Only a decoding step (one position per row) is packed: a
+longer input is matmul-bound, and the strided slices of a packed output would cost its
+elementwise ops more than the saved dispatches. A weight given other storage (``Module.to``,
 ``load_state_dict(assign=True)``) is noticed and the buffer rebuilt; layers that are not
 plain ``nn.Linear`` (LoRA adapters) run one by one, as does everything while autograd
 records (each weight must get its own gradient).
@@ -21,9 +23,10 @@ from genesis import Tensor, nn
 
 
 def packed_linear(owner: nn.Module, names: Sequence[str], x: Tensor) -> Tensor | None:
-    """``cat([owner.<name>(x) for name in names], -1)`` as one ``linear``, or None when the
-    layers cannot be packed (see the module docstring): the caller then runs them itself."""
-    if genesis.is_grad_enabled():
+    """``cat([owner.<name>(x) for name in names], -1)`` as one ``linear`` for ``x`` ``(*,
+    1, in)``, or None when the layers cannot or need not be packed (see the module
+    docstring): the caller then runs them itself."""
+    if genesis.is_grad_enabled() or x.shape[-2] != 1:
         return None
     layers = [owner._modules[name] for name in names]
     if any(type(layer) is not nn.Linear for layer in layers):
