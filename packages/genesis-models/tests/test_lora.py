@@ -336,3 +336,32 @@ def test_adapters_round_trip_with_peft(tmp_path):
     merge_lora(ours)
     for key, value in ours.state_dict().items():
         np.testing.assert_allclose(arr(value), arr(merged_peft[key]), rtol=1e-6, atol=1e-6)
+
+
+def test_save_pretrained_refuses_adapters_and_saves_the_merged_model(tmp_path):
+    """A base-model checkpoint cannot hold adapters (their ``base_layer`` names load nowhere):
+    save_pretrained says to merge first; after merge_lora transformers loads the fine-tuned
+    weights and computes the adapted logits."""
+    import genesis.models as gm
+    import transformers
+
+    rng = np.random.default_rng(5)
+    config = gm.ModelConfig.from_dict({"model_type": "llama", "vocab_size": 40,
+                                       "hidden_size": 16, "intermediate_size": 32,
+                                       "num_hidden_layers": 1, "num_attention_heads": 2,
+                                       "tie_word_embeddings": False})
+    model = apply_lora(gm.LlamaForCausalLM(config), LoraConfig(target_modules=["q_proj",
+                                                                                 "v_proj"]))
+    randomize_adapters(model, rng)
+    with pytest.raises(ValueError, match="LoRA adapters on 2 layers .*merge_lora\\(model\\) "
+                                         "first.*save_lora"):
+        model.save_pretrained(tmp_path)
+    assert not any(tmp_path.iterdir())
+
+    ids = rng.integers(0, 40, size=(1, 7))
+    adapted = arr(model(genesis.tensor(ids)).logits)
+    merge_lora(model).save_pretrained(tmp_path)
+    loaded = transformers.LlamaForCausalLM.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        want = loaded(torch.from_numpy(ids)).logits.numpy()
+    np.testing.assert_allclose(want, adapted, rtol=1e-4, atol=1e-5)

@@ -121,11 +121,11 @@ class GenerationMixin:
                 else:
                     chosen = logits.argmax(-1)
                 new = chosen.tolist()
-                new = [pad_token_id if done else token for done, token in zip(finished, new)]
+                if any(finished):
+                    new = [pad_token_id if done else token for done, token in zip(finished, new)]
+                    chosen = genesis.tensor(new, dtype=genesis.int64, device=input_ids.device)
                 finished = [done or token in eos for done, token in zip(finished, new)]
-                sequence.narrow(1, length, 1).copy_(
-                    genesis.tensor(new, dtype=genesis.int64, device=input_ids.device).view(
-                        batch, 1))
+                sequence.narrow(1, length, 1).copy_(chosen.view(batch, 1))
                 length += 1
                 if streamer is not None:
                     streamer(new)

@@ -12,6 +12,7 @@ import genesis.nn.functional as F
 from genesis import Tensor, nn
 from genesis.models.cache import KVCache
 from genesis.models.config import ModelConfig
+from genesis.models.packing import packed_linear
 from genesis.models.rope import apply_rotary
 
 #: query rows per block in a long (prefill) attention; see ``Attention._attend``
@@ -70,13 +71,23 @@ class Attention(nn.Module):
         token without padding)."""
         b, length, _ = x.shape
         heads, kv_heads = self.num_heads, self.num_kv_heads
-        q = self._split_heads(self.q_proj(x), heads)
-        k = self._split_heads(self.k_proj(x), kv_heads)
-        v = self._split_heads(self.v_proj(x), kv_heads)
+        qkv = packed_linear(self, ("q_proj", "k_proj", "v_proj"), x)
+        if qkv is not None:  # heads in q, k, v order: queries and keys are adjacent
+            qkv = self._split_heads(qkv, heads + 2 * kv_heads)
+            qk, v = qkv.narrow(1, 0, heads + kv_heads), qkv.narrow(1, heads + kv_heads, kv_heads)
+        else:
+            qk = None
+            q = self._split_heads(self.q_proj(x), heads)
+            k = self._split_heads(self.k_proj(x), kv_heads)
+            v = self._split_heads(self.v_proj(x), kv_heads)
         if self.q_norm is not None:
-            q, k = self.q_norm(q), self.k_norm(k)
+            if qk is not None:
+                q, k = qk.narrow(1, 0, heads), qk.narrow(1, heads, kv_heads)
+            qk = genesis.cat([self.q_norm(q), self.k_norm(k)], 1)
+        elif qk is None:
+            qk = genesis.cat([q, k], 1)
         # one rotation for queries and keys together: fewer dispatches per decoded token
-        qk = apply_rotary(genesis.cat([q, k], 1), rope)
+        qk = apply_rotary(qk, rope)
         q, k = qk.narrow(1, 0, heads), qk.narrow(1, heads, kv_heads)
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)
@@ -135,7 +146,11 @@ class MLP(nn.Module):
         self.act = activation(act)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.down_proj(self.act(self.gate_proj(x)) * self.up_proj(x))
+        gate_up = packed_linear(self, ("gate_proj", "up_proj"), x)
+        if gate_up is None:
+            return self.down_proj(self.act(self.gate_proj(x)) * self.up_proj(x))
+        n = self.up_proj.out_features
+        return self.down_proj(self.act(gate_up.narrow(-1, 0, n)) * gate_up.narrow(-1, n, n))
 
 
 class MixtralExpert(nn.Module):
@@ -149,7 +164,11 @@ class MixtralExpert(nn.Module):
         self.act = activation(act)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.w2(self.act(self.w1(x)) * self.w3(x))
+        gate_up = packed_linear(self, ("w1", "w3"), x)
+        if gate_up is None:
+            return self.w2(self.act(self.w1(x)) * self.w3(x))
+        n = self.w3.out_features
+        return self.w2(self.act(gate_up.narrow(-1, 0, n)) * gate_up.narrow(-1, n, n))
 
 
 class SparseMoeBlock(nn.Module):

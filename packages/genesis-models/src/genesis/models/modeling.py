@@ -19,6 +19,7 @@ from genesis.models.cache import KVCache
 from genesis.models.config import ModelConfig
 from genesis.models.generation import GenerationMixin
 from genesis.models.layers import DecoderLayer
+from genesis.models.lora import LoraLinear
 from genesis.models.masks import additive_mask, padded_position_ids
 from genesis.models.rope import RotaryEmbedding
 
@@ -134,7 +135,20 @@ class CausalLM(nn.Module, GenerationMixin):
     def save_pretrained(self, save_directory: str | os.PathLike,
                         max_shard_size: int | str = "5GB") -> None:
         """Write ``config.json`` and the weights (sharded above ``max_shard_size`` bytes, e.g.
-        ``"200KB"``) so that transformers' ``from_pretrained`` loads the directory."""
+        ``"200KB"``) so that transformers' ``from_pretrained`` loads the directory.
+
+        Raises ValueError while the model has LoRA adapters: its state dict then holds
+        ``base_layer``/``lora_A``/``lora_B`` names no base-model loader reads. Fold them in
+        with :func:`~genesis.models.lora.merge_lora` first, or save the adapters alone with
+        :func:`~genesis.models.lora.save_lora` (what peft's ``save_pretrained`` writes).
+        """
+        adapted = [name for name, m in self.named_modules() if isinstance(m, LoraLinear)]
+        if adapted:
+            raise ValueError(
+                f"save_pretrained: the model has LoRA adapters on {len(adapted)} layers "
+                f"({adapted[0]!r}{', ...' if len(adapted) > 1 else ''}); call "
+                "genesis.models.lora.merge_lora(model) first to save the fine-tuned model, "
+                "or genesis.models.lora.save_lora(model, dir) to save only the adapters")
         checkpoints.save_directory(self, save_directory, max_shard_size)
 
     @property
@@ -177,8 +191,8 @@ class CausalLM(nn.Module, GenerationMixin):
         if cache is None and use_cache:
             cache = self.new_cache(input_ids.shape[0], input_ids.shape[1])
         hidden = self.model(input_ids, attention_mask, position_ids, cache)
-        if logits_to_keep:
-            hidden = hidden[:, -logits_to_keep:]
+        if 0 < logits_to_keep < hidden.shape[1]:  # a decoding step (one token) keeps all
+            hidden = hidden.narrow(1, hidden.shape[1] - logits_to_keep, logits_to_keep)
         logits = self.lm_head(hidden)
         loss = None if labels is None else causal_lm_loss(logits, labels)
         return CausalLMOutput(logits=logits, loss=loss,
