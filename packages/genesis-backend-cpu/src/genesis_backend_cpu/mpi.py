@@ -32,9 +32,15 @@ INSTALL_MPI = ("install genesis-backend-cpu's [mpi] extra from the Genesis repos
                "`pip install \"./packages/genesis-backend-cpu[mpi]\"` from a checkout")
 
 
+_MPI = None  # mpi4py.MPI once imported (every collective asks for it)
+
+
 def _mpi():
-    from mpi4py import MPI
-    return MPI
+    global _MPI
+    if _MPI is None:
+        from mpi4py import MPI
+        _MPI = MPI
+    return _MPI
 
 
 class MPICollectives:
