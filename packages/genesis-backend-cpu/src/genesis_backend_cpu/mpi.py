@@ -62,7 +62,11 @@ class MPICollectives:
 
     def launch_command(self, nprocs: int, argv: list, hostfile: str | None) -> list:
         """``mpiexec -n nprocs [flags] argv``: the launcher of the MPI mpi4py runs on, and Open
-        MPI's flags for running as root and for more ranks than cores when needed."""
+        MPI's flags for running as root and for more ranks than cores when needed, and
+        ``MALLOC_ARENA_MAX=1`` for the ranks unless set already: glibc gives each new thread
+        a heap of at most 64 MB, so a collective of >= 64 MB run by the communication thread
+        had its scratch buffer mapped afresh on every call (2.5x the time of the same
+        all-reduce on the main thread at 64 MB; +8% with one heap)."""
         mpiexec = find_mpiexec()
         cmd = [mpiexec]
         if _is_open_mpi(mpiexec):
@@ -70,6 +74,8 @@ class MPICollectives:
                 cmd.append("--allow-run-as-root")
             if hostfile is None and nprocs > (os.cpu_count() or 1):
                 cmd.append("--oversubscribe")
+            if "MALLOC_ARENA_MAX" not in os.environ:
+                cmd += ["-x", "MALLOC_ARENA_MAX=1"]
         if hostfile is not None:
             cmd += ["--hostfile", hostfile]
         return cmd + ["-n", str(nprocs), *argv]
