@@ -15,6 +15,10 @@ builds its :class:`Contest` only when it runs, so one case's tensors live at a t
    PyTorch option with the lowest median wins, and the ratio Genesis / PyTorch is taken
    repetition by repetition against it (blocks timed side by side): median and min-max of
    those paired ratios. Below 1: Genesis is faster.
+
+A case whose sides cannot run in this process (collectives need several MPI ranks) builds an
+:class:`External` instead: it checks and times the sides itself by the same rules and hands
+back the per-block samples, which are reported as above.
 """
 
 from __future__ import annotations
@@ -61,6 +65,28 @@ class Case:
     build: Callable[[], Contest] = field(repr=False)
     target: float | None = None
     note: str = ""
+
+
+@dataclass
+class Timings:
+    """Seconds per call of each side, one sample per repetition (blocks timed side by side),
+    as measured elsewhere; ``extra``: a measured remark shown after the row's note."""
+
+    genesis: list[float]
+    torch: dict[str, list[float]]
+    calls_per_block: list[int]
+    extra: str = ""
+
+
+@dataclass
+class External:
+    """A row checked and timed outside this process: ``run(repeats, budget)`` checks the two
+    sides' results, then times ``repeats`` alternating blocks of calls filling ``budget``
+    seconds each (smoke: ``run(1, 0.0)``, one call per block) and returns the
+    :class:`Timings`."""
+
+    run: Callable[[int, float], Timings]
+    megabytes: float | None = None
 
 
 def to_numpy(value: object) -> np.ndarray:
@@ -163,6 +189,9 @@ def measure(module: str, case: Case, repeats: int, budget: float, smoke: bool) -
     """Check, then time one case (see the module docstring); the row as a JSON-ready dict.
     ``smoke``: one block of one call per side."""
     contest = case.build()
+    if isinstance(contest, External):
+        timings = contest.run(1, 0.0) if smoke else contest.run(repeats, budget)
+        return row(module, case, timings, contest.megabytes)
     check(case.name, contest)
     calls = [contest.genesis, *contest.torch.values()]
     if smoke:
@@ -176,18 +205,28 @@ def measure(module: str, case: Case, repeats: int, budget: float, smoke: bool) -
         order = range(len(calls)) if rep % 2 == 0 else reversed(range(len(calls)))
         for i in order:
             samples[i].append(time_block(calls[i], numbers[i], contest.before))
-    genesis, options = samples[0], dict(zip(contest.torch, samples[1:]))
-    best = min(options, key=lambda label: statistics.median(options[label]))
-    row = {
-        "module": module, "name": case.name, "target": case.target, "note": case.note,
-        "megabytes": contest.megabytes, "genesis_s": spread(genesis),
-        "torch_s": spread(options[best]), "torch_option": best,
-        "ratio": spread([g / t for g, t in zip(genesis, options[best])]),
-        "calls_per_block": numbers,
-    }
-    if len(options) > 1:
-        row["torch_options_median_s"] = {k: _sig(statistics.median(v))
-                                         for k, v in options.items()}
+    timings = Timings(samples[0], dict(zip(contest.torch, samples[1:])), numbers)
+    megabytes = contest.megabytes
     del contest, calls
     gc.collect()  # free this case's tensors before the next one is built
-    return row
+    return row(module, case, timings, megabytes)
+
+
+def row(module: str, case: Case, timings: Timings, megabytes: float | None) -> dict:
+    """The JSON-ready row of one timed case: spreads, the fastest PyTorch option and the
+    paired ratios against it."""
+    genesis, options = timings.genesis, timings.torch
+    best = min(options, key=lambda label: statistics.median(options[label]))
+    out = {
+        "module": module, "name": case.name, "target": case.target, "note": case.note,
+        "megabytes": megabytes, "genesis_s": spread(genesis),
+        "torch_s": spread(options[best]), "torch_option": best,
+        "ratio": spread([g / t for g, t in zip(genesis, options[best])]),
+        "calls_per_block": timings.calls_per_block,
+    }
+    if len(options) > 1:
+        out["torch_options_median_s"] = {k: _sig(statistics.median(v))
+                                         for k, v in options.items()}
+    if timings.extra:
+        out["extra"] = timings.extra
+    return out

@@ -2,7 +2,8 @@
 
 A row is the dict the harness records (see ``_harness.measure``): per-call seconds of each
 side as ``{"median", "min", "max"}`` over repetitions, the ratio Genesis / PyTorch likewise,
-the PyTorch option that won, a target and a note. Pure Python: the README test imports it
+the PyTorch option that won, a target, a note and, for a row measured elsewhere, an
+``extra`` remark shown after the note. Pure Python: the README test imports it
 without numpy, torch or Genesis.
 """
 
@@ -55,7 +56,7 @@ def cells(row: dict) -> tuple[str, ...]:
         torch += f", {row['torch_option']}"
     return (row["name"], side_text(row["genesis_s"], row["megabytes"]), torch,
             ratio_text(row["ratio"]), target_text(row["target"], row["ratio"]["median"]),
-            row["note"])
+            "; ".join(filter(None, (row["note"], row.get("extra", "")))))
 
 
 def markdown_table(sections: list[dict], rows: list[dict]) -> str:

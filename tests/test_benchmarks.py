@@ -134,3 +134,22 @@ def test_blocks_are_sized_to_the_budget(bench, clock):
     smoke = measure(bench, contest(bench, costing(clock, 1e-5), {"": costing(clock, 4e-5)}),
                     smoke=True)
     assert smoke["calls_per_block"] == [1, 1]
+
+
+def test_a_row_timed_elsewhere_is_reported_with_paired_ratios(bench):
+    harness, table = bench("_harness"), bench("_table")
+    asked = []
+
+    def run(repeats, budget):
+        asked.append((repeats, budget))
+        return harness.Timings([2.0, 3.0, 4.0], {"a": [1.0, 1.0, 1.0], "b": [4.0, 6.0, 2.0]},
+                               [5, 7, 9], "80% hidden")
+    case = harness.Case("row", lambda: harness.External(run, megabytes=8.0), 2.5, "note")
+    result = harness.measure("m", case, 3, 0.5, False)
+    assert asked == [(3, 0.5)]
+    assert result["torch_option"] == "a"
+    assert result["ratio"] == {"median": 3.0, "min": 2.0, "max": 4.0}
+    assert result["calls_per_block"] == [5, 7, 9]
+    assert table.cells(result)[-1] == "note; 80% hidden"
+    harness.measure("m", case, 3, 0.5, True)
+    assert asked[-1] == (1, 0.0)  # smoke: one call per block

@@ -25,12 +25,16 @@ def test_missing_mpi4py_names_the_extra(monkeypatch):
         mpi.MPICollectives().init_world()
 
 
+ONE_HEAP = ["-x", "MALLOC_ARENA_MAX=1"]
+
+
 @pytest.mark.parametrize("root,cores,n,flags", [
-    (True, 2, 2, ["--allow-run-as-root"]),
-    (True, 2, 4, ["--allow-run-as-root", "--oversubscribe"]),
-    (False, 8, 2, []),
-    (False, 1, 2, ["--oversubscribe"])])
+    (True, 2, 2, ["--allow-run-as-root", *ONE_HEAP]),
+    (True, 2, 4, ["--allow-run-as-root", "--oversubscribe", *ONE_HEAP]),
+    (False, 8, 2, ONE_HEAP),
+    (False, 1, 2, ["--oversubscribe", *ONE_HEAP])])
 def test_launch_command_adds_open_mpi_flags_when_needed(monkeypatch, root, cores, n, flags):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     monkeypatch.setattr(mpi, "find_mpiexec", lambda: "/opt/mpi/bin/mpiexec")
     monkeypatch.setattr(mpi, "_is_open_mpi", lambda path: True)
     monkeypatch.setattr(mpi.os, "geteuid", lambda: 0 if root else 1000)
@@ -44,5 +48,6 @@ def test_hostfile_replaces_oversubscription(monkeypatch):
     monkeypatch.setattr(mpi, "_is_open_mpi", lambda path: True)
     monkeypatch.setattr(mpi.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(mpi.os, "cpu_count", lambda: 1)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # the user's own setting is left alone
     cmd = mpi.MPICollectives().launch_command(4, ["python", "t.py"], "hosts.txt")
     assert cmd == ["mpiexec", "--hostfile", "hosts.txt", "-n", "4", "python", "t.py"]
