@@ -265,6 +265,34 @@ def test_concurrent_first_compiles_share_a_fresh_cache(tmp_path):
     assert words[0] == "OK" and int(words[2]) > 0, third.stdout  # loaded, not compiled
 
 
+def test_parallel_kernels_called_from_several_threads_at_once():
+    """The default workqueue threading layer aborts the process on two concurrent parallel
+    launches; a kernel called while another thread's runs takes its serial build instead.
+    Four threads run large GELUs together (in a subprocess: an abort must not kill pytest)."""
+    result = _python("""
+        import math, threading
+        import numpy as np
+        from scipy import special
+        import genesis
+        from genesis_backend_cpu import fused
+        x = np.random.default_rng(0).standard_normal(1 << 20).astype(np.float32)
+        want = x * 0.5 * (1 + special.erf(x.astype(np.float64) / math.sqrt(2)))
+        results = []
+        def work():
+            for _ in range(20):
+                out = np.asarray(fused.KERNELS["gelu"](genesis.tensor(x), "none"))
+                results.append(np.allclose(out, want, rtol=1e-5, atol=1e-6))
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(len(results), all(results))
+    """, {"GENESIS_CPU_COMPILED": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["80", "True"], result.stdout + result.stderr
+
+
 def test_without_numba_the_backend_warns_once_and_computes_with_numpy():
     """``import numba`` failing (simulated: ``sys.modules["numba"] = None``): one warning,
     and the numpy references give the right results."""
