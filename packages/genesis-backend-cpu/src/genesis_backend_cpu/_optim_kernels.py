@@ -16,6 +16,59 @@ import numpy as np
 
 from genesis_backend_cpu._compiled import compiled, prange
 
+
+@compiled(inline=True)
+def l2_grad(gi, pi, weight_decay, maximize):
+    """The gradient as the step sees it: negated for ``maximize``, plus ``weight_decay * p``
+    (L2 decay, PyTorch's ``g.add(p, alpha=weight_decay)``)."""
+    gi = -gi if maximize else gi
+    return gi + pi * weight_decay if weight_decay != 0 else gi
+
+
+@compiled(inline=True)
+def adam_moments(gi, pi, mi, vi, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2,
+                 maximize, decoupled):
+    """The Adam family's first part: weight decay (decoupled: ``p *= decay``, else L2 on the
+    gradient), then ``m.lerp_(g, 1 - beta1)`` and ``v.mul_(beta2).addcmul_(g, g, 1 - beta2)``.
+    Returns ``(g, p, m, v)``."""
+    if decoupled or weight_decay == 0:
+        gi = -gi if maximize else gi
+        if weight_decay != 0:
+            pi = pi * decay
+    else:
+        gi = l2_grad(gi, pi, weight_decay, maximize)
+    mi = mi + (gi - mi) * one_minus_beta1
+    return gi, pi, mi, vi * beta2 + gi * one_minus_beta2 * gi
+
+def l2_grad_reference(p, g, a, c, *, weight_decay: float, maximize: bool) -> np.ndarray:
+    """numpy :func:`l2_grad`: the (negated for ``maximize``) gradient plus
+    ``weight_decay * p``, in scratch ``c`` when it differs from ``g``; ``a``: scratch."""
+    if maximize:
+        g = np.negative(g, out=c)
+    if weight_decay != 0:                          # g = g.add(p, alpha=weight_decay)
+        np.multiply(p, weight_decay, out=a)
+        g = np.add(g, a, out=c)
+    return g
+
+
+def adam_moments_reference(p, g, m, v, a, c, *, lr: float, beta1: float, beta2: float,
+                           weight_decay: float, maximize: bool, decoupled: bool) -> np.ndarray:
+    """numpy :func:`adam_moments`, in place on ``p``, ``m``, ``v``; returns the gradient
+    used (``c`` when changed); ``a``: scratch."""
+    if decoupled and weight_decay != 0:
+        p *= 1 - lr * weight_decay
+    g = l2_grad_reference(p, g, a, c, weight_decay=0 if decoupled else weight_decay,
+                          maximize=maximize)
+    np.subtract(g, m, out=a)                      # m.lerp_(g, 1 - beta1)
+    a *= 1 - beta1
+    m += a
+    v *= beta2                                    # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
+    np.multiply(g, 1 - beta2, out=a)
+    a *= g
+    v += a
+    return g
+
+
 # ---------------------------------------------------------------------------- Adam / AdamW
 
 
@@ -25,16 +78,9 @@ def adam_kernel(p, g, m, v, vmax, decay, weight_decay, one_minus_beta1, beta2,
                  move_params):
     """Adam(W) over flat arrays; ``vmax`` is ``v`` itself unless ``amsgrad``."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        pi = p[i]
-        if weight_decay != 0:
-            if decoupled:
-                pi = pi * decay
-            else:
-                gi = gi + pi * weight_decay
-        mi = m[i]
-        mi = mi + (gi - mi) * one_minus_beta1
-        vi = v[i] * beta2 + gi * one_minus_beta2 * gi
+        gi, pi, mi, vi = adam_moments(g[i], p[i], m[i], v[i], decay, weight_decay,
+                                      one_minus_beta1, beta2, one_minus_beta2, maximize,
+                                      decoupled)
         m[i] = mi
         v[i] = vi
         if amsgrad:
@@ -80,21 +126,9 @@ def adam_reference(p, g, m, v, vmax, a, b, c, *, lr, beta1, beta2, eps, weight_d
     ``p += m / ((sqrt(v) + eps * s) / (-step_size * s))`` with ``s`` the square
     root of the second bias correction (the same value up to rounding).
     """
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        if decoupled:
-            p *= 1 - lr * weight_decay
-        else:
-            np.multiply(p, weight_decay, out=a)
-            g = np.add(g, a, out=c)
-    np.subtract(g, m, out=a)                      # m.lerp_(g, 1 - beta1)
-    a *= 1 - beta1
-    m += a
-    v *= beta2                                    # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
-    np.multiply(g, 1 - beta2, out=a)
-    a *= g
-    v += a
+    g = adam_moments_reference(p, g, m, v, a, c, lr=lr, beta1=beta1, beta2=beta2,
+                               weight_decay=weight_decay, maximize=maximize,
+                               decoupled=decoupled)
     if amsgrad:
         np.maximum(vmax, v, out=vmax)
         v = vmax
@@ -115,9 +149,7 @@ def sgd_kernel(p, g, buf, neg_lr, weight_decay, momentum, one_minus_dampening, f
                 nesterov, maximize):
     """SGD over flat arrays; ``buf`` is ignored when ``momentum == 0``."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            gi = gi + p[i] * weight_decay
+        gi = l2_grad(g[i], p[i], weight_decay, maximize)
         if momentum != 0:
             if first:
                 b = gi
@@ -142,11 +174,7 @@ def sgd_compiled(p, g, buf, *, first, lr, weight_decay, momentum, dampening, nes
 def sgd_reference(p, g, buf, a, b, c, *, first, lr, weight_decay, momentum, dampening,
                   nesterov, maximize) -> None:
     """One SGD step with numpy ufuncs in PyTorch's order of operations; a, c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:                          # g = g.add(p, alpha=weight_decay)
-        np.multiply(p, weight_decay, out=a)
-        g = np.add(g, a, out=c)
+    g = l2_grad_reference(p, g, a, c, weight_decay=weight_decay, maximize=maximize)
     if momentum != 0:
         if first:                                  # buf = g.clone()
             np.copyto(buf, g)
@@ -174,9 +202,7 @@ def rmsprop_kernel(p, g, sq, gavg, buf, neg_lr, alpha, one_minus_alpha, eps, wei
                     momentum, centered, use_momentum, maximize):
     """RMSprop over flat arrays; ``gavg``/``buf`` are ignored unless centered/momentum."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            gi = gi + p[i] * weight_decay
+        gi = l2_grad(g[i], p[i], weight_decay, maximize)
         s = sq[i] * alpha + one_minus_alpha * gi * gi
         sq[i] = s
         if centered:
@@ -206,11 +232,7 @@ def rmsprop_compiled(p, g, sq, gavg, buf, *, lr, alpha, eps, weight_decay, momen
 def rmsprop_reference(p, g, sq, gavg, buf, a, b, c, *, lr, alpha, eps, weight_decay, momentum,
                       centered, maximize) -> None:
     """One RMSprop step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        np.multiply(p, weight_decay, out=a)
-        g = np.add(g, a, out=c)
+    g = l2_grad_reference(p, g, a, c, weight_decay=weight_decay, maximize=maximize)
     sq *= alpha                                    # sq.mul_(alpha).addcmul_(g, g, 1 - alpha)
     np.multiply(g, 1 - alpha, out=a)
     a *= g
@@ -243,9 +265,7 @@ def rmsprop_reference(p, g, sq, gavg, buf, a, b, c, *, lr, alpha, eps, weight_de
 def adagrad_kernel(p, g, state_sum, neg_clr, eps, weight_decay, maximize):
     """Adagrad over flat arrays."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            gi = gi + p[i] * weight_decay
+        gi = l2_grad(g[i], p[i], weight_decay, maximize)
         s = state_sum[i] + gi * gi
         state_sum[i] = s
         p[i] = p[i] + neg_clr * gi / (np.sqrt(s) + eps)
@@ -260,11 +280,7 @@ def adagrad_compiled(p, g, state_sum, *, clr, eps, weight_decay, maximize, seria
 
 def adagrad_reference(p, g, state_sum, a, b, c, *, clr, eps, weight_decay, maximize) -> None:
     """One Adagrad step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        np.multiply(p, weight_decay, out=a)
-        g = np.add(g, a, out=c)
+    g = l2_grad_reference(p, g, a, c, weight_decay=weight_decay, maximize=maximize)
     np.multiply(g, g, out=a)                       # state_sum.addcmul_(g, g, value=1)
     state_sum += a
     np.sqrt(state_sum, out=a)                      # std = state_sum.sqrt().add_(eps)
@@ -281,9 +297,7 @@ def adagrad_reference(p, g, state_sum, a, b, c, *, clr, eps, weight_decay, maxim
 def adamax_kernel(p, g, m, u, neg_clr, one_minus_beta1, beta2, eps, weight_decay, maximize):
     """Adamax over flat arrays (``u`` the infinity norm)."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            gi = gi + p[i] * weight_decay
+        gi = l2_grad(g[i], p[i], weight_decay, maximize)
         mi = m[i]
         mi = mi + (gi - mi) * one_minus_beta1
         m[i] = mi
@@ -306,11 +320,7 @@ def adamax_compiled(p, g, m, u, *, clr, beta1, beta2, eps, weight_decay, maximiz
 def adamax_reference(p, g, m, u, a, b, c, *, clr, beta1, beta2, eps, weight_decay,
                      maximize) -> None:
     """One Adamax step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        np.multiply(p, weight_decay, out=a)
-        g = np.add(g, a, out=c)
+    g = l2_grad_reference(p, g, a, c, weight_decay=weight_decay, maximize=maximize)
     np.subtract(g, m, out=a)                       # m.lerp_(g, 1 - beta1)
     a *= 1 - beta1
     m += a
@@ -330,9 +340,7 @@ def adamax_reference(p, g, m, u, a, b, c, *, clr, beta1, beta2, eps, weight_deca
 def adadelta_kernel(p, g, sq, acc, neg_lr, rho, one_minus_rho, eps, weight_decay, maximize):
     """Adadelta over flat arrays."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            gi = gi + p[i] * weight_decay
+        gi = l2_grad(g[i], p[i], weight_decay, maximize)
         s = sq[i] * rho + one_minus_rho * gi * gi
         sq[i] = s
         delta = np.sqrt(acc[i] + eps) / np.sqrt(s + eps) * gi
@@ -350,11 +358,7 @@ def adadelta_compiled(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize, se
 def adadelta_reference(p, g, sq, acc, a, b, c, *, lr, rho, eps, weight_decay,
                        maximize) -> None:
     """One Adadelta step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        np.multiply(p, weight_decay, out=a)
-        g = np.add(g, a, out=c)
+    g = l2_grad_reference(p, g, a, c, weight_decay=weight_decay, maximize=maximize)
     sq *= rho                                      # sq.mul_(rho).addcmul_(g, g, 1 - rho)
     np.multiply(g, 1 - rho, out=a)
     a *= g
@@ -382,16 +386,9 @@ def radam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_mi
                  decoupled):
     """RAdam over flat arrays (``rectified``: ``rho_t > 5``, the adaptive step)."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        pi = p[i]
-        if weight_decay != 0:
-            if decoupled:
-                pi = pi * decay
-            else:
-                gi = gi + pi * weight_decay
-        mi = m[i]
-        mi = mi + (gi - mi) * one_minus_beta1
-        vi = v[i] * beta2 + gi * one_minus_beta2 * gi
+        gi, pi, mi, vi = adam_moments(g[i], p[i], m[i], v[i], decay, weight_decay,
+                                      one_minus_beta1, beta2, one_minus_beta2, maximize,
+                                      decoupled)
         m[i] = mi
         v[i] = vi
         step = mi / bias_correction1 * lr
@@ -424,21 +421,9 @@ def radam_rectification(beta2: float, step: float) -> tuple[float, bool]:
 def radam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay, decoupled,
                     maximize, step) -> None:
     """One RAdam step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        if decoupled:
-            p *= 1 - lr * weight_decay
-        else:
-            np.multiply(p, weight_decay, out=a)
-            g = np.add(g, a, out=c)
-    np.subtract(g, m, out=a)                       # m.lerp_(g, 1 - beta1)
-    a *= 1 - beta1
-    m += a
-    v *= beta2                                     # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
-    np.multiply(g, 1 - beta2, out=a)
-    a *= g
-    v += a
+    g = adam_moments_reference(p, g, m, v, a, c, lr=lr, beta1=beta1, beta2=beta2,
+                               weight_decay=weight_decay, maximize=maximize,
+                               decoupled=decoupled)
     rect, rectified = radam_rectification(beta2, step)
     np.divide(m, 1 - beta1**step, out=a)           # m / bias_correction1 * lr
     a *= lr
@@ -460,16 +445,9 @@ def nadam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_mi
     """NAdam over flat arrays: ``p += grad_coef g / d + avg_coef m / d``,
     ``d = sqrt(v / bias_correction2) + eps``."""
     for i in prange(p.size):
-        gi = -g[i] if maximize else g[i]
-        pi = p[i]
-        if weight_decay != 0:
-            if decoupled:
-                pi = pi * decay
-            else:
-                gi = gi + pi * weight_decay
-        mi = m[i]
-        mi = mi + (gi - mi) * one_minus_beta1
-        vi = v[i] * beta2 + gi * one_minus_beta2 * gi
+        gi, pi, mi, vi = adam_moments(g[i], p[i], m[i], v[i], decay, weight_decay,
+                                      one_minus_beta1, beta2, one_minus_beta2, maximize,
+                                      decoupled)
         m[i] = mi
         v[i] = vi
         d = np.sqrt(vi / bias_correction2) + eps
@@ -500,21 +478,9 @@ def nadam_compiled(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled
 def nadam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay, decoupled,
                     maximize, step, grad_coef, avg_coef) -> None:
     """One NAdam step with numpy ufuncs in PyTorch's order of operations; a-c: scratch."""
-    if maximize:
-        g = np.negative(g, out=c)
-    if weight_decay != 0:
-        if decoupled:
-            p *= 1 - lr * weight_decay
-        else:
-            np.multiply(p, weight_decay, out=a)
-            g = np.add(g, a, out=c)
-    np.subtract(g, m, out=a)                       # m.lerp_(g, 1 - beta1)
-    a *= 1 - beta1
-    m += a
-    v *= beta2                                     # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
-    np.multiply(g, 1 - beta2, out=a)
-    a *= g
-    v += a
+    g = adam_moments_reference(p, g, m, v, a, c, lr=lr, beta1=beta1, beta2=beta2,
+                               weight_decay=weight_decay, maximize=maximize,
+                               decoupled=decoupled)
     np.divide(v, 1 - beta2**step, out=b)           # d = (v / bc2).sqrt() + eps
     np.sqrt(b, out=b)
     b += eps
