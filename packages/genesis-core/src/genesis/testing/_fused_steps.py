@@ -43,15 +43,32 @@ def _state(device: str, name: str, dtype: str, extra: int) -> tuple:
     return host, dev
 
 
-def _adam_reference(p, g, m, v, vmax, step, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                    maximize, decoupled):
+def _declined(done, name: str, dtype: str) -> None:
+    if done is NotImplemented:
+        raise ConformanceSkip(f"{name} declines dtype {dtype}")
+
+
+def _expect(name: str, i: int, names: tuple, want, got) -> None:
+    """Each state tensor of parameter ``i`` (``got``) equals its float64 reference."""
+    for what, w, t in zip(names, want, got):
+        np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5, atol=1e-6,
+                                   err_msg=f"{name} {what} [{i}]")
+
+
+def _adam_moments(p, g, m, v, *, lr, beta1, beta2, weight_decay, decoupled, maximize):
+    """The Adam family's weight decay and moments, float64: ``(g, p, m, v)`` after them."""
     g = -g if maximize else g
     if decoupled:
         p = p * (1 - lr * weight_decay)
     else:
         g = g + weight_decay * p
-    m = m + (g - m) * (1 - beta1)
-    v = v * beta2 + g * g * (1 - beta2)
+    return g, p, m + (g - m) * (1 - beta1), v * beta2 + g * g * (1 - beta2)
+
+
+def _adam_reference(p, g, m, v, vmax, step, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                    maximize, decoupled):
+    g, p, m, v = _adam_moments(p, g, m, v, lr=lr, beta1=beta1, beta2=beta2,
+                               weight_decay=weight_decay, decoupled=decoupled, maximize=maximize)
     bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
     if amsgrad:
         vmax = np.maximum(vmax, v)
@@ -75,8 +92,7 @@ def check_fused_adamw_step(device: str, dtype: str = "float32") -> None:
         (p, g, m, v, vmax), (dp, dg, dm, dv, dvmax) = _state(device, "adamw", dtype, 3)
         done = kernel(dp, dg, dm, dv, dvmax if hyper["amsgrad"] else None, steps=list(STEPS),
                       **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"adamw_step declines dtype {dtype}")
+        _declined(done, "adamw_step", dtype)
         for i, step in enumerate(STEPS):
             want = _adam_reference(p[i], g[i], m[i], v[i], vmax[i], step, **hyper)
             got = (dp[i], dm[i], dv[i], dvmax[i])
@@ -116,8 +132,7 @@ def check_fused_sgd_step(device: str, dtype: str = "float32") -> None:
     for hyper in SGD_SETTINGS:
         (p, g, buf), (dp, dg, dbuf) = _state(device, "sgd", dtype, 1)
         done = kernel(dp, dg, dbuf, first=list(first), **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"sgd_step declines dtype {dtype}")
+        _declined(done, "sgd_step", dtype)
         for i in range(len(SHAPES)):
             want_p, want_buf = _sgd_reference(p[i], g[i], buf[i], first[i], **hyper)
             np.testing.assert_allclose(dp[i].numpy().astype(np.float64), want_p, rtol=2e-5,
@@ -161,8 +176,7 @@ def check_fused_rmsprop_step(device: str, dtype: str = "float32") -> None:
         (p, g, buf, sq, gavg), (dp, dg, dbuf, dsq, dgavg) = _state(device, "rmsprop", dtype, 3)
         done = kernel(dp, dg, dsq, dgavg if hyper["centered"] else None,
                       dbuf if hyper["momentum"] > 0 else None, **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"rmsprop_step declines dtype {dtype}")
+        _declined(done, "rmsprop_step", dtype)
         for i in range(len(SHAPES)):
             want = _rmsprop_reference(p[i], g[i], sq[i], gavg[i], buf[i], **hyper)
             got = (dp[i], dsq[i], dgavg[i], dbuf[i])
@@ -196,8 +210,7 @@ def check_fused_adagrad_step(device: str, dtype: str = "float32") -> None:
     for hyper in ADAGRAD_SETTINGS:
         (p, g, _, s), (dp, dg, _, ds) = _state(device, "adagrad", dtype, 2)
         done = kernel(dp, dg, ds, steps=list(STEPS), **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"adagrad_step declines dtype {dtype}")
+        _declined(done, "adagrad_step", dtype)
         for i, step in enumerate(STEPS):
             want_p, want_s = _adagrad_reference(p[i], g[i], s[i], step, **hyper)
             np.testing.assert_allclose(dp[i].numpy().astype(np.float64), want_p, rtol=2e-5,
@@ -227,13 +240,10 @@ def check_fused_adamax_step(device: str, dtype: str = "float32") -> None:
     for hyper in ADAMAX_SETTINGS:
         (p, g, m, u), (dp, dg, dm, du) = _state(device, "adamax", dtype, 2)
         done = kernel(dp, dg, dm, du, steps=list(STEPS), **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"adamax_step declines dtype {dtype}")
+        _declined(done, "adamax_step", dtype)
         for i, step in enumerate(STEPS):
             want = _adamax_reference(p[i], g[i], m[i], u[i], step, **hyper)
-            for what, w, t in zip(("param", "exp_avg", "exp_inf"), want, (dp[i], dm[i], du[i])):
-                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
-                                           atol=1e-6, err_msg=f"adamax_step {what} [{i}]")
+            _expect("adamax_step", i, ("param", "exp_avg", "exp_inf"), want, (dp[i], dm[i], du[i]))
 
 
 def _adadelta_reference(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize):
@@ -258,25 +268,17 @@ def check_fused_adadelta_step(device: str, dtype: str = "float32") -> None:
     for hyper in ADADELTA_SETTINGS:
         (p, g, _, sq, acc), (dp, dg, _, dsq, dacc) = _state(device, "adadelta", dtype, 3)
         done = kernel(dp, dg, dsq, dacc, **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"adadelta_step declines dtype {dtype}")
+        _declined(done, "adadelta_step", dtype)
         for i in range(len(SHAPES)):
             want = _adadelta_reference(p[i], g[i], sq[i], acc[i], **hyper)
-            for what, w, t in zip(("param", "square_avg", "acc_delta"), want,
-                                  (dp[i], dsq[i], dacc[i])):
-                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
-                                           atol=1e-6, err_msg=f"adadelta_step {what} [{i}]")
+            _expect("adadelta_step", i, ("param", "square_avg", "acc_delta"), want,
+                    (dp[i], dsq[i], dacc[i]))
 
 
 def _radam_reference(p, g, m, v, step, *, lr, beta1, beta2, eps, weight_decay, decoupled,
                      maximize):
-    g = -g if maximize else g
-    if decoupled:
-        p = p * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * p
-    m = m + (g - m) * (1 - beta1)
-    v = v * beta2 + g * g * (1 - beta2)
+    g, p, m, v = _adam_moments(p, g, m, v, lr=lr, beta1=beta1, beta2=beta2,
+                               weight_decay=weight_decay, decoupled=decoupled, maximize=maximize)
     bc1, bc2 = 1 - beta1**step, 1 - beta2**step
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * beta2**step / bc2
@@ -302,24 +304,17 @@ def check_fused_radam_step(device: str, dtype: str = "float32") -> None:
     for hyper in RADAM_SETTINGS:
         (p, g, m, v), (dp, dg, dm, dv) = _state(device, "radam", dtype, 2)
         done = kernel(dp, dg, dm, dv, steps=list(steps), **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"radam_step declines dtype {dtype}")
+        _declined(done, "radam_step", dtype)
         for i, step in enumerate(steps):
             want = _radam_reference(p[i], g[i], m[i], v[i], step, **hyper)
-            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq"), want, (dp[i], dm[i], dv[i])):
-                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
-                                           atol=1e-6, err_msg=f"radam_step {what} [{i}]")
+            _expect("radam_step", i, ("param", "exp_avg", "exp_avg_sq"), want,
+                    (dp[i], dm[i], dv[i]))
 
 
 def _nadam_reference(p, g, m, v, step, mu_product, *, lr, beta1, beta2, eps, weight_decay,
                      momentum_decay, decoupled, maximize):
-    g = -g if maximize else g
-    if decoupled:
-        p = p * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * p
-    m = m + (g - m) * (1 - beta1)
-    v = v * beta2 + g * g * (1 - beta2)
+    g, p, m, v = _adam_moments(p, g, m, v, lr=lr, beta1=beta1, beta2=beta2,
+                               weight_decay=weight_decay, decoupled=decoupled, maximize=maximize)
     mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     d = np.sqrt(v / (1 - beta2**step)) + eps
@@ -344,13 +339,11 @@ def check_fused_nadam_step(device: str, dtype: str = "float32") -> None:
         (p, g, m, v), (dp, dg, dm, dv) = _state(device, "nadam", dtype, 2)
         done = kernel(dp, dg, dm, dv, steps=list(STEPS), mu_products=list(mu_products),
                       **hyper)
-        if done is NotImplemented:
-            raise ConformanceSkip(f"nadam_step declines dtype {dtype}")
+        _declined(done, "nadam_step", dtype)
         for i, step in enumerate(STEPS):
             want = _nadam_reference(p[i], g[i], m[i], v[i], step, mu_products[i], **hyper)
-            for what, w, t in zip(("param", "exp_avg", "exp_avg_sq"), want, (dp[i], dm[i], dv[i])):
-                np.testing.assert_allclose(t.numpy().astype(np.float64), w, rtol=2e-5,
-                                           atol=1e-6, err_msg=f"nadam_step {what} [{i}]")
+            _expect("nadam_step", i, ("param", "exp_avg", "exp_avg_sq"), want,
+                    (dp[i], dm[i], dv[i]))
 
 
 def check_fused_dropout(device: str) -> None:
