@@ -63,7 +63,8 @@ def triton(session: nox.Session) -> None:
 # other Genesis packages (from the local wheels only) and third-party tools (from the index).
 WHEEL_TEST_NEEDS = {
     "genesis-core": (["genesis-backend-cpu"], [TORCH]),  # a device to compute on; torch: oracle
-    "genesis-backend-cpu": ([], []),
+    # genesis.optim drives the compiled optimizer kernels; torch: oracle of the layer kernels
+    "genesis-backend-cpu": (["genesis-optim"], [TORCH]),
     "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
     "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
     "genesis-models": (["genesis-backend-cpu"], [TORCH, *TRANSFORMERS]),
