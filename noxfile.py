@@ -67,7 +67,8 @@ WHEEL_TEST_NEEDS = {
     "genesis-backend-cpu": (["genesis-optim"], [TORCH]),
     "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
     "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
-    "genesis-models": (["genesis-backend-cpu"], [TORCH, *TRANSFORMERS]),
+    # genesis-optim: the README's LoRA fine-tune; torch + transformers: oracles
+    "genesis-models": (["genesis-backend-cpu", "genesis-optim"], [TORCH, *TRANSFORMERS]),
 }
 IMPORT_NAMES = {"genesis-core": "genesis", "genesis-backend-cpu": "genesis_backend_cpu",
                 "genesis-optim": "genesis.optim",
