@@ -1,70 +1,111 @@
 #!/usr/bin/env bash
-# GPU checks of genesis-backend-triton, run on a GPU host from the repository root:
+# The GPU check of genesis-backend-triton, run on a GPU host from the repository root after
+# benchmarks/gpu/prepare.sh filled .whl/ on the development machine:
 #
-#   OUT=/some/dir bash benchmarks/gpu/device_check.sh [tests|bench|all]   (default: all)
+#   OUT=/some/dir bash benchmarks/gpu/device_check.sh [all|bench|tests|extras]   (default: all)
 #
-# Needs Python with torch (CUDA), triton >= 3.6, numpy, ml_dtypes, pluggy, pytest, and nvcc.
-# pycuda is not on the host: it is installed from .whl/ -- a prebuilt pycuda wheel when one
-# is there (a previous run leaves one in $OUT/wheels), else built from the pycuda sdist
-# (with its pure-Python dependencies as wheels). The genesis packages are installed without
-# dependencies into $SITE. Results: $OUT/{gpu.txt,install.log,gpu_tests.txt,bench.txt,
-# bench.json,conformance.txt}.
+# The host needs Python with a CUDA build of torch, triton >= 3.6, numpy, ml_dtypes, pluggy,
+# xxhash, scipy, numba, tokenizers, jinja2, transformers, pytest (+ pytest-xdist) and nvcc;
+# no network. Phases, each under its own time limit (seconds, from the environment):
+#   install  the project's wheels and pycuda's dependencies from .whl/ into $SITE; pycuda
+#            from a wheel in .whl/ if there is one, else built from its sdist (the wheel
+#            built is left in $OUT, so a rerun can carry it in .whl/ and skip the build);
+#   bench    benchmarks/gpu/bench_triton.py: every row checked, then timed (BENCH_TIMEOUT);
+#   tests    the whole Triton test suite on the GPU, in parallel (TESTS_TIMEOUT, JOBS);
+#   extras   the NCCL process group of world size 1 (EXTRAS_TIMEOUT).
+# $OUT gets at most eight files: summary.txt (versions, phase results and counts),
+# install.log, bench.txt, results.json, tests.txt, extras.txt, the pycuda wheel and
+# autotune.tgz (configs tuned on this GPU; carried back in .whl/autotune, a rerun skips them).
 set -u -o pipefail
 WHAT=${1:-all}
 OUT=${OUT:-/tmp/genesis-gpu-check}
 SITE=${SITE:-/tmp/genesis-site}
-mkdir -p "$OUT/wheels" "$SITE"
+WORK=${WORK:-/tmp/genesis-gpu-work}
+mkdir -p "$OUT" "$SITE" "$WORK/wheels" "$WORK/autotune"
 export PYTHONUNBUFFERED=1 PYTHONPATH=$SITE PATH=$PATH:/usr/local/cuda/bin
-export GENESIS_TRITON_GPU=1 GENESIS_TRITON_CACHE_DIR=$OUT/autotune
+export GENESIS_TRITON_GPU=1 GENESIS_TRITON_CACHE_DIR=$WORK/autotune
 unset TRITON_INTERPRET
-PIP="python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target $SITE"
+START=$(date +%s)
+status=0
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
-python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)" \
-  >> "$OUT/gpu.txt" 2>&1
-cat "$OUT/gpu.txt"
+log() { echo "[$(($(date +%s) - START)) s] $*" | tee -a "$OUT/summary.txt"; }
 
-install() {
-  $PIP $(ls .whl/*.whl | grep -v pycuda) || return 1
-  if ls .whl/pycuda-*.whl >/dev/null 2>&1; then
-    $PIP .whl/pycuda-*.whl || return 1
-  else
-    rm -rf /tmp/pycuda-src && mkdir -p /tmp/pycuda-src
-    tar xzf .whl/pycuda-*.tar.gz -C /tmp/pycuda-src --strip-components=1 || return 1
-    (cd /tmp/pycuda-src && python3 setup.py -q build_ext -j "$(nproc)" bdist_wheel \
-       -d "$OUT/wheels") || echo "bdist_wheel failed; trying an in-place build"
-    if ls "$OUT"/wheels/pycuda-*.whl >/dev/null 2>&1; then
-      $PIP "$OUT"/wheels/pycuda-*.whl || return 1
-    else  # no bdist_wheel here: use the in-place build
-      (cd /tmp/pycuda-src && python3 setup.py -q build_ext -j "$(nproc)" --inplace) || return 1
-      export PYTHONPATH=$SITE:/tmp/pycuda-src
-    fi
-  fi
-  # one pip call: --target skips a top-level folder (genesis/) that already exists there
-  python3 -m pip install -q --no-deps --no-build-isolation --no-index --target "$SITE" \
-    packages/genesis-core packages/genesis-backend-cpu packages/genesis-backend-triton \
-    packages/genesis-optim || return 1
-  python3 -c "import pycuda.driver as d; d.init(); print('pycuda ok,', d.Device(0).name())"
+versions() {
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  nvidia-smi | grep -o "CUDA Version: [0-9.]*"
+  nvcc --version | tail -2 | head -1
+  python3 - <<'PY'
+import platform, torch, triton
+print("python", platform.python_version(), "| torch", torch.__version__, "(CUDA",
+      torch.version.cuda, ") | triton", triton.__version__)
+PY
 }
 
-if [[ -d .whl/autotune ]]; then  # configs tuned by an earlier run on this kind of GPU
-  mkdir -p "$OUT/autotune" && cp -r .whl/autotune/. "$OUT/autotune/"
-fi
-start=$(date +%s)
-install > "$OUT/install.log" 2>&1 || { echo "install failed"; tail -40 "$OUT/install.log"; exit 1; }
-echo "installed in $(( $(date +%s) - start )) s"; tail -1 "$OUT/install.log"
+install() {
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target "$SITE" $(ls .whl/*.whl | grep -v /pycuda-) || return 1
+  local wheel
+  wheel=$(ls .whl/pycuda-*.whl 2>/dev/null | head -1)
+  if [[ -z $wheel ]]; then
+    rm -rf "$WORK/pycuda-src" && mkdir -p "$WORK/pycuda-src"
+    tar xzf .whl/pycuda-*.tar.gz -C "$WORK/pycuda-src" --strip-components=1 || return 1
+    (cd "$WORK/pycuda-src" && python3 setup.py -q build_ext -j "$(nproc)" \
+       bdist_wheel -d "$WORK/wheels") || return 1
+    wheel=$(ls "$WORK"/wheels/pycuda-*.whl | head -1)
+    cp "$wheel" "$OUT/"
+  fi
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target "$SITE" "$wheel" || return 1
+  python3 -c "import pycuda.driver as d; d.init(); print('pycuda', d.Device(0).name())" || return 1
+  python3 -c "import genesis; x = genesis.ones(3, device='cuda'); print('genesis on cuda:', (x + x).numpy())"
+}
 
-if [[ $WHAT == tests || $WHAT == all ]]; then
-  python3 -m pytest packages/genesis-backend-triton/tests -m gpu -q -rs -p no:cacheprovider \
-    2>&1 | tee "$OUT/gpu_tests.txt" | tail -15
+# phase NAME LIMIT FUNCTION: runs FUNCTION (exported) under a time limit, logs its exit status
+phase() {
+  local name=$1 limit=$2 t0 rc
+  t0=$(date +%s)
+  timeout -k 10 "$limit" bash -c "$3"
+  rc=$?
+  log "$name: exit $rc after $(($(date +%s) - t0)) s$([[ $rc == 124 ]] && echo " (time limit $limit s)")"
+  [[ $rc == 0 ]] || status=1
+  return $rc
+}
+
+run_bench() {
+  python3 benchmarks/gpu/bench_triton.py --json "$OUT/results.json" > "$OUT/bench.txt" 2>&1
+}
+
+run_tests() {
+  python3 -m pytest packages/genesis-backend-triton/tests -q -rfEs -p no:cacheprovider \
+    -n "${JOBS:-12}" > "$OUT/tests.txt" 2>&1
+}
+
+run_extras() {
+  python3 packages/genesis-backend-triton/tests/nccl_world1.py > "$OUT/extras.txt" 2>&1
+}
+
+export OUT SITE WORK
+export -f install run_bench run_tests run_extras
+versions > "$OUT/summary.txt" 2>&1
+cat "$OUT/summary.txt"
+if [[ -d .whl/autotune ]]; then cp -r .whl/autotune/. "$WORK/autotune/"; fi
+phase install "${INSTALL_TIMEOUT:-300}" install >> "$OUT/install.log" 2>&1 \
+  || { tail -30 "$OUT/install.log"; exit 1; }
+tail -2 "$OUT/install.log" | tee -a "$OUT/summary.txt"
+
+if [[ $WHAT == all || $WHAT == bench ]]; then
+  phase bench "${BENCH_TIMEOUT:-240}" run_bench
+  grep -E "MISMATCH|Error|error" "$OUT/bench.txt" | head -20 | tee -a "$OUT/summary.txt"
 fi
-if [[ $WHAT == bench || $WHAT == all ]]; then
-  python3 benchmarks/gpu/bench_triton.py --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.txt"
+if [[ $WHAT == all || $WHAT == tests ]]; then
+  phase tests "${TESTS_TIMEOUT:-240}" run_tests
+  grep -E "^(FAILED|ERROR)" "$OUT/tests.txt" | head -40 | tee -a "$OUT/summary.txt"
+  tail -1 "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
 fi
-if [[ $WHAT == tests || $WHAT == all ]]; then
-  timeout "${CONFORMANCE_TIMEOUT:-150}" python3 -m pytest \
-    packages/genesis-backend-triton/tests/test_conformance.py -q -rf -p no:cacheprovider \
-    > "$OUT/conformance.txt" 2>&1
-  echo "conformance exit $?"; tail -12 "$OUT/conformance.txt"
+if [[ $WHAT == all || $WHAT == extras ]]; then
+  phase extras "${EXTRAS_TIMEOUT:-90}" run_extras
+  tail -5 "$OUT/extras.txt" | tee -a "$OUT/summary.txt"
 fi
-echo "total $(( $(date +%s) - start )) s"
+tar czf "$OUT/autotune.tgz" -C "$WORK" autotune
+log "total; check exit $status"
+exit $status
