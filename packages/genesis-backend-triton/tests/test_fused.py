@@ -193,7 +193,9 @@ def test_layer_norm_backward_over_more_rows_than_programs():
     dx, dw, db = kernels()["layer_norm_backward"](cuda(g), cuda(x), cuda(w), stat(mean, (37,)),
                                                   stat(rstd, (37,)))
     want = torch.autograd.grad(ty, (tx, tw), torch.tensor(g))
-    np.testing.assert_allclose(host(dx, x.shape, genesis.float64), want[0].numpy(), rtol=1e-10)
+    # float64, summed in another order on a GPU: rel. 1.4e-10 seen on an H100 where a
+    # difference of means cancels
+    np.testing.assert_allclose(host(dx, x.shape, genesis.float64), want[0].numpy(), rtol=1e-9)
     np.testing.assert_allclose(host(dw, (6,), genesis.float64), want[1].numpy(), rtol=1e-10)
     np.testing.assert_allclose(host(db, (6,), genesis.float64), g.sum(0), rtol=1e-10)
 

@@ -7,6 +7,8 @@ so the interpreter itself must meet them against the exact float64 answers
 output that moved by more than its bound (else they are too loose).
 """
 
+import os
+
 import numpy as np
 import parity_script as parity
 import pytest
@@ -31,10 +33,12 @@ def test_interpreter_is_within_the_bounds_of_the_float64_answers(interpreted):
 def test_the_gpu_check_end_to_end_here_finds_a_fresh_interpreter_process_identical(
         interpreted, tmp_path):
     """What test_gpu.py does, with the in-process side in the interpreter too: the
-    subprocess, the file round trip and the report work before a GPU is at hand."""
+    subprocess, the file round trip and the report work before a GPU is at hand. On a GPU
+    host the in-process side ran on the GPU: then the outputs agree within the bounds."""
     fresh = parity.interpreter_outputs(tmp_path / "interpreter.npz")
     assert set(fresh) == set(interpreted)
-    assert all(np.array_equal(fresh[k], interpreted[k]) for k in fresh)
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        assert all(np.array_equal(fresh[k], interpreted[k]) for k in fresh)
     assert parity.report(interpreted, fresh) == []
 
 

@@ -10,6 +10,7 @@ orders them with the kernels Triton launches there.
 from __future__ import annotations
 
 import atexit
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +33,12 @@ def probe() -> tuple[int, str]:
     return count, "" if count else "the CUDA driver sees no GPU"
 
 
+def _refuse_in_forked_child(*args, **kwargs):
+    raise RuntimeError("Cannot re-initialize CUDA in forked subprocess. To use CUDA with "
+                       "multiprocessing, you must use the 'spawn' start method (for a "
+                       "DataLoader: multiprocessing_context='spawn')")
+
+
 class CudaMemory:
     """Device memory of GPU 0 behind the caching allocator."""
 
@@ -48,6 +55,16 @@ class CudaMemory:
         self.allocator = CachingAllocator(self._raw_alloc, self._raw_free)
         self.closed = False
         atexit.register(self.close)
+        os.register_at_fork(after_in_child=self._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child inherits the parent's driver state, which CUDA cannot use: refuse
+        every use with torch's message rather than fail on the first copy with an obscure
+        driver error (DataLoader workers over CUDA tensors need ``multiprocessing_context=
+        "spawn"``, as in torch)."""
+        self.closed = True  # the context is the parent's: never pop it here
+        for name in ("alloc", "upload", "download", "copy", "synchronize"):
+            setattr(self, name, _refuse_in_forked_child)
 
     def _raw_alloc(self, nbytes: int) -> tuple:
         try:
