@@ -12,6 +12,7 @@ the process group computes. On a GPU (``gpu`` marker): the same checks with the 
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import types
 
@@ -249,6 +250,9 @@ class DoneEvent:
 
 @pytest.fixture
 def one_rank_on_host(monkeypatch):
+    if os.environ.get("TRITON_INTERPRET") != "1":
+        pytest.skip("the one-rank NCCL stand-in copies host memory: interpreter mode only (on "
+                    "a GPU, the gpu-marked tests below run the same checks with NCCL)")
     fake = OneRankNCCL()
     monkeypatch.setattr(process_group, "load", lambda: fake)
     monkeypatch.setattr(NCCLCollectives, "availability", lambda self: (True, ""))
@@ -363,8 +367,11 @@ def test_aborted_group_refuses_further_work(one_rank_on_host):
 
 # -- on a GPU, with NCCL ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def nccl_world():
+@pytest.fixture
+def nccl_world(monkeypatch):
+    """A world of one process, started by a plain ``python`` (no launcher variables)."""
+    for name in ("RANK", "WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"):
+        monkeypatch.delenv(name, raising=False)
     dist.init_process_group("nccl")
     yield
     dist.destroy_process_group()
@@ -382,8 +389,10 @@ def test_world1_from_launcher_variables(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "1")
     dist.init_process_group("nccl", world_size=1, rank=0)
     try:
+        assert dist.get_world_size() == 1 and dist.get_group_rank(dist.group.WORLD, 0) == 0
         x = genesis.arange(6, dtype=genesis.float64, device="cuda") * 2
         dist.all_reduce(x, op=dist.ReduceOp.MAX)
         assert x.numpy().tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
     finally:
         dist.destroy_process_group()
+
