@@ -12,12 +12,15 @@ the process group computes. On a GPU (``gpu`` marker): the same checks with the 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
+import pathlib
+import subprocess
 import sys
-import types
 
 import genesis
 import genesis.distributed as dist
+import nccl_fakes
 import nccl_world1
 import pytest
 from genesis.backends import registry
@@ -147,6 +150,31 @@ def test_launch_command_runs_each_rank_through_the_gpu_pinning_wrapper(monkeypat
     assert seen == [(2, cmd[3:], None)]
 
 
+def test_two_ranks_bootstrap_over_mpi(tmp_path):
+    """The backend's launch command starts 2 ranks (MPI, each through the GPU-pinning
+    wrapper); NCCL itself is nccl_fakes' recorder, MPI is real (nccl_bootstrap_worker.py)."""
+    worker = pathlib.Path(__file__).with_name("nccl_bootstrap_worker.py")
+    cmd = NCCLCollectives().launch_command(2, [sys.executable, str(worker), str(tmp_path)], None)
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update(TRITON_INTERPRET="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    job = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert job.returncode == 0, job.stdout + job.stderr
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    uid = ranks[0]["communicators"][0][2]
+    assert uid.startswith("genesis-test-")
+    for r, found in enumerate(ranks):
+        assert (found["rank"], found["world_size"]) == (r, 2)
+        assert found["cuda_visible_devices"] == str(r)  # local rank r: the r-th GPU
+        assert found["gathered"] == [{"rank": 0, "uid": uid}, {"rank": 1, "uid": uid}]
+        assert found["broadcast"] == [{"from": 1}]
+        assert (found["solo_rank"], found["pair_rank"]) == ((-1, 0) if r == 0 else (0, 1))
+    # the world, then new_group([1]) (rank 1 alone), then new_group([1, 0]) (ranks sorted)
+    assert [c[:2] for c in ranks[0]["communicators"]] == [[2, 0], [2, 0]]
+    assert [c[:2] for c in ranks[1]["communicators"]] == [[2, 1], [1, 0], [2, 1]]
+    assert ranks[0]["communicators"][1][2] == ranks[1]["communicators"][2][2] != uid
+
+
 def test_interpreter_mode_is_refused_with_the_reason(monkeypatch):
     monkeypatch.setattr(_library, "load", lambda: object())
     monkeypatch.setattr(process_group, "load", lambda: object())
@@ -157,107 +185,13 @@ def test_interpreter_mode_is_refused_with_the_reason(monkeypatch):
 
 # -- one rank of NCCL on host memory ------------------------------------------------------
 
-#: bytes per element of nccl.h's ncclDataType_t values used here
-_ITEM = {0: 1, 1: 1, 2: 4, 4: 8, 6: 2, 7: 4, 8: 8, 9: 2}
-
-
-class OneRankNCCL:
-    """What NCCL does with a single rank, on host addresses: reductions leave their input,
-    gathers and scatters copy it; grouped sends to self are matched with receives in order.
-    Calls made are recorded (name and arguments) for the assertions."""
-
-    version = 22700
-
-    def __init__(self) -> None:
-        self.calls: list = []
-        self.group: list | None = None
-        self.lib = types.SimpleNamespace(ncclCommAbort=lambda comm: None)
-
-    def call(self, name: str, *args) -> None:
-        self.calls.append((name, args))
-        getattr(self, name)(*args)
-
-    def error_string(self, code: int) -> str:
-        return f"code {code}"
-
-    def ncclGetUniqueId(self, uid) -> None:
-        pass
-
-    def ncclCommInitRank(self, comm, size, uid, rank) -> None:
-        assert (size, rank) == (1, 0)
-
-    def ncclCommDestroy(self, comm) -> None:
-        pass
-
-    def ncclCommGetAsyncError(self, comm, code) -> None:
-        pass
-
-    def ncclGroupStart(self) -> None:
-        self.group = []
-
-    def ncclGroupEnd(self) -> None:
-        sends = [a for kind, a in self.group if kind == "send"]
-        recvs = [a for kind, a in self.group if kind == "recv"]
-        assert len(sends) == len(recvs), self.group
-        for (src, n), (dst, m) in zip(sends, recvs):
-            assert n == m, (n, m)
-            ctypes.memmove(dst, src, n)
-        self.group = None
-
-    def _copy(self, send, recv, count, dtype) -> None:
-        if send != recv:
-            ctypes.memmove(recv, send, count * _ITEM[dtype])
-
-    def ncclAllReduce(self, send, recv, count, dtype, op, comm, stream) -> None:
-        assert op in NCCL_H_OPS.values() and stream is None
-        self._copy(send, recv, count, dtype)
-
-    def ncclReduce(self, send, recv, count, dtype, op, root, comm, stream) -> None:
-        assert root == 0
-        self._copy(send, recv, count, dtype)
-
-    def ncclBroadcast(self, send, recv, count, dtype, root, comm, stream) -> None:
-        assert root == 0
-        self._copy(send, recv, count, dtype)
-
-    def ncclAllGather(self, send, recv, count, dtype, comm, stream) -> None:
-        self._copy(send, recv, count, dtype)
-
-    def ncclReduceScatter(self, send, recv, count, dtype, op, comm, stream) -> None:
-        self._copy(send, recv, count, dtype)
-
-    def ncclSend(self, buf, count, dtype, peer, comm, stream) -> None:
-        assert peer == 0 and self.group is not None, "a send to self outside a group hangs"
-        self.group.append(("send", (buf, count * _ITEM[dtype])))
-
-    def ncclRecv(self, buf, count, dtype, peer, comm, stream) -> None:
-        assert peer == 0 and self.group is not None, "a receive from self outside a group hangs"
-        self.group.append(("recv", (buf, count * _ITEM[dtype])))
-
-
-class DoneEvent:
-    """A CUDA event whose work is done when recorded (host memory: nothing is asynchronous)."""
-
-    def __init__(self, flags) -> None:
-        self.recorded = False
-
-    def record(self) -> None:
-        self.recorded = True
-
-    def query(self) -> bool:
-        return self.recorded
-
-
 @pytest.fixture
 def one_rank_on_host(monkeypatch):
     if os.environ.get("TRITON_INTERPRET") != "1":
         pytest.skip("the one-rank NCCL stand-in copies host memory: interpreter mode only (on "
                     "a GPU, the gpu-marked tests below run the same checks with NCCL)")
-    fake = OneRankNCCL()
-    monkeypatch.setattr(process_group, "load", lambda: fake)
-    monkeypatch.setattr(NCCLCollectives, "availability", lambda self: (True, ""))
-    monkeypatch.setattr(process_group, "_driver", lambda: types.SimpleNamespace(
-        Event=DoneEvent, event_flags=types.SimpleNamespace(DISABLE_TIMING=2)))
+    fake = nccl_fakes.OneRankNCCL()
+    nccl_fakes.install(monkeypatch.setattr, fake)
     for name in ("RANK", "WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"):
         monkeypatch.delenv(name, raising=False)
     dist.init_process_group("nccl")
@@ -268,6 +202,8 @@ def one_rank_on_host(monkeypatch):
 
 def test_world1_on_host_memory(one_rank_on_host):
     assert (dist.get_rank(), dist.get_world_size(), dist.get_backend()) == (0, 1, "nccl")
+    (size, rank, uid), = one_rank_on_host.communicators  # no MPI: this process's own id
+    assert (size, rank) == (1, 0) and uid.startswith(f"genesis-test-{os.getpid()}-")
     passed = sum(check() for _, check in nccl_world1.all_checks(sizes=(0, 1, 7)))
     assert passed > 100
     names = {name for name, _ in one_rank_on_host.calls}
@@ -287,7 +223,7 @@ def test_avg_is_ncclavg_and_empty_tensors_make_no_call(one_rank_on_host):
     assert one_rank_on_host.calls == []
 
 
-def _as_rank(fake: OneRankNCCL, rank: int, size: int):
+def _as_rank(fake, rank: int, size: int):
     """The world group's process, posing as ``rank`` of ``size``: NCCL calls are only recorded."""
     for name in ("ncclSend", "ncclRecv", "ncclGroupEnd", "ncclAllGather", "ncclReduceScatter"):
         setattr(fake, name, lambda *args: None)
