@@ -51,8 +51,9 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def triton(session: nox.Session) -> None:
-    """The Triton backend under TRITON_INTERPRET=1: conformance kit + kernel tests, no GPU."""
-    install_editable(session, "genesis-core", "genesis-backend-cpu", "genesis-optim",
+    """The Triton backend under TRITON_INTERPRET=1: conformance kit + kernel tests, no GPU
+    (with genesis-backend-cpu's [mpi] extra: the "nccl" backend's 2-rank bootstrap test)."""
+    install_editable(session, "genesis-core", "genesis-backend-cpu[mpi]", "genesis-optim",
                      "genesis-backend-triton")
     session.install(TRITON, *TEST_DEPS)
     session.run("pytest", "-q", "-p", "no:cacheprovider", pkg("genesis-backend-triton") + "/tests",
@@ -66,7 +67,8 @@ WHEEL_TEST_NEEDS = {
     # genesis.optim drives the compiled optimizer kernels; torch: oracle of the layer kernels
     "genesis-backend-cpu": (["genesis-optim"], [TORCH]),
     "genesis-optim": (["genesis-optim[plot]", "genesis-backend-cpu"], [TORCH]),
-    "genesis-backend-triton": (["genesis-backend-cpu", "genesis-optim"], [TRITON, TORCH]),
+    # [mpi]: the "nccl" backend's bootstrap test starts 2 ranks with MPI
+    "genesis-backend-triton": (["genesis-backend-cpu[mpi]", "genesis-optim"], [TRITON, TORCH]),
     # genesis-optim: the README's LoRA fine-tune; torch + transformers: oracles
     "genesis-models": (["genesis-backend-cpu", "genesis-optim"], [TORCH, *TRANSFORMERS]),
 }

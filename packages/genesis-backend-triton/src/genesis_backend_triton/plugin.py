@@ -1,4 +1,5 @@
-"""Entry point: registers device ``"cuda"``. Imports neither triton nor pycuda."""
+"""Entry point: registers device ``"cuda"`` and the ``"nccl"`` collective backend for
+genesis.distributed. Imports neither triton, pycuda nor NCCL (they load on first use)."""
 
 from genesis.backends import hookimpl
 
@@ -7,3 +8,9 @@ from genesis.backends import hookimpl
 def genesis_register_backends():
     from genesis_backend_triton.backend import TritonBackend
     return [TritonBackend()]
+
+
+@hookimpl
+def genesis_register_collectives():
+    from genesis_backend_triton.nccl import NCCLCollectives
+    return [NCCLCollectives()]

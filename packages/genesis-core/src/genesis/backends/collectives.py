@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-#: the reductions a backend implements (``ReduceOp.AVG`` is SUM followed by a division, in core)
+#: the reductions a backend implements (``ReduceOp.AVG`` is SUM followed by a division, in core,
+#: unless the process group's ``averages`` attribute is True: then it also takes ``"avg"``,
+#: the mean over ranks of floating-point tensors, as NCCL's ncclAvg)
 REDUCE_OPS = ("sum", "product", "min", "max")
 
 

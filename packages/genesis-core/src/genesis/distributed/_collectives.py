@@ -41,6 +41,17 @@ def _op(op, tensor: Tensor, where: str) -> str:
     return "sum" if op is ReduceOp.AVG else op.value
 
 
+def _reduction(pg, op, name: str) -> tuple[str, bool]:
+    """``(op for the backend, whether the core divides by the group size afterwards)``:
+    ``ReduceOp.AVG`` goes to a backend that averages itself (``averages``), else it is SUM
+    and a division here."""
+    if op is not ReduceOp.AVG:
+        return name, False
+    if getattr(pg.impl, "averages", False):
+        return "avg", False
+    return name, True
+
+
 def _member(group):
     """The group, or None when this rank is not in it (PyTorch: the call does nothing)."""
     pg = _state.resolve(group)
@@ -112,13 +123,13 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op
     if pg is None:
         return None
     _check(tensor, "tensor", "all_reduce", pg)
-    name = _op(op, tensor, "all_reduce")
+    name, divide = _reduction(pg, op, _op(op, tensor, "all_reduce"))
     _debug_check(pg, "all_reduce", tensor)
     staged = _staged(tensor)
     impl = pg.impl.all_reduce(staged, name)
 
     def finish() -> None:
-        if op is ReduceOp.AVG:
+        if divide:
             with no_grad():
                 staged.div_(pg.size())
         _write_back([(tensor, staged)])
@@ -145,7 +156,7 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group=None
     if pg is None:
         return None
     _check(tensor, "tensor", "reduce", pg)
-    name = _op(op, tensor, "reduce")
+    name, divide = _reduction(pg, op, _op(op, tensor, "reduce"))
     root = _group_rank(pg, dst, "dst", "reduce")
     _debug_check(pg, "reduce", tensor)
     staged = _staged(tensor)
@@ -153,7 +164,7 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group=None
 
     def finish() -> None:
         if pg.impl.rank == root:
-            if op is ReduceOp.AVG:
+            if divide:
                 with no_grad():
                     staged.div_(pg.size())
             _write_back([(tensor, staged)])
@@ -219,14 +230,14 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: ReduceOp = ReduceOp
     where = "reduce_scatter_tensor"
     _check(input, "input", where, pg)
     _check(output, "output", where, pg)
-    name = _op(op, input, where)
+    name, divide = _reduction(pg, op, _op(op, input, where))
     _same(input, output, "input", where, pg.size() * output.numel())
     _debug_check(pg, where, input)
     out = _staged(output)
     impl = pg.impl.reduce_scatter(out, _staged(input), name)
 
     def finish() -> None:
-        if op is ReduceOp.AVG:
+        if divide:
             with no_grad():
                 out.div_(pg.size())
         _write_back([(output, out)])
