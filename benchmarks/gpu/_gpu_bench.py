@@ -39,6 +39,7 @@ class Bench:
         self.errors: list[dict] = []
         self.elapsed: dict[str, float] = {}
         self._pending: list[dict] = []
+        self.machine = machine(smoke)
 
     # --- moving tensors between the libraries -------------------------------------------
 
@@ -183,7 +184,7 @@ class Bench:
     # --- the results file ---------------------------------------------------------------
 
     def results(self) -> dict:
-        return {"machine": machine(self.smoke), "date": datetime.date.today().isoformat(),
+        return {"machine": self.machine, "date": datetime.date.today().isoformat(),
                 "smoke": self.smoke, "rounds": ROUNDS, "elapsed_s": self.elapsed,
                 "rows": self.rows, "mismatches": self.mismatches, "errors": self.errors}
 
@@ -200,15 +201,19 @@ def _driver_version() -> str:
         out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version",
                               "--format=csv,noheader"], capture_output=True, text=True,
                              timeout=30, check=True).stdout.strip()
-        return out.splitlines()[0] if out else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    return out.splitlines()[0] if out else "unknown"
 
 
 def _cuda_driver_api() -> str:
-    import pycuda.driver as cuda
+    """The CUDA version the driver supports (``cuDriverGetVersion``)."""
+    try:
+        import pycuda.driver as cuda
 
-    v = cuda.get_driver_version()
+        v = cuda.get_driver_version()
+    except Exception:  # noqa: BLE001 (a missing figure must not stop the benchmark)
+        return "unknown"
     return f"{v // 1000}.{v % 1000 // 10}"
 
 

@@ -242,8 +242,7 @@ def main() -> int:
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     bench = Bench(SMOKE)
-    info = bench.results()["machine"]
-    print(", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+    print(", ".join(f"{k} {v}" for k, v in bench.machine.items()), flush=True)
     start = time.perf_counter()
     for name in chosen:
         bench.group(name, lambda name=name: GROUPS[name](bench), args.json)

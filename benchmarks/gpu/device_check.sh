@@ -3,7 +3,8 @@
 #
 #   OUT=/some/dir bash benchmarks/gpu/device_check.sh [tests|bench|all]   (default: all)
 #
-# Needs Python with torch (CUDA), triton >= 3.6, numpy, ml_dtypes, pluggy, pytest, and nvcc.
+# Needs Python with torch (CUDA), triton >= 3.6, numpy, ml_dtypes, pluggy, pytest, and nvcc;
+# the benchmark's LLM rows also transformers, safetensors, tokenizers and jinja2.
 # pycuda is not on the host: it is installed from .whl/ -- a prebuilt pycuda wheel when one
 # is there (a previous run leaves one in $OUT/wheels), else built from the pycuda sdist
 # (with its pure-Python dependencies as wheels). The genesis packages are installed without
@@ -43,7 +44,7 @@ install() {
   # one pip call: --target skips a top-level folder (genesis/) that already exists there
   python3 -m pip install -q --no-deps --no-build-isolation --no-index --target "$SITE" \
     packages/genesis-core packages/genesis-backend-cpu packages/genesis-backend-triton \
-    packages/genesis-optim || return 1
+    packages/genesis-optim packages/genesis-models || return 1
   python3 -c "import pycuda.driver as d; d.init(); print('pycuda ok,', d.Device(0).name())"
 }
 
