@@ -165,21 +165,24 @@ class Bench:
     def group(self, name: str, fn: Callable[[], None], results: str | None) -> None:
         """Run one group of rows; an exception is recorded and the next group runs."""
         t0 = time.perf_counter()
-        try:
-            fn()
-        except Exception as error:  # noqa: BLE001 (one group's failure must not stop the rest)
-            traceback.print_exc()
-            self.errors.append({"group": name, "error": f"{type(error).__name__}: {error}"})
-        finally:
-            self._pending = []
-            self.sync()
-            if not self.smoke:
-                torch.cuda.empty_cache()
-            genesis.cuda.empty_cache()
+        for step in (fn, self._release):
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 (a failed group must not stop the rest)
+                traceback.print_exc()
+                self.errors.append({"group": name, "error": f"{type(error).__name__}: {error}"})
+        self._pending = []
         self.elapsed[name] = round(time.perf_counter() - t0, 1)
         print(f"[{name}: {self.elapsed[name]:.1f} s]", flush=True)
         if results:
             self.write(results)
+
+    def _release(self) -> None:
+        """Free both caching allocators' blocks: the next group starts with an empty card."""
+        self.sync()
+        if not self.smoke:
+            torch.cuda.empty_cache()
+        genesis.cuda.empty_cache()
 
     # --- the results file ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import genesis
 import genesis.nn as gnn
+import genesis.optim
 import numpy as np
 import torch
 from _gpu_bench import Bench
