@@ -39,6 +39,7 @@ class Bench:
         self.errors: list[dict] = []
         self.elapsed: dict[str, float] = {}
         self._pending: list[dict] = []
+        self._since = time.perf_counter()  # start of the current row: its checks, compiles
         self.machine = machine(smoke)
 
     # --- moving tensors between the libraries -------------------------------------------
@@ -144,7 +145,9 @@ class Bench:
         ratio = g_ms["median"] / t_ms["median"]
         row = {"group": group, "name": name, "genesis_ms": g_ms, "torch_ms": t_ms,
                "ratio": round(ratio, 3), "target": target, "note": note, "checks": checks,
-               "ok": all(c["ok"] for c in checks) and bool(checks)}
+               "ok": all(c["ok"] for c in checks) and bool(checks),
+               "wall_s": round(time.perf_counter() - self._since, 2)}
+        self._since = time.perf_counter()
         line = (f"{group:14s} {name:48s} genesis {g_ms['median']:9.3f} ms  torch "
                 f"{t_ms['median']:9.3f} ms  ratio {ratio:6.2f}")
         if work is not None:
@@ -154,6 +157,7 @@ class Bench:
             line += f"   {row['genesis']:9.2f} vs {row['torch']:9.2f} {unit}"
         if target is not None:
             line += f"   target <= {target:.2f}: {'met' if ratio <= target else 'missed'}"
+        line += f"   [{row['wall_s']:.1f} s with checks, compiles, tuning]"
         if not row["ok"]:
             self.mismatches.append({"group": group, "name": name,
                                     "checks": [c for c in checks if not c["ok"]] or
@@ -164,7 +168,7 @@ class Bench:
 
     def group(self, name: str, fn: Callable[[], None], results: str | None) -> None:
         """Run one group of rows; an exception is recorded and the next group runs."""
-        t0 = time.perf_counter()
+        t0 = self._since = time.perf_counter()
         for step in (fn, self._release):
             try:
                 step()
