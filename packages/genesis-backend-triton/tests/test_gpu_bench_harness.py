@@ -73,3 +73,21 @@ def test_a_group_that_raises_is_recorded_and_the_next_runs(bench):
     assert bench.errors == [{"group": "broken", "error": "RuntimeError: kernel failed"}]
     assert [c["name"] for c in bench.rows[0]["checks"]] == ["x"]  # nothing carried over
     assert set(bench.elapsed) == {"broken", "fine"} and bench.failed
+
+
+def test_smoke_run_checks_every_row(tmp_path):
+    """The whole benchmark at its smoke sizes (interpreter, CPU torch): every group runs and
+    every row passes its checks, so the GPU run is not the first run of the script."""
+    import subprocess
+
+    pytest.importorskip("transformers", reason="the LLM rows need transformers")
+    results = tmp_path / "smoke.json"
+    done = subprocess.run([sys.executable, str(GPU_BENCH / "bench_triton.py"), "--smoke",
+                           "--json", str(results)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    saved = json.loads(results.read_text())
+    assert saved["mismatches"] == [] and saved["errors"] == []
+    assert {r["group"] for r in saved["rows"]} == set(saved["elapsed_s"]) == {
+        "matmul", "softmax", "layer_norm", "cross_entropy", "elementwise", "adamw", "mlp",
+        "amp", "transformer", "llm"}
+    assert all(r["ok"] and r["checks"] for r in saved["rows"])
