@@ -8,7 +8,8 @@
 # pycuda is not on the host: it is installed from .whl/ -- a prebuilt pycuda wheel when one
 # is there (a previous run leaves one in $OUT/wheels), else built from the pycuda sdist
 # (with its pure-Python dependencies as wheels). The genesis packages are installed without
-# dependencies into $SITE. Results: $OUT/{gpu.txt,install.log,gpu_tests.txt,bench.txt,
+# dependencies into $SITE. BENCH_ARGS passes options to bench_triton.py (e.g.
+# BENCH_ARGS="--groups matmul,softmax"). Results: $OUT/{gpu.txt,install.log,gpu_tests.txt,bench.txt,
 # bench.json,conformance.txt}.
 set -u -o pipefail
 WHAT=${1:-all}
@@ -60,7 +61,9 @@ if [[ $WHAT == tests || $WHAT == all ]]; then
     2>&1 | tee "$OUT/gpu_tests.txt" | tail -15
 fi
 if [[ $WHAT == bench || $WHAT == all ]]; then
-  python3 benchmarks/gpu/bench_triton.py --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.txt"
+  python3 benchmarks/gpu/bench_triton.py --json "$OUT/bench.json" ${BENCH_ARGS:-} 2>&1 \
+    | tee "$OUT/bench.txt"
+  echo "bench exit ${PIPESTATUS[0]} (1: a check failed or a group raised; see bench.json)"
 fi
 if [[ $WHAT == tests || $WHAT == all ]]; then
   timeout "${CONFORMANCE_TIMEOUT:-150}" python3 -m pytest \
