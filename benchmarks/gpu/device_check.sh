@@ -9,8 +9,8 @@
 # is there (a previous run leaves one in $OUT/wheels), else built from the pycuda sdist
 # (with its pure-Python dependencies as wheels). The genesis packages are installed without
 # dependencies into $SITE. BENCH_ARGS passes options to bench_triton.py (e.g.
-# BENCH_ARGS="--groups matmul,softmax"). Results: $OUT/{gpu.txt,install.log,gpu_tests.txt,bench.txt,
-# bench.json,conformance.txt}.
+# BENCH_ARGS="--groups matmul,softmax"). Results: $OUT/{gpu.txt,install.log,gpu_tests.txt,
+# bench.txt,bench.json,conformance.txt}.
 set -u -o pipefail
 WHAT=${1:-all}
 OUT=${OUT:-/tmp/genesis-gpu-check}
