@@ -67,8 +67,7 @@ class Bench:
         return out
 
     def to_device(self, t):
-        """Genesis tensor ``t`` and its torch copy, both on the benchmark's devices."""
-        t = t.to("cuda") if str(t.device) == "cpu" else t
+        """Genesis tensor ``t`` (on "cuda") and its torch copy on the torch side's device."""
         return t, self.to_torch(t)
 
     # --- checks -------------------------------------------------------------------------
