@@ -81,7 +81,7 @@ class TorchCharTransformer(torch.nn.Module):
         self.ln, self.head = torch.nn.LayerNorm(d_model), torch.nn.Linear(d_model, vocab)
 
     def forward(self, idx):
-        x = self.tok(idx) + self.pos(torch.arange(idx.shape[1]))
+        x = self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device))
         return self.head(self.ln(self.blocks(x)))
 
 

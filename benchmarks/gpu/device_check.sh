@@ -10,7 +10,8 @@
 #   install  the project's wheels and pycuda's dependencies from .whl/ into $SITE; pycuda
 #            from a wheel in .whl/ if there is one, else built from its sdist (the wheel
 #            built is left in $OUT, so a rerun can carry it in .whl/ and skip the build);
-#   bench    benchmarks/gpu/bench_triton.py: every row checked, then timed (BENCH_TIMEOUT);
+#   bench    benchmarks/gpu/bench_triton.py: every row checked, then timed (BENCH_TIMEOUT;
+#            BENCH_ARGS passes options, e.g. BENCH_ARGS="--groups matmul,softmax");
 #   tests    the whole Triton test suite on the GPU, in parallel (TESTS_TIMEOUT, JOBS);
 #   extras   the NCCL process group of world size 1 (EXTRAS_TIMEOUT).
 # $OUT gets at most eight files: summary.txt (versions, phase results and counts),
@@ -72,7 +73,8 @@ phase() {
 }
 
 run_bench() {
-  python3 benchmarks/gpu/bench_triton.py --json "$OUT/results.json" > "$OUT/bench.txt" 2>&1
+  python3 benchmarks/gpu/bench_triton.py --json "$OUT/results.json" ${BENCH_ARGS:-} \
+    > "$OUT/bench.txt" 2>&1
 }
 
 run_tests() {
@@ -84,7 +86,7 @@ run_extras() {
   python3 packages/genesis-backend-triton/tests/nccl_world1.py > "$OUT/extras.txt" 2>&1
 }
 
-export OUT SITE WORK
+export OUT SITE WORK BENCH_ARGS=${BENCH_ARGS:-}
 export -f install run_bench run_tests run_extras
 versions > "$OUT/summary.txt" 2>&1
 cat "$OUT/summary.txt"
