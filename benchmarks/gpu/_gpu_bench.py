@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -224,6 +225,10 @@ def _cuda_driver_api() -> str:
 
 
 def _genesis_commit() -> str:
+    """The commit measured: ``GENESIS_COMMIT`` (device_check.sh sets it from the wheels'
+    ``.whl/COMMIT``), else this checkout's HEAD."""
+    if os.environ.get("GENESIS_COMMIT"):
+        return os.environ["GENESIS_COMMIT"]
     root = Path(__file__).resolve().parents[2]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,

@@ -87,6 +87,7 @@ run_extras() {
 }
 
 export OUT SITE WORK BENCH_ARGS=${BENCH_ARGS:-}
+[[ -f .whl/COMMIT ]] && export GENESIS_COMMIT=$(cat .whl/COMMIT)  # what prepare.sh built
 export -f install run_bench run_tests run_extras
 versions > "$OUT/summary.txt" 2>&1
 cat "$OUT/summary.txt"

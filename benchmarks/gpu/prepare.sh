@@ -9,7 +9,7 @@
 # - pycuda's sdist (it ships as source only; device_check.sh builds it there with nvcc)
 #   and its pure-Python dependencies as wheels for the host's Python (3.12 by default,
 #   GPU_PYTHON=3.11 etc. to change).
-# Then carry the folder to the GPU host and run device_check.sh there (see the README of
+# Downloads already in .whl/ are kept. Then carry the folder to the GPU host and run device_check.sh there (see the README of
 # genesis-backend-triton, "Checking on a GPU").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +17,9 @@ PY=${PYTHON:-python3}
 GPU_PYTHON=${GPU_PYTHON:-3.12}
 PYCUDA=${PYCUDA:-pycuda==2026.1}
 DEST=.whl
-rm -rf "$DEST" && mkdir -p "$DEST"
+# kept: a pycuda wheel and autotune/ copied here from an earlier check's $OUT (that
+# wheel skips the build on the host; those configs skip the tuning)
+mkdir -p "$DEST" && rm -f "$DEST"/genesis_*.whl
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,5 +35,9 @@ done
 "$PY" -m pip download -q --only-binary=:all: --python-version "$GPU_PYTHON" \
   --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux2014_x86_64 -d "$DEST" pytools platformdirs mako
+# the commit the wheels were built from (the GPU host's copy may carry no usable .git)
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- packages || commit="$commit+uncommitted changes in packages/"
+echo "$commit" > "$DEST/COMMIT"
 ls -1 "$DEST"
 du -sh "$DEST"

@@ -32,7 +32,15 @@ def test_registered_through_the_entry_point_without_loading_nccl():
     backend = registry.collectives["nccl"]
     assert isinstance(backend, NCCLCollectives)
     assert backend.devices == ("cuda",)
-    assert "mpi4py.MPI" not in sys.modules and "pycuda.driver" not in sys.modules
+    # in a fresh process: earlier tests in this one may have used the GPU (pycuda) already
+    code = ("import sys, genesis.distributed as dist\n"
+            "from genesis.backends import registry\n"
+            "assert registry.collectives['nccl'].name == 'nccl'\n"
+            "print(sorted(m for m in ('mpi4py.MPI', 'pycuda.driver', 'triton') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def _without_nccl(monkeypatch):
