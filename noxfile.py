@@ -52,12 +52,16 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def triton(session: nox.Session) -> None:
     """The Triton backend under TRITON_INTERPRET=1: conformance kit + kernel tests, no GPU
-    (with genesis-backend-cpu's [mpi] extra: the "nccl" backend's 2-rank bootstrap test)."""
+    (with genesis-backend-cpu's [mpi] extra: the "nccl" backend's 2-rank bootstrap test), and
+    the GPU benchmark's harness and smoke run."""
     install_editable(session, "genesis-core", "genesis-backend-cpu[mpi]", "genesis-optim",
-                     "genesis-backend-triton")
+                     "genesis-backend-triton", "genesis-models")
     session.install(TRITON, *TEST_DEPS)
     session.run("pytest", "-q", "-p", "no:cacheprovider", pkg("genesis-backend-triton") + "/tests",
                 *session.posargs, env={"TRITON_INTERPRET": "1"})
+    # the GPU benchmark's harness and smoke run (its LLM rows need genesis-models)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "benchmarks" / "gpu"),
+                env={"TRITON_INTERPRET": "1"})
 
 
 # What each package's own tests need beyond the package and its declared dependencies:

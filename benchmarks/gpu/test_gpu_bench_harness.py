@@ -1,6 +1,7 @@
 """benchmarks/gpu/_gpu_bench.py, the GPU benchmark's harness, in its smoke mode: a row is
 recorded as failed when a check before it fails or when no check came before it, a group
-that raises is recorded and the next group still runs, and the results file says so."""
+that raises is recorded and the next group still runs, and the results file says so.
+Run by ``nox -s triton`` (Triton's interpreter, with genesis-models for the LLM rows)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import genesis
 import pytest
 import torch
 
-GPU_BENCH = Path(__file__).resolve().parents[3] / "benchmarks" / "gpu"
+GPU_BENCH = Path(__file__).resolve().parent
 
 
 @pytest.fixture
