@@ -12,6 +12,16 @@ from __future__ import annotations
 HEADER = ("benchmark", "Genesis", "PyTorch (fastest option)", "ratio", "target", "note")
 
 
+def between_markers(text: str, start: str, end: str, body: str) -> str:
+    """``text`` with what lies between the markers ``start`` and ``end`` replaced by
+    ``body`` (a generated README table); each marker must occur exactly once."""
+    if text.count(start) != 1 or text.count(end) != 1:
+        raise ValueError(f"README must hold the markers {start!r} and {end!r} once each")
+    head, rest = text.split(start)
+    _, tail = rest.split(end)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def number_text(x: float) -> str:
     """Three significant digits without exponents: 1491, 19.1, 0.72."""
     if x >= 100:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _table import markdown_table
+from _table import between_markers, markdown_table
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "cpu.json"
@@ -47,11 +47,7 @@ def render(results: dict) -> str:
 
 def with_table(readme: str, results: dict) -> str:
     """``readme`` with the text between the markers replaced by ``render(results)``."""
-    if readme.count(START) != 1 or readme.count(END) != 1:
-        raise ValueError(f"README must hold the markers {START!r} and {END!r} once each")
-    head, rest = readme.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{render(results)}\n{END}{tail}"
+    return between_markers(readme, START, END, render(results))
 
 
 def main() -> None:

@@ -14,6 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: _table
+from _table import between_markers  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_h100.json"
 README = HERE.parents[1] / "packages" / "genesis-backend-triton" / "README.md"
@@ -115,11 +118,7 @@ def render(results: dict) -> str:
 
 def with_table(readme: str, results: dict) -> str:
     """``readme`` with the text between the markers replaced by ``render(results)``."""
-    if readme.count(START) != 1 or readme.count(END) != 1:
-        raise ValueError(f"README must hold the markers {START!r} and {END!r} once each")
-    head, rest = readme.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{render(results)}\n{END}{tail}"
+    return between_markers(readme, START, END, render(results))
 
 
 def main(argv: list[str]) -> None:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import accumulate
 
 import numpy as np
 
@@ -318,8 +319,8 @@ class MPIProcessGroup:
 
     def all_to_all(self, output, tensor, output_counts: list, input_counts: list) -> MPIWork:
         out, buf = _flat(output), _flat(tensor)
-        send = [buf, (list(input_counts), _offsets(input_counts))]
-        recv = [out, (list(output_counts), _offsets(output_counts))]
+        send = [buf, (list(input_counts), _starts(input_counts))]
+        recv = [out, (list(output_counts), _starts(output_counts))]
         return _CommThread.submit("all_to_all", lambda: self.comm.Alltoallv(send, recv))
 
     def send(self, tensor, dst: int, tag: int) -> MPIWork:
@@ -343,8 +344,8 @@ class MPIProcessGroup:
             self.comm.Allgather(np.array([mine.size], np.int64), sizes)
             counts = [int(n) for n in sizes]
             out = np.empty(sum(counts), np.uint8)
-            self.comm.Allgatherv(mine, [out, (counts, _offsets(counts))])
-            found.extend(out[s:s + n].tobytes() for s, n in zip(_offsets(counts), counts))
+            self.comm.Allgatherv(mine, [out, (counts, _starts(counts))])
+            found.extend(out[s:s + n].tobytes() for s, n in zip(_starts(counts), counts))
         _CommThread.submit("object all_gather", exchange).wait(timeout)
         return found
 
@@ -393,9 +394,6 @@ def _small(buf: np.ndarray) -> bool:
     return buf.nbytes <= _SMALL_BYTES
 
 
-def _offsets(counts: list) -> list:
-    out, acc = [], 0
-    for n in counts:
-        out.append(acc)
-        acc += n
-    return out
+def _starts(counts: list) -> list:
+    """Where each of ``counts`` consecutive parts starts (MPI's displacements)."""
+    return list(accumulate(counts, initial=0))[:-1]

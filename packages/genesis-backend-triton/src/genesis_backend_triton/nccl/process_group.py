@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import weakref
+from itertools import accumulate
 
 import numpy as np
 
@@ -142,14 +143,6 @@ def _address(t, element: int = 0) -> int:
 
 def _nbytes(t) -> int:
     return t.numel() * t.dtype.itemsize
-
-
-def _offsets(counts: list) -> list:
-    out, acc = [], 0
-    for n in counts:
-        out.append(acc)
-        acc += n
-    return out
 
 
 def _new_communicator(nccl, mpi_comm, rank: int, size: int) -> ctypes.c_void_p:
@@ -310,10 +303,10 @@ class NCCLProcessGroup:
     def all_to_all(self, output, tensor, output_counts: list, input_counts: list) -> NCCLWork:
         item = tensor.dtype.itemsize
         calls = []
-        for peer, (count, at) in enumerate(zip(input_counts, _offsets(input_counts))):
+        for peer, (count, at) in enumerate(zip(input_counts, _starts(input_counts))):
             if count:
                 calls.append(("ncclSend", (_address(tensor, at), count * item, BYTES, peer)))
-        for peer, (count, at) in enumerate(zip(output_counts, _offsets(output_counts))):
+        for peer, (count, at) in enumerate(zip(output_counts, _starts(output_counts))):
             if count:
                 calls.append(("ncclRecv", (_address(output, at), count * item, BYTES, peer)))
         return self._start("all_to_all", (output, tensor), calls)
@@ -349,9 +342,9 @@ class NCCLProcessGroup:
         _mpi_wait(self._mpi_comm.Iallgather(size, sizes), timeout, "object all_gather")
         counts = [int(n) for n in sizes]
         out = np.empty(sum(counts), np.uint8)
-        _mpi_wait(self._mpi_comm.Iallgatherv(mine, [out, (counts, _offsets(counts))]), timeout,
+        _mpi_wait(self._mpi_comm.Iallgatherv(mine, [out, (counts, _starts(counts))]), timeout,
                   "object all_gather")
-        return [out[s:s + n].tobytes() for s, n in zip(_offsets(counts), counts)]
+        return [out[s:s + n].tobytes() for s, n in zip(_starts(counts), counts)]
 
     def broadcast_bytes(self, data: bytes | None, root: int, timeout: float) -> bytes:
         if self._mpi_comm is None:
@@ -403,3 +396,8 @@ def _mpi_wait(request, timeout: float, what: str) -> None:
                                f"{timeout:g} s: another rank is late or failed")
         time.sleep(pause)
         pause = min(2 * pause or 1e-5, 1e-3)
+
+
+def _starts(counts: list) -> list:
+    """Where each of ``counts`` consecutive parts starts (MPI's displacements)."""
+    return list(accumulate(counts, initial=0))[:-1]
