@@ -10,7 +10,14 @@ builds its :class:`Contest` only when it runs, so one case's tensors live at a t
    These calls are also the warm-up (allocations, compiled kernels, caches).
 2. Time. Repetitions of alternating blocks -- Genesis, then each PyTorch option, the
    order reversed every other repetition -- each block as many calls as fill ``budget``
-   seconds, so a machine whose speed drifts slows both sides alike.
+   seconds, so a machine whose speed drifts slows both sides alike. Each block follows
+   ``SETTLE_S`` seconds of untimed calls of the same side: numpy's OpenBLAS keeps its
+   threads busy-waiting for about 0.1 s after a call, and without the warm-up they took the
+   2 cores from PyTorch's next block (residual CNN step: PyTorch 82 ms median, range
+   49-105 ms, in blocks right after Genesis's; 52 ms when run alone), which flattered
+   Genesis. A pause instead would not do: Genesis's first calls after an idle spell are
+   slower (the same step: 100 ms back to back, 140 ms after 0.15 s idle), while a training
+   loop runs back to back.
 3. Report. Per side, the median and min-max over repetitions of the per-call time. The
    PyTorch option with the lowest median wins, and the ratio Genesis / PyTorch is taken
    repetition by repetition against it (blocks timed side by side): median and min-max of
@@ -156,6 +163,11 @@ def check(name: str, contest: Contest) -> None:
         contest.after_check()
 
 
+# seconds of untimed calls before each block: longer than OpenBLAS's idle spin (2^28 cycles,
+# its default THREAD_TIMEOUT), so no block runs beside the other library's spinning threads
+SETTLE_S = 0.15
+
+
 def time_block(fn: Callable[[], object], number: int, before=None) -> float:
     """Seconds per call over ``number`` back-to-back calls (``before`` untimed, number 1)."""
     if before is not None:
@@ -164,6 +176,17 @@ def time_block(fn: Callable[[], object], number: int, before=None) -> float:
     for _ in range(number):
         fn()
     return (time.perf_counter() - start) / number
+
+
+def warm_up(fn: Callable[[], object], seconds: float, before=None) -> None:
+    """Call ``fn`` (untimed, ``before`` each time) until ``seconds`` have passed; once at least."""
+    end = time.perf_counter() + seconds
+    while True:
+        if before is not None:
+            before()
+        fn()
+        if time.perf_counter() >= end:
+            return
 
 
 def calls_per_block(fn: Callable[[], object], budget: float) -> int:
@@ -204,6 +227,8 @@ def measure(module: str, case: Case, repeats: int, budget: float, smoke: bool) -
     for rep in range(repeats):
         order = range(len(calls)) if rep % 2 == 0 else reversed(range(len(calls)))
         for i in order:
+            if not smoke:
+                warm_up(calls[i], SETTLE_S, contest.before)
             samples[i].append(time_block(calls[i], numbers[i], contest.before))
     timings = Timings(samples[0], dict(zip(contest.torch, samples[1:])), numbers)
     megabytes = contest.megabytes

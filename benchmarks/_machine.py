@@ -15,7 +15,8 @@ from pathlib import Path
 
 # variables that change how many threads or which kernels the libraries use
 ENVIRONMENT = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
-               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GENESIS_CPU_COMPILED", "GENESIS_BACKENDS")
+               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT",
+               "GENESIS_CPU_COMPILED", "GENESIS_BACKENDS")
 PACKAGES = ("genesis-core", "genesis-backend-cpu", "genesis-optim")
 
 
