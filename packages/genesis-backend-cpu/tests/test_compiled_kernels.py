@@ -370,3 +370,32 @@ def test_optimizers_on_compiled_kernels_match_torch(name, kwargs, dtype):
     tol = {"float32": {"rtol": 2e-5, "atol": 2e-6}, "float64": {"rtol": 1e-10, "atol": 1e-12}}
     for p, t in zip(params, theirs):
         np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), **tol[dtype])
+
+
+@_compiled.compiled(inline="llvm")
+def _sum_and_product(a, b):
+    return a + b, a * b
+
+
+@_compiled.compiled(parallel=True)
+def _pairs_kernel(x, y, out_sum, out_product):
+    for i in _compiled.prange(x.size):
+        s, p = _sum_and_product(x[i], y[i])
+        out_sum[i] = s
+        out_product[i] = p
+
+
+@pytest.mark.parametrize("build", ["parallel", "serial"])
+def test_llvm_inlined_helper_returning_a_tuple(build):
+    """``inline="llvm"`` helpers (compiled on their own, inlined by LLVM) work in both builds."""
+    x = np.linspace(-3, 3, 1001, dtype=np.float32)
+    y = np.linspace(5, -1, 1001, dtype=np.float32)
+    s, p = np.empty_like(x), np.empty_like(x)
+    (_pairs_kernel if build == "parallel" else _pairs_kernel.serial)(x, y, s, p)
+    np.testing.assert_array_equal(s, x + y)
+    np.testing.assert_array_equal(p, x * y)
+
+
+def test_inline_mode_is_checked():
+    with pytest.raises(ValueError, match="inline='ir', expected False, True or 'llvm'"):
+        _compiled.compiled(inline="ir")

@@ -25,7 +25,7 @@ def l2_grad(gi, pi, weight_decay, maximize):
     return gi + pi * weight_decay if weight_decay != 0 else gi
 
 
-@compiled(inline=True)
+@compiled(inline="llvm")  # a tuple: numba's inlining would stop the loops vectorizing
 def adam_moments(gi, pi, mi, vi, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2,
                  maximize, decoupled):
     """The Adam family's first part: weight decay (decoupled: ``p *= decay``, else L2 on the
