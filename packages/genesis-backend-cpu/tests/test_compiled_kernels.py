@@ -399,3 +399,21 @@ def test_llvm_inlined_helper_returning_a_tuple(build):
 def test_inline_mode_is_checked():
     with pytest.raises(ValueError, match="inline='ir', expected False, True or 'llvm'"):
         _compiled.compiled(inline="ir")
+
+
+def test_cache_names_follow_the_compile_options_of_kernel_and_helpers(monkeypatch):
+    """numba's disk cache does not see compile options: the build's name carries a digest of
+    them and of its helpers' modes, so changing either compiles afresh (no stale machine
+    code), while the same options give the same name in every process."""
+    options = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
+
+    def names():
+        return _compiled._twin(_pairs_kernel.fn, "serial", options).__qualname__
+
+    first = names()
+    assert first == names() and first.startswith("_pairs_kernel__serial_")
+    assert _compiled._twin(_pairs_kernel.fn, "serial", {**options, "fastmath": {"reassoc"}}
+                           ).__qualname__ != first
+    helper = globals()["_sum_and_product"]  # its dispatcher once a build swapped it in
+    monkeypatch.setattr(_compiled._helper_of.get(helper, helper), "_inline", True)
+    assert names() != first

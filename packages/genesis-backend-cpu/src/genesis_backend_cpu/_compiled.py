@@ -35,6 +35,7 @@ threads (microseconds, far more on a loaded machine), which small arrays do not 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import types
@@ -165,12 +166,12 @@ class CompiledKernel:
             options["inline"] = "always"
         if serial and self._parallel:
             if self._serial is None:
-                self._serial = numba.njit(**options)(_twin(self.fn, "serial"))
+                self._serial = numba.njit(**options)(_twin(self.fn, "serial", options))
             return self._serial
         if self._jitted is None:
             build = "parallel" if self._parallel else "serial"
             self._jitted = numba.njit(parallel=self._parallel, **options)(
-                _twin(self.fn, build))
+                _twin(self.fn, build, options))
             if not self._parallel:
                 self._serial = self._jitted
         return self._jitted
@@ -190,10 +191,6 @@ class CompiledKernel:
         """Run on the calling thread only (the parallel loops as plain loops)."""
         jitted = self._serial or self._compile(serial=True)
         return jitted(*args)
-
-
-#: part of every cached kernel's name; bump it when the compile options above change
-_OPTIONS_VERSION = 3
 
 
 def launch(kernel: CompiledKernel, size: int, *args: Any) -> Any:
@@ -219,14 +216,34 @@ def _swap_globals(fn: Callable, numba: Any) -> None:
                                 "only helpers made with @compiled(inline=True)")
             _swap_globals(value.fn, numba)
             glb[name] = value._jitted or value._build(numba)
+            _helper_of[glb[name]] = value
 
 
-def _twin(fn: Callable, build: str) -> Callable:
+#: a helper's dispatcher (what _swap_globals put in a module's globals) -> its CompiledKernel
+_helper_of: dict[Any, CompiledKernel] = {}
+
+
+def _helper_modes(fn: Callable) -> list[tuple]:
+    """How each helper ``fn`` calls (and theirs) is compiled: part of a kernel's cache name."""
+    modes = []
+    for name in fn.__code__.co_names:
+        value = fn.__globals__.get(name)
+        helper = value if isinstance(value, CompiledKernel) else _helper_of.get(value)
+        if helper is not None:
+            modes.append((name, helper._inline, repr(sorted(helper._fastmath) if isinstance(
+                helper._fastmath, set) else helper._fastmath), _helper_modes(helper.fn)))
+    return modes
+
+
+def _twin(fn: Callable, build: str, options: dict) -> Callable:
     """A copy of ``fn`` named for its build: numba's disk cache is named by the qualified
     name and keyed by the signature and source, not by the compile options, so the parallel
-    and serial builds of one function, and builds with other options, need their own names
-    not to load each other's machine code."""
-    suffix = f"__{build}_v{_OPTIONS_VERSION}"
+    and serial builds of one function, and builds with other options (its own or its
+    helpers': a digest of them is in the name), need their own names not to load each
+    other's machine code."""
+    what = repr((sorted((k, repr(sorted(v) if isinstance(v, set) else v))
+                        for k, v in options.items()), _helper_modes(fn)))
+    suffix = f"__{build}_{hashlib.sha1(what.encode()).hexdigest()[:10]}"
     twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
                               fn.__defaults__, fn.__closure__)
     twin.__qualname__ = fn.__qualname__ + suffix
