@@ -67,6 +67,27 @@ def training_step(lib, model, optimizer, inputs, target, loss: Callable,
     return step
 
 
+def amp_step(lib, model, optimizer, inputs, target, amp: bool, device: str = "cpu",
+             dtype=None, scaled: bool = True) -> Callable[[], object]:
+    """One step under ``lib.autocast(device, dtype, enabled=amp)`` with a GradScaler (on when
+    ``amp and scaled``): forward, scaled backward, scaler step and update. Returns the loss,
+    the logits' dtype name and every parameter's (unscaled) gradient, by name."""
+    named = dict(model.named_parameters())
+    scaler = lib.amp.GradScaler(device, enabled=amp and scaled)
+
+    def step():
+        with lib.autocast(device, dtype=dtype, enabled=amp):
+            logits = model(inputs)
+            loss = lib.nn.functional.cross_entropy(logits, target)
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        return loss, str(logits.dtype).split(".")[-1], {k: p.grad for k, p in named.items()}
+
+    return step
+
+
 def cross_entropy(lib, logits, target):
     return lib.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                            target.reshape(-1))

@@ -17,7 +17,7 @@ import genesis
 import numpy as np
 import torch
 from _harness import Case, Contest
-from _twins import STEP_TOL, copy_weights, training_optimizers
+from _twins import STEP_TOL, amp_step, copy_weights, training_optimizers
 from bench_layer_steps import mnist_net, transformer_encoder
 
 # bfloat16 keeps 8 significant bits: measured on these nets, either library's autocast
@@ -27,26 +27,6 @@ from bench_layer_steps import mnist_net, transformer_encoder
 AMP_TOL = 0.15
 
 TITLE = "Mixed precision: float32 and autocast (bfloat16) training steps"
-
-
-def amp_step(lib, model, optimizer, inputs, target, amp: bool):
-    """forward under ``lib.autocast("cpu", enabled=amp)``, scaled backward, scaler step and
-    update; returns the loss, the logits' dtype name and every parameter's (unscaled)
-    gradient, by name."""
-    named = dict(model.named_parameters())
-    scaler = lib.amp.GradScaler("cpu", enabled=amp)
-
-    def step():
-        with lib.autocast("cpu", enabled=amp):
-            logits = model(inputs)
-            loss = lib.nn.functional.cross_entropy(logits, target)
-        optimizer.zero_grad()
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        return loss, str(logits.dtype).split(".")[-1], {k: p.grad for k, p in named.items()}
-
-    return step
 
 
 def amp_contest(build, inputs: np.ndarray, amp: bool) -> Contest:

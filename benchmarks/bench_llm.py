@@ -29,15 +29,15 @@ CONFIG = dict(vocab_size=2048, hidden_size=256, intermediate_size=688, num_hidde
 SMOKE = dict(CONFIG, hidden_size=32, intermediate_size=64, num_hidden_layers=1, vocab_size=64)
 
 
-def models(config: dict):
-    """(genesis model, transformers model) holding the same random weights."""
+def models(config: dict, device: str | None = None):
+    """(genesis model on ``device``, transformers model) holding the same random weights."""
     torch.manual_seed(0)
     reference = transformers.AutoModelForCausalLM.from_config(
         transformers.LlamaConfig(**config)).eval()
     folder = Path(tempfile.mkdtemp(prefix="genesis-bench-llm-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     reference.save_pretrained(folder)
-    return genesis.models.AutoModelForCausalLM.from_pretrained(folder), reference
+    return genesis.models.AutoModelForCausalLM.from_pretrained(folder, device=device), reference
 
 
 def decode(config: dict, new_tokens: int) -> Contest:

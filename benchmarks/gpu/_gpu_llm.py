@@ -1,18 +1,14 @@
 """LLM inference rows of the GPU benchmark: genesis.models against transformers on CUDA.
 
-The same random Llama checkpoint (built by transformers, ``save_pretrained`` to a temporary
-folder) is loaded by both: ``genesis.models.AutoModelForCausalLM.from_pretrained(folder,
-device="cuda")`` and transformers' model moved to CUDA. float32 on both sides (IEEE matmuls):
-bfloat16 rounding would let greedy decoding pick different tokens wherever the two best
-logits are within a rounding error, so the decoded ids could not be checked equal.
+The same random Llama checkpoint (``bench_llm.models``: built by transformers, saved, loaded
+by genesis.models with ``device="cuda"``), and transformers' model moved to CUDA. float32 on
+both sides (IEEE matmuls): bfloat16 rounding would let greedy decoding pick different tokens
+wherever the two best logits are within a rounding error, so the ids could not be checked.
 Rows: greedy decoding (batch 1, both with their KV cache; ids checked equal) and a prefill
 forward pass (logits checked), both as tokens/s.
 """
 
 from __future__ import annotations
-
-import shutil
-import tempfile
 
 import genesis
 import numpy as np
@@ -28,19 +24,10 @@ LOGITS_TOL = 1e-3
 
 def bench_llm(b: Bench) -> None:
     # imported here: a host without genesis-models or transformers fails this group alone
-    import genesis.models
-    import transformers
+    from bench_llm import models
 
     config = SMOKE if b.smoke else CONFIG
-    torch.manual_seed(0)
-    reference = transformers.AutoModelForCausalLM.from_config(
-        transformers.LlamaConfig(**config)).eval()
-    folder = tempfile.mkdtemp(prefix="genesis-gpu-bench-llm-")
-    try:
-        reference.save_pretrained(folder)
-        model = genesis.models.AutoModelForCausalLM.from_pretrained(folder, device="cuda")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    model, reference = models(config, device="cuda")
     reference = reference.to(b.torch_device)
     shape = (f"Llama hidden {config['hidden_size']} x {config['num_hidden_layers']} layers, "
              f"vocab {config['vocab_size']}, float32")

@@ -15,9 +15,13 @@ import genesis.optim
 import numpy as np
 import torch
 from _gpu_bench import Bench
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the CPU twins
-from _twins import copy_weights, cross_entropy, training_optimizers, training_step  # noqa: E402
+from _twins import (  # benchmarks/ (on the path: bench_triton.py)
+    amp_step,
+    copy_weights,
+    cross_entropy,
+    training_optimizers,
+    training_step,
+)
 
 # a float32 step with IEEE matmuls on both sides: the loss and gradients agree to ~1e-6; the
 # first Adam update is ~lr * sign(grad), compared in L2 so a sign flip of a gradient near 0
@@ -62,44 +66,18 @@ def bench_mlp(b: Bench) -> None:
     opt = genesis.optim.AdamW(g_model.parameters(), lr=1e-4, fused=True)
     t_opt = torch.optim.AdamW(t_model.parameters(), lr=1e-4, fused=True)
     x, y, tx, ty = batch(b, size, width)
-
-    def g_step():
-        opt.zero_grad()
-        loss = genesis.nn.functional.cross_entropy(g_model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    def t_step():
-        t_opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(t_model(tx), ty)
-        loss.backward()
-        t_opt.step()
-        return loss
+    g_step = training_step(genesis, g_model, opt, x, y, cross_entropy, None)
+    t_step = training_step(torch, t_model, t_opt, tx, ty, cross_entropy, None)
 
     w0, t_w0 = g_model[0].weight.detach().clone(), t_model[0].weight.detach().clone()
-    b.check("mlp loss", g_step().item(), t_step().item(), LOSS_TOL)
-    b.check("mlp first-layer grad", g_model[0].weight.grad, t_model[0].weight.grad, GRAD_TOL)
+    (g_loss, g_grads), (t_loss, t_grads) = g_step(), t_step()
+    b.check("mlp loss", g_loss.item(), t_loss.item(), LOSS_TOL)
+    b.check("mlp first-layer grad", g_grads["0.weight"], t_grads["0.weight"], GRAD_TOL)
     b.check("mlp first-layer update", g_model[0].weight.detach() - w0,
             t_model[0].weight.detach() - t_w0, UPDATE_TOL, "l2")
     b.row("mlp", f"train step b{size} {depth}x{width} GELU float32, AdamW", g_step, t_step,
           1 if b.smoke else 5, work=6 * size * (depth * width * width + width * 10),
           unit="TFLOP/s")
-
-
-def amp_step(lib, model, opt, scaler, x, y, device: str, dtype):
-    """One step under ``lib.autocast(device, dtype)`` with ``scaler``; returns the loss and
-    the logits' dtype name."""
-    def step():
-        with lib.autocast(device, dtype=dtype):
-            logits = model(x)
-            loss = lib.nn.functional.cross_entropy(logits, y)
-        opt.zero_grad()
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        return loss, str(logits.dtype).split(".")[-1]
-    return step
 
 
 def bench_amp(b: Bench) -> None:
@@ -111,17 +89,16 @@ def bench_amp(b: Bench) -> None:
         g_model, t_model = twin_mlps(b, width, depth)
         opt = genesis.optim.AdamW(g_model.parameters(), lr=1e-4, fused=True)
         t_opt = torch.optim.AdamW(t_model.parameters(), lr=1e-4, fused=True)
-        g_step = amp_step(genesis, g_model, opt, genesis.amp.GradScaler("cuda", enabled=scaled),
-                          x, y, "cuda", getattr(genesis, name))
-        t_step = amp_step(torch, t_model, t_opt,
-                          torch.amp.GradScaler(b.torch_device, enabled=scaled), tx, ty,
-                          b.torch_device, getattr(torch, name))
-        (g_loss, g_dtype), (t_loss, t_dtype) = g_step(), t_step()
+        g_step = amp_step(genesis, g_model, opt, x, y, True, "cuda", getattr(genesis, name),
+                          scaled)
+        t_step = amp_step(torch, t_model, t_opt, tx, ty, True, b.torch_device,
+                          getattr(torch, name), scaled)
+        (g_loss, g_dtype, g_grads), (t_loss, t_dtype, t_grads) = g_step(), t_step()
         b.check_equal(f"amp {name} logits dtype", (g_dtype, t_dtype), (name, name))
         b.check(f"amp {name} loss", g_loss.item(), t_loss.item(), AMP_LOSS_TOL)
         # after scaler.step the gradients are unscaled in place on both sides
-        b.check(f"amp {name} first-layer grad", g_model[0].weight.grad,
-                t_model[0].weight.grad, AMP_GRAD_TOL, "l2")
+        b.check(f"amp {name} first-layer grad", g_grads["0.weight"], t_grads["0.weight"],
+                AMP_GRAD_TOL, "l2")
         label = "autocast bfloat16" if not scaled else "autocast float16 + GradScaler"
         b.row("amp", f"train step b{size} {depth}x{width} GELU, {label}, AdamW", g_step,
               t_step, 1 if b.smoke else 5,

@@ -27,7 +27,8 @@ from pathlib import Path
 SMOKE = "--smoke" in sys.argv
 if SMOKE:
     os.environ["TRITON_INTERPRET"] = "1"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchmarks/gpu (this script's helpers), then benchmarks/ (the CPU benchmarks' twins)
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 import genesis  # noqa: E402
 import genesis.nn.functional as gF  # noqa: E402
@@ -61,6 +62,18 @@ def randn(*shape, dtype=None):
     return genesis.randn(*shape, device="cuda", dtype=dtype or genesis.float32)
 
 
+def fwd_bwd(forward, leaves: list, grad=None):
+    """A call running ``forward(*leaves)`` and its backward (with ``grad`` as the output's
+    gradient, or none for a scalar loss) from cleared gradients; returns the output."""
+    def step():
+        for v in leaves:
+            v.grad = None
+        y = forward(*leaves)
+        y.backward(grad)
+        return y
+    return step
+
+
 def bench_matmul(b: Bench, n: int) -> None:
     reps = 3 if b.smoke else 20
     for dt in ("float16", "bfloat16", "float32"):
@@ -89,17 +102,8 @@ def bench_softmax(b: Bench, m: int, n: int) -> None:
     xr, txr = x.detach().requires_grad_(), tx.detach().requires_grad_()
     gy, tgy = b.to_device(randn(m, n))
 
-    def g_step():
-        xr.grad = None
-        y = gF.softmax(xr, -1)
-        y.backward(gy)
-        return y
-
-    def t_step():
-        txr.grad = None
-        y = torch.softmax(txr, -1)
-        y.backward(tgy)
-        return y
+    g_step = fwd_bwd(lambda v: gF.softmax(v, -1), [xr], gy)
+    t_step = fwd_bwd(lambda v: torch.softmax(v, -1), [txr], tgy)
 
     b.check("softmax fwd", g_step(), t_step(), 1e-5)
     b.check("softmax input grad", xr.grad, txr.grad, 1e-4)
@@ -121,19 +125,8 @@ def bench_layer_norm(b: Bench, m: int, h: int) -> None:
     t_leaves = [v.detach().requires_grad_() for v in (tx, tw, tbias)]
     gy, tgy = b.to_device(randn(m, h))
 
-    def g_step():
-        for v in leaves:
-            v.grad = None
-        y = gF.layer_norm(leaves[0], (h,), leaves[1], leaves[2])
-        y.backward(gy)
-        return y
-
-    def t_step():
-        for v in t_leaves:
-            v.grad = None
-        y = TF.layer_norm(t_leaves[0], (h,), t_leaves[1], t_leaves[2])
-        y.backward(tgy)
-        return y
+    g_step = fwd_bwd(lambda v, w, c: gF.layer_norm(v, (h,), w, c), leaves, gy)
+    t_step = fwd_bwd(lambda v, w, c: TF.layer_norm(v, (h,), w, c), t_leaves, tgy)
 
     b.check("layer_norm fwd", g_step(), t_step(), 1e-4)
     for name, v, tv in zip(("input", "weight", "bias"), leaves, t_leaves):
@@ -148,17 +141,8 @@ def bench_cross_entropy(b: Bench, m: int, n: int) -> None:
     target, ttarget = b.to_device(genesis.randint(0, n, (m,), device="cuda"))
     xr, txr = x.detach().requires_grad_(), tx.detach().requires_grad_()
 
-    def g_step():
-        xr.grad = None
-        loss = gF.cross_entropy(xr, target)
-        loss.backward()
-        return loss
-
-    def t_step():
-        txr.grad = None
-        loss = TF.cross_entropy(txr, ttarget)
-        loss.backward()
-        return loss
+    g_step = fwd_bwd(lambda v: gF.cross_entropy(v, target), [xr])
+    t_step = fwd_bwd(lambda v: TF.cross_entropy(v, ttarget), [txr])
 
     b.check("cross_entropy loss", g_step().item(), t_step().item(), 1e-5)
     b.check("cross_entropy input grad", xr.grad, txr.grad, 1e-4)

@@ -230,9 +230,14 @@ def _helper_modes(fn: Callable) -> list[tuple]:
         value = fn.__globals__.get(name)
         helper = value if isinstance(value, CompiledKernel) else _helper_of.get(value)
         if helper is not None:
-            modes.append((name, helper._inline, repr(sorted(helper._fastmath) if isinstance(
-                helper._fastmath, set) else helper._fastmath), _helper_modes(helper.fn)))
+            modes.append((name, helper._inline, _stable(helper._fastmath),
+                          _helper_modes(helper.fn)))
     return modes
+
+
+def _stable(value: Any) -> Any:
+    """``value`` with sets sorted, so its repr is the same in every process."""
+    return sorted(value) if isinstance(value, set) else value
 
 
 def _twin(fn: Callable, build: str, options: dict) -> Callable:
@@ -241,8 +246,7 @@ def _twin(fn: Callable, build: str, options: dict) -> Callable:
     and serial builds of one function, and builds with other options (its own or its
     helpers': a digest of them is in the name), need their own names not to load each
     other's machine code."""
-    what = repr((sorted((k, repr(sorted(v) if isinstance(v, set) else v))
-                        for k, v in options.items()), _helper_modes(fn)))
+    what = repr((sorted((k, _stable(v)) for k, v in options.items()), _helper_modes(fn)))
     suffix = f"__{build}_{hashlib.sha1(what.encode()).hexdigest()[:10]}"
     twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
                               fn.__defaults__, fn.__closure__)

@@ -40,6 +40,7 @@ def adam_moments(gi, pi, mi, vi, decay, weight_decay, one_minus_beta1, beta2, on
     mi = mi + (gi - mi) * one_minus_beta1
     return gi, pi, mi, vi * beta2 + gi * one_minus_beta2 * gi
 
+
 def l2_grad_reference(p, g, a, c, *, weight_decay: float, maximize: bool) -> np.ndarray:
     """numpy :func:`l2_grad`: the (negated for ``maximize``) gradient plus
     ``weight_decay * p``, in scratch ``c`` when it differs from ``g``; ``a``: scratch."""

@@ -32,24 +32,18 @@ class ReduceOp(enum.Enum):
         return f"<ReduceOp.{self.name}>"
 
 
-def _op(op, tensor: Tensor, where: str) -> str:
+def _op(op, tensor: Tensor, where: str, pg) -> tuple[str, bool]:
+    """``(the op for the backend, whether the core divides by the group size afterwards)``:
+    ``ReduceOp.AVG`` goes as ``"avg"`` to a backend that averages itself (its process
+    group's ``averages``), else as SUM followed by a division here."""
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{where}: op={op!r}, expected a genesis.distributed.ReduceOp")
-    if op is ReduceOp.AVG and not tensor.dtype.is_floating_point:
+    if op is not ReduceOp.AVG:
+        return op.value, False
+    if not tensor.dtype.is_floating_point:
         raise ValueError(f"{where}: op=ReduceOp.AVG needs a floating-point tensor, got "
                          f"{tensor.dtype}")
-    return "sum" if op is ReduceOp.AVG else op.value
-
-
-def _reduction(pg, op, name: str) -> tuple[str, bool]:
-    """``(op for the backend, whether the core divides by the group size afterwards)``:
-    ``ReduceOp.AVG`` goes to a backend that averages itself (``averages``), else it is SUM
-    and a division here."""
-    if op is not ReduceOp.AVG:
-        return name, False
-    if getattr(pg.impl, "averages", False):
-        return "avg", False
-    return name, True
+    return ("avg", False) if getattr(pg.impl, "averages", False) else ("sum", True)
 
 
 def _member(group):
@@ -123,7 +117,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op
     if pg is None:
         return None
     _check(tensor, "tensor", "all_reduce", pg)
-    name, divide = _reduction(pg, op, _op(op, tensor, "all_reduce"))
+    name, divide = _op(op, tensor, "all_reduce", pg)
     _debug_check(pg, "all_reduce", tensor)
     staged = _staged(tensor)
     impl = pg.impl.all_reduce(staged, name)
@@ -156,7 +150,7 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group=None
     if pg is None:
         return None
     _check(tensor, "tensor", "reduce", pg)
-    name, divide = _reduction(pg, op, _op(op, tensor, "reduce"))
+    name, divide = _op(op, tensor, "reduce", pg)
     root = _group_rank(pg, dst, "dst", "reduce")
     _debug_check(pg, "reduce", tensor)
     staged = _staged(tensor)
@@ -230,7 +224,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: ReduceOp = ReduceOp
     where = "reduce_scatter_tensor"
     _check(input, "input", where, pg)
     _check(output, "output", where, pg)
-    name, divide = _reduction(pg, op, _op(op, input, where))
+    name, divide = _op(op, input, where, pg)
     _same(input, output, "input", where, pg.size() * output.numel())
     _debug_check(pg, where, input)
     out = _staged(output)
