@@ -8,7 +8,7 @@ import genesis
 import numpy as np
 import pytest
 import torch
-from genesis_backend_cpu import _batch_norm, _conv, _pool, _rnn
+from genesis_backend_cpu import _batch_norm, _compiled, _conv, _pool, _rnn
 
 DTYPES = (np.float32, np.float64)
 RTOL = {np.float32: 2e-5, np.float64: 1e-12}
@@ -25,13 +25,17 @@ def _close(got, want, dtype, what: str) -> None:
 
 
 def test_the_compiled_loops_are_available():
-    for kernel in (_pool._max_pool2d_loop, _pool._max_pool2d_backward_loop,
+    for kernel in (_pool._max_pool2d_loop, _pool._max_pool2d_interior_loop,
+                   _pool._max_pool2d_backward_loop,
                    _batch_norm._forward_loop, _batch_norm._backward_loop,
                    _rnn._lstm_backward_loop, _rnn._gru_backward_loop):
         assert kernel.available(), kernel.__name__
 
 
-POOLS = [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (2, 1), (1, 1), (1, 2)),
+# kernel, stride, padding, dilation: the first three keep every window inside the input (the
+# interior loop: 2x2 and 3x3 specialised, any other size), the others reach into the padding
+POOLS = [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (2, 1), (0, 0), (1, 1)),
+         ((2, 3), (1, 2), (0, 0), (2, 1)), ((3, 2), (2, 1), (1, 1), (1, 2)),
          ((3, 3), (1, 1), (1, 0), (2, 1))]
 
 
@@ -116,13 +120,29 @@ def test_cell_forwards_match_the_formulas():
     np.testing.assert_allclose(out, n + z * (c - n), rtol=1e-12)
 
 
+# kernel, dilation, stride, padding; the last: stride > kernel, whole rows of padding
 CONVS = [((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (2, 1), (1, 2), (0, 2)),
-         ((3, 2), (1, 3), (3, 2), (2, 0))]
+         ((3, 2), (1, 3), (3, 2), (2, 0)), ((2, 2), (1, 1), (3, 4), (3, 1))]
+
+
+@pytest.fixture(params=["numpy", "serial", "parallel"])
+def conv_path(request, monkeypatch):
+    """The numpy kernels; or the compiled 2-D loops on this thread; or on every thread."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_compiled, "ENABLED", False)
+    else:
+        monkeypatch.setattr(_compiled, "ENABLED", True)
+        monkeypatch.setattr(_compiled, "COMPILED_MIN", 0)
+        monkeypatch.setattr(_compiled, "PARALLEL_MIN", 1 if request.param == "parallel"
+                            else 1 << 40)
+        monkeypatch.setattr(_compiled, "THREADS", 2)
+    return request.param
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kernel,dilation,stride,padding", CONVS)
-def test_im2col_col2im_match_torch_unfold_fold(dtype, kernel, dilation, stride, padding):
+def test_im2col_col2im_match_torch_unfold_fold(dtype, kernel, dilation, stride, padding,
+                                               conv_path):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 3, 9, 10)).astype(dtype)
     out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -131,7 +151,9 @@ def test_im2col_col2im_match_torch_unfold_fold(dtype, kernel, dilation, stride, 
     want = torch.nn.functional.unfold(torch.tensor(x), kernel, dilation, padding, stride)
     got = cols.reshape(3 * kernel[0] * kernel[1], 2, -1).transpose(1, 0, 2)
     np.testing.assert_array_equal(got, want.numpy())
-    image = _conv.col2im(genesis.tensor(cols), x.shape[2:], kernel, dilation, stride, padding)
+    # a strided view of the columns too
+    strided_cols = genesis.tensor(np.ascontiguousarray(np.swapaxes(cols, 0, 1))).transpose(0, 1)
+    image = _conv.col2im(strided_cols, x.shape[2:], kernel, dilation, stride, padding)
     folded = torch.nn.functional.fold(want, x.shape[2:], kernel, dilation, padding, stride)
     _close(image, folded.numpy(), dtype, "col2im")
 

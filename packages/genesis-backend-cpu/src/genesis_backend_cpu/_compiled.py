@@ -53,6 +53,10 @@ ENABLED = os.environ.get("GENESIS_CPU_COMPILED", "1") != "0"
 #: program that only touches small arrays never imports numba nor compiles anything
 COMPILED_MIN = 1 << 16
 
+#: ``fastmath`` flags for kernels whose sums may be reassociated, so that they vectorize with
+#: several partial sums (as numpy's pairwise sums do); nothing else is relaxed
+REASSOC = {"reassoc"}
+
 # Until numba is imported, ``prange`` is ``range``; a kernel's module global is
 # swapped for ``numba.prange`` just before numba compiles it.
 prange = range

@@ -3,8 +3,9 @@
 The composite gathers every window into a trailing dim (``index_select`` copies), takes the
 argmax and gathers again; its backward scatter-adds through ``np.add.at``/``reduceat``. A
 compiled loop reads each window in place and writes the maximum and its flat ``h * W + w``
-index in one pass, one plane per task on every core; the backward adds each gradient at its
-index, plane by plane (no two tasks write the same plane, so no races).
+index in one pass, one plane per task on every core (a loop without bounds checks when every
+window lies inside the input); the backward adds each gradient at its index, plane by plane
+(no two tasks write the same plane, so no races).
 
 PyTorch's rules: padding is skipped (never -inf slots), the first maximum wins a tie, a NaN
 wins its window (the last NaN if several), and an all ``-inf`` window points at its first
@@ -52,6 +53,43 @@ def _max_pool2d_loop(x, kh, kw, sh, sw, ph, pw, dh, dw, out, idx):
                     where = hi * width + wi
                 out[p, oh, ow] = best
                 idx[p, oh, ow] = where
+
+
+@compiled(inline=True)
+def _interior_plane(x, p, kh, kw, sh, sw, dh, dw, out, idx):
+    """Plane ``p`` when every window lies inside the input: no bounds checks, and the first
+    slot starts the search (same ties and NaN rule as the general loop)."""
+    width = x.shape[2]
+    for oh in range(out.shape[1]):
+        h0 = oh * sh
+        for ow in range(out.shape[2]):
+            w0 = ow * sw
+            best = x[p, h0, w0]
+            where = h0 * width + w0
+            for i in range(kh):
+                for j in range(kw):
+                    h = h0 + i * dh
+                    w = w0 + j * dw
+                    v = x[p, h, w]
+                    if v > best or v != v:
+                        best = v
+                        where = h * width + w
+            out[p, oh, ow] = best
+            idx[p, oh, ow] = where
+
+
+@compiled(parallel=True)
+def _max_pool2d_interior_loop(x, kh, kw, sh, sw, dh, dw, out, idx):
+    # The 2x2 and 3x3 windows inline the helper with the kernel size as a constant: the
+    # unrolled window then compiles to branch-free selects (random data mispredicts the
+    # general loop's branches; 0.75 ms against 7.2 ms for the MNIST net's pooling)
+    for p in prange(x.shape[0]):
+        if kh == 2 and kw == 2:
+            _interior_plane(x, p, 2, 2, sh, sw, dh, dw, out, idx)
+        elif kh == 3 and kw == 3:
+            _interior_plane(x, p, 3, 3, sh, sw, dh, dw, out, idx)
+        else:
+            _interior_plane(x, p, kh, kw, sh, sw, dh, dw, out, idx)
 
 
 @compiled(parallel=True)
@@ -124,7 +162,12 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, output_size) -> tuple:
     if a.dtype in _COMPILED and _max_pool2d_loop.available():
         out = np.empty((n * c, *output_size), a.dtype)
         idx = np.empty((n * c, *output_size), np.int64)
-        _max_pool2d_loop(planes, *(v for pair in geometry for v in pair), out, idx)
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry
+        if ph == pw == 0 and (output_size[0] - 1) * sh + dh * (kh - 1) < height and \
+                (output_size[1] - 1) * sw + dw * (kw - 1) < width:
+            _max_pool2d_interior_loop(planes, kh, kw, sh, sw, dh, dw, out, idx)
+        else:
+            _max_pool2d_loop(planes, kh, kw, sh, sw, ph, pw, dh, dw, out, idx)
     else:
         out, idx = max_pool2d_reference(planes, *geometry, output_size)
     shape = (n, c, *output_size)

@@ -16,9 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from genesis_backend_cpu._act_kernels import exp32
-from genesis_backend_cpu._compiled import compiled, prange
-
-_REASSOC = {"reassoc"}
+from genesis_backend_cpu._compiled import REASSOC, compiled, prange
 
 
 @compiled(inline=True)
@@ -39,7 +37,7 @@ def _exp(v, f32):
     return exp32(v) if f32 else np.exp(v)
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def softmax_rows(x, out, log, one, lowest):
     """``out = softmax(x)`` (or ``log_softmax`` when ``log``) along the rows."""
     rows, n = x.shape
@@ -61,7 +59,7 @@ def softmax_rows(x, out, log, one, lowest):
                 out[r, j] = out[r, j] / s
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def softmax_backward_rows(y, g, out, log, one):
     """``out = y * (g - sum(g * y))`` (softmax), or ``g - exp(y) * sum(g)`` (log_softmax)."""
     rows, n = y.shape
@@ -80,7 +78,7 @@ def softmax_backward_rows(y, g, out, log, one):
                 out[r, j] = (g[r, j] - s) * y[r, j]
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def layer_norm_rows(x, w, b, y, mean, rstd, eps, affine_w, affine_b, one, nf):
     """LayerNorm along the rows; ``mean``/``rstd`` get one value per row (``w``/``b`` are
     read only when ``affine_w``/``affine_b``; ``eps`` in the rows' dtype)."""
@@ -106,7 +104,7 @@ def layer_norm_rows(x, w, b, y, mean, rstd, eps, affine_w, affine_b, one, nf):
             y[r, j] = v
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def layer_norm_backward_rows(g, x, w, mean, rstd, dx, dw_parts, db_parts, affine_w, one, nf):
     """LayerNorm's backward along the rows: ``dx = rstd * (gw - mean(gw) - xhat
     mean(gw xhat))`` with ``gw = g * w``; and per chunk ``k`` of rows (as many chunks as
@@ -137,7 +135,7 @@ def layer_norm_backward_rows(g, x, w, mean, rstd, dx, dw_parts, db_parts, affine
                 dx[r, j] = (gw - c1 - (x[r, j] - mu) * rs * c2) * rs
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def rms_norm_rows(x, w, y, rstd, eps, affine_w, one, nf):
     """RMSNorm along the rows: ``y = x * rstd * w``, ``rstd = 1 / sqrt(mean(x^2) + eps)``."""
     rows, n = x.shape
@@ -151,7 +149,7 @@ def rms_norm_rows(x, w, y, rstd, eps, affine_w, one, nf):
             y[r, j] = x[r, j] * rs * w[j] if affine_w else x[r, j] * rs
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def rms_norm_backward_rows(g, x, w, rstd, dx, dw_parts, affine_w, one, nf):
     """RMSNorm's backward along the rows: ``dx = rstd * (gw - xhat mean(gw xhat))``, ``gw =
     g * w``, ``xhat = x * rstd``; per chunk ``k`` of rows ``dw_parts[k] = sum g xhat``."""
@@ -175,7 +173,7 @@ def rms_norm_backward_rows(g, x, w, rstd, dx, dw_parts, affine_w, one, nf):
                 dx[r, j] = (gw - x[r, j] * rs * c) * rs
 
 
-@compiled(parallel=True, fastmath=_REASSOC)
+@compiled(parallel=True, fastmath=REASSOC)
 def cross_entropy_rows(x, target, ignore_index, loss, lse, one, lowest):
     """Per row ``lse = logsumexp(x)`` and ``loss = lse - x[target]`` (0 where the target is
     ``ignore_index``; the caller checks the other targets are in range)."""
