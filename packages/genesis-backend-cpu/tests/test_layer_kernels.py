@@ -28,7 +28,8 @@ def test_the_compiled_loops_are_available():
     for kernel in (_pool._max_pool2d_loop, _pool._max_pool2d_interior_loop,
                    _pool._max_pool2d_backward_loop,
                    _batch_norm._forward_loop, _batch_norm._backward_loop,
-                   _rnn._lstm_backward_loop, _rnn._gru_backward_loop):
+                   _rnn._lstm_forward_loop32, _rnn._lstm_backward_loop,
+                   _rnn._gru_backward_loop, _conv._im2col_2d, _conv._col2im_2d):
         assert kernel.available(), kernel.__name__
 
 
@@ -103,6 +104,22 @@ def test_cell_backward_compiled_matches_reference(dtype):
     got = _rnn.gru_cell_backward(_strided(g), _strided(c), genesis.tensor(ws))
     for k, want in enumerate(_rnn.gru_cell_backward_reference(g, c, ws)):
         _close(got[k], want, dtype, f"gru backward output {k}")
+
+
+def test_lstm_forward_compiled_matches_numpy():
+    """float32: the compiled loop (vectorizable exp/tanh) against the numpy ufuncs, with
+    saturating, infinite and NaN gate inputs and a strided cell state."""
+    rng = np.random.default_rng(5)
+    b, h = 4, 37
+    xw = (rng.standard_normal((b, 4 * h)) * 6).astype(np.float32)
+    hw = rng.standard_normal((b, 4 * h)).astype(np.float32)
+    xw[1, ::7], xw[2, ::5], xw[3, 3] = 95.0, -np.inf, np.nan
+    c = rng.standard_normal((b, h)).astype(np.float32)
+    hc, ws = _rnn.lstm_cell(genesis.tensor(xw), genesis.tensor(hw), _strided(c))
+    want_hc, want_ws = _rnn.lstm_cell_forward(xw, hw, c)
+    for got, want, what in ((hc, want_hc, "h, c"), (ws, want_ws, "gates")):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=what)
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-7, err_msg=what)
 
 
 def test_cell_forwards_match_the_formulas():

@@ -8,21 +8,52 @@ the two projections ``xw`` (``x W_ih^T + b_ih``) and ``hw`` (``h W_hh^T + b_hh``
 applies the gates and writes the new state together with the activated gates (the workspace
 its backward reads); the backward kernel turns the state's gradient into the gates' gradient.
 
-The forward is numpy ufuncs writing in place into the workspace: their exp/tanh are
-vectorised, where a compiled loop's libm calls are not (measured on a 32x256 LSTM step: 414 us
-for the compiled loop, 157 us for plain numpy with temporaries). The backward is arithmetic
-only: one compiled pass, on the calling thread (a step's ``(B, H)`` state is too small to
-pay for waking other cores), beside its numpy reference.
+The float32 LSTM forward is a compiled loop over each row, one short loop per gate block and
+per state update, with the vectorizable ``exp``/``tanh`` of :mod:`._act_kernels` (one loop over
+all five gates compiled scalar: 400 us on a 32x256 step, against 170 us for numpy ufuncs in
+place and 80 us split). Other dtypes, and the GRU forward, are numpy ufuncs writing in place
+into the workspace. The backwards are arithmetic only: one compiled pass each, on the calling
+thread (a step's ``(B, H)`` state is too small to pay for waking other cores), beside their
+numpy references.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from genesis_backend_cpu._act_kernels import exp32, tanh32
 from genesis_backend_cpu._compiled import compiled
 from genesis_backend_cpu._views import arr
 
 _COMPILED = (np.dtype(np.float32), np.dtype(np.float64))
+_F = np.float32
+
+
+@compiled(inline=True)
+def _sigmoid32(u):
+    return _F(1) / (_F(1) + exp32(-u))
+
+
+@compiled()
+def _lstm_forward_loop32(xw, hw, c, hc, ws):
+    rows, hidden = c.shape
+    for b in range(rows):
+        x, h, w, out = xw[b], hw[b], ws[b], hc[b]
+        for j in range(2 * hidden):  # i, f
+            w[j] = _sigmoid32(x[j] + h[j])
+        for j in range(2 * hidden, 3 * hidden):  # g
+            w[j] = tanh32(x[j] + h[j])
+        for j in range(3 * hidden, 4 * hidden):  # o
+            w[j] = _sigmoid32(x[j] + h[j])
+        i, f, g = w[:hidden], w[hidden:2 * hidden], w[2 * hidden:3 * hidden]
+        o, t = w[3 * hidden:4 * hidden], w[4 * hidden:]
+        cb, h2, c2 = c[b], out[:hidden], out[hidden:]
+        for j in range(hidden):
+            c2[j] = f[j] * cb[j] + i[j] * g[j]
+        for j in range(hidden):
+            t[j] = tanh32(c2[j])
+        for j in range(hidden):
+            h2[j] = o[j] * t[j]
 
 
 @compiled()
@@ -140,7 +171,13 @@ def _compiled_ok(kernel, *arrays) -> bool:
 
 def lstm_cell(xw, hw, c) -> tuple:
     """The ``"lstm_cell"`` fused kernel (see ``Capabilities.fused``)."""
-    return lstm_cell_forward(arr(xw), arr(hw), arr(c))
+    x, h, s = arr(xw), arr(hw), arr(c)
+    if x.dtype != np.float32 or not _compiled_ok(_lstm_forward_loop32, x, h, s):
+        return lstm_cell_forward(x, h, s)
+    rows, hidden = s.shape
+    hc, ws = np.empty((rows, 2 * hidden), np.float32), np.empty((rows, 5 * hidden), np.float32)
+    _lstm_forward_loop32(x, h, s, hc, ws)
+    return hc, ws
 
 
 def lstm_cell_backward(grad, c, workspace) -> tuple:
