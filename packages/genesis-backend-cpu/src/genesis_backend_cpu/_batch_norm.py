@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genesis_backend_cpu._compiled import REASSOC, compiled, prange
+from genesis_backend_cpu._compiled import REASSOC, compiled, launch, prange
 from genesis_backend_cpu._views import arr
 
 _COMPILED = (np.dtype(np.float32), np.dtype(np.float64))
@@ -115,7 +115,7 @@ def batch_norm(x, weight, bias, eps) -> tuple:
     if a.dtype in _COMPILED and _forward_loop.available():
         y = np.empty(x3.shape, a.dtype)
         mean, var, rstd = (np.empty(channels, a.dtype) for _ in range(3))
-        _forward_loop(x3, w, b, float(eps), y, mean, var, rstd)
+        launch(_forward_loop, x3.size, x3, w, b, float(eps), y, mean, var, rstd)
     else:
         y, mean, var, rstd = batch_norm_reference(x3, w, b, eps)
     return y.reshape(a.shape), mean, var, rstd
@@ -131,7 +131,7 @@ def batch_norm_backward(grad, x, weight, mean, rstd) -> tuple:
     if a.dtype in _COMPILED and g.dtype == a.dtype and _backward_loop.available():
         dx = np.empty(x3.shape, a.dtype)
         dw, db = np.empty(channels, a.dtype), np.empty(channels, a.dtype)
-        _backward_loop(g3, x3, w, mu, r, dx, dw, db)
+        launch(_backward_loop, x3.size, g3, x3, w, mu, r, dx, dw, db)
     else:
         dx, dw, db = batch_norm_backward_reference(g3, x3, w, mu, r)
     return dx.reshape(a.shape), dw, db

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genesis_backend_cpu._compiled import compiled, prange
+from genesis_backend_cpu._compiled import compiled, launch, prange
 from genesis_backend_cpu._views import arr
 
 _COMPILED = (np.dtype(np.float32), np.dtype(np.float64))
@@ -165,9 +165,10 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, output_size) -> tuple:
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry
         if ph == pw == 0 and (output_size[0] - 1) * sh + dh * (kh - 1) < height and \
                 (output_size[1] - 1) * sw + dw * (kw - 1) < width:
-            _max_pool2d_interior_loop(planes, kh, kw, sh, sw, dh, dw, out, idx)
+            launch(_max_pool2d_interior_loop, a.size, planes, kh, kw, sh, sw, dh, dw, out, idx)
         else:
-            _max_pool2d_loop(planes, kh, kw, sh, sw, ph, pw, dh, dw, out, idx)
+            launch(_max_pool2d_loop, a.size, planes, kh, kw, sh, sw, ph, pw, dh, dw, out,
+                   idx)
     else:
         out, idx = max_pool2d_reference(planes, *geometry, output_size)
     shape = (n, c, *output_size)
@@ -183,7 +184,7 @@ def max_pool2d_backward(grad, indices, input_size) -> np.ndarray:
     idx2 = idx.reshape(n * c, -1)
     if g.dtype in _COMPILED and _max_pool2d_backward_loop.available():
         dx = np.empty((n * c, plane), g.dtype)
-        _max_pool2d_backward_loop(g2, idx2, dx)
+        launch(_max_pool2d_backward_loop, dx.size, g2, idx2, dx)
     else:
         dx = max_pool2d_backward_reference(g2, idx2, plane)
     return dx.reshape(n, c, *input_size)
