@@ -61,3 +61,29 @@ def test_clip_grad_value_matches_torch():
         np.testing.assert_array_equal(g.grad.numpy(), t.grad.numpy())
     with pytest.raises(TypeError, match="clip_value='1'"):
         nn.utils.clip_grad_value_(gp, "1")
+
+
+def test_clip_grad_norm_half_gradients_square_in_float32():
+    """float16 gradients whose squares overflow float16 (norm 600 > sqrt(65504)): PyTorch
+    accumulates the norm in float32, so the total is finite and the gradients are scaled."""
+    values = np.full(4, 300.0, np.float16)
+    p = nn.Parameter(genesis.zeros(4, dtype=genesis.float16))
+    p.grad = genesis.tensor(values)
+    t = torch.nn.Parameter(torch.zeros(4, dtype=torch.float16))
+    t.grad = torch.tensor(values)
+    total_g = nn.utils.clip_grad_norm_([p], 1.0)
+    total_t = torch.nn.utils.clip_grad_norm_([t], 1.0)
+    assert total_g.dtype == genesis.float16
+    np.testing.assert_allclose(float(total_g.item()), float(total_t.item()), rtol=1e-3)
+    np.testing.assert_allclose(p.grad.numpy().astype(np.float32),
+                               t.grad.numpy().astype(np.float32), rtol=1e-3)
+
+
+def test_clip_grad_norm_under_max_leaves_gradients_untouched():
+    gp, tp = _pairs(1e-3)
+    before = [g.grad.numpy().copy() for g in gp]
+    total = nn.utils.clip_grad_norm_(gp, 10.0)
+    np.testing.assert_allclose(total.item(), torch.nn.utils.clip_grad_norm_(tp, 10.0).item(),
+                               rtol=1e-12)
+    for g, b in zip(gp, before):
+        np.testing.assert_array_equal(g.grad.numpy(), b)

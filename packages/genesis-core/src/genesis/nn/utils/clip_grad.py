@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 
 from genesis._autograd.grad_mode import no_grad
+from genesis._dtype import float32
 from genesis._ops.creation import tensor as _tensor
 from genesis._ops.shape import stack
 from genesis._tensor import Tensor
@@ -44,15 +45,24 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if not grads:
         return _tensor(0.0)
     with no_grad():
-        norms = [_norm(g.detach(), norm_type).to(grads[0].dtype) for g in grads]
-        stacked = stack(norms)
-        total = stacked.amax() if norm_type == math.inf else _norm(stacked, norm_type)
+        dtype = grads[0].dtype
+        if norm_type == 2.0:  # the sum of all squares: the per-gradient roots and squares
+            # of the norm of norms cancel (up to rounding), and cost 2 ops per gradient;
+            # half types square and sum in float32, as PyTorch's norm accumulates them
+            wide = [g.float() if g.dtype.itemsize < 4 else g for g in grads]
+            work = float32 if dtype.itemsize < 4 else dtype
+            total = stack([(w * w).sum().to(work) for w in wide]).sum().sqrt().to(dtype)
+        else:
+            norms = stack([_norm(g.detach(), norm_type).to(dtype) for g in grads])
+            total = norms.amax() if norm_type == math.inf else _norm(norms, norm_type)
         if error_if_nonfinite and not math.isfinite(float(total.item())):
             raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
                                "`parameters` is non-finite, so it cannot be clipped. To disable "
                                "this error and scale the gradients by the non-finite norm "
                                "anyway, set `error_if_nonfinite=False`")
         coef = (float(max_norm) / (total + 1e-6)).clamp(max=1.0)
+        if coef.device.type == "cpu" and coef.item() == 1.0:
+            return total  # multiplying by 1 changes nothing (reading it back costs no sync)
         for g in grads:
             g.mul_(coef.to(g.dtype))
     return total
