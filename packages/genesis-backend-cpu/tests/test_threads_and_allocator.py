@@ -12,7 +12,8 @@ from genesis_backend_cpu import _threads
 @pytest.fixture
 def big():
     rng = np.random.default_rng(0)
-    return rng.standard_normal((512, 1024)).astype(np.float32)
+    # large enough to be split over the threads
+    return rng.standard_normal((_threads.PARALLEL_MIN // 1024, 1024)).astype(np.float32)
 
 
 def test_large_unary_and_binary_match_numpy(big, monkeypatch):

@@ -267,3 +267,39 @@ def test_grad_of_broadcast_inputs_summed_back():
 def test_integer_tensors_cannot_require_grad():
     with pytest.raises(RuntimeError, match="floating point"):
         genesis.tensor([1, 2]).requires_grad_()
+
+
+def test_slices_of_one_tensor_accumulate_into_one_gradient():
+    """Pieces of a split, overlapping slices and a whole-tensor use of one non-leaf: its
+    gradient (seen by a hook) and the leaf's equal torch's, with and without retain_graph and
+    under create_graph (where the engine leaves the in-place accumulation alone)."""
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((4, 6))
+    w = rng.standard_normal((4, 2))
+
+    def run(lib, create_graph=False):
+        x = lib.tensor(data, requires_grad=True)
+        y = x * 2.0
+        seen = []
+        y.register_hook(lambda g: seen.append(g.detach().clone()))
+        a, b, c = y.split(2, dim=1)
+        z = y[:, 1:4]  # overlaps a, b and c
+        total = (a * lib.tensor(w)).sum() + (b ** 2).sum() + c.sum() * 3.0 + (z * z * z).sum()
+        total = total + y.sum()
+        (gx,) = (lib.autograd.grad(total, x, create_graph=True) if create_graph
+                 else (None,))
+        if not create_graph:
+            total.backward(retain_graph=True)
+            total.backward()
+            return x.grad, seen
+        return gx, seen
+
+    g_grad, g_seen = run(genesis)
+    t_grad, t_seen = run(torch)
+    np.testing.assert_allclose(g_grad.numpy(), t_grad.numpy(), rtol=1e-12)
+    assert len(g_seen) == len(t_seen) == 2
+    for g, t in zip(g_seen, t_seen):
+        np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-12)
+    g_gx, _ = run(genesis, create_graph=True)
+    t_gx, _ = run(torch, create_graph=True)
+    np.testing.assert_allclose(g_gx.detach().numpy(), t_gx.detach().numpy(), rtol=1e-12)

@@ -66,6 +66,9 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
     order = _topological_order(start)
     grads = {id(start): grad}
     claimed = {id(grad.storage)}  # storages already owned by user-visible tensors
+    # id -> storage of gradient buffers that a node's backward made and only ``grads`` holds,
+    # which a node with ``backward_into`` may add its gradient into in place (see Strided)
+    owned: dict[int, object] = {}
     prev_mode = _State.enabled
     _State.enabled = create_graph
     try:
@@ -73,6 +76,7 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            owned.pop(id(g.storage), None)
             if not isinstance(node, Function):  # a leaf tensor
                 if node._hooks:
                     g = _run_hooks(node._hooks, g)
@@ -99,6 +103,14 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
                     "retain_graph=True if you need to backward through the graph a second time.")
             if node.saves and Versions.epoch != node.epoch:
                 _check_saved(node)
+            into = None if create_graph else getattr(node, "backward_into", None)
+            if into is not None and node.edges[0] is not None:
+                prev = grads.get(id(node.edges[0]))
+                if prev is not None and owned.get(id(prev.storage)) is prev.storage and \
+                        into(g, prev):
+                    if not retain_graph:
+                        node.release()
+                    continue
             parent_grads = node.backward(g)
             if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
@@ -110,7 +122,14 @@ def run_backward(root, grad, retain_graph: bool = False, create_graph: bool = Fa
                 if pg.dtype is not p.dtype:
                     pg = pg.to(p.dtype)
                 prev = grads.get(id(edge))
-                grads[id(edge)] = pg if prev is None else prev + pg
+                if prev is None:
+                    grads[id(edge)] = pg
+                    if into is not None:  # a fresh buffer that only the engine holds
+                        owned[id(pg.storage)] = pg.storage
+                else:  # the sum is a new buffer that only the engine holds too
+                    owned.pop(id(prev.storage), None)
+                    total = grads[id(edge)] = prev + pg
+                    owned[id(total.storage)] = total.storage
             if not retain_graph:
                 node.release()
     finally:

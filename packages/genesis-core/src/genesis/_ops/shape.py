@@ -157,6 +157,19 @@ class Strided(Function):
         buf._backend.copy_(target, g)
         return _view(buf, self.x_shape, self.x_strides, 0)
 
+    def backward_into(self, g, buffer) -> bool:
+        """Add ``g`` into the viewed positions of ``buffer``, a gradient this kind of node's
+        :meth:`backward` made for the same input (the engine owns it): the pieces of a split
+        then share one zero buffer, where each would fill its own and the engine add them
+        (Example 2's q/k/v split: 3 fills and 2 adds of the whole projection per layer).
+        False, touching nothing, when ``buffer`` has another layout."""
+        if (buffer.shape != self.x_shape or buffer.strides != self.x_strides or buffer.offset
+                or buffer.dtype is not g.dtype or 0 in self.x_shape):
+            return False
+        target = _view(buffer, self.shape, self.strides, self.offset - self.x_offset)
+        target._backend.binary("add", target, g, g.dtype, target)
+        return True
+
 
 # -- public functions ----------------------------------------------------------------------------
 
