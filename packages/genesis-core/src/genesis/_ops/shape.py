@@ -166,8 +166,7 @@ class Strided(Function):
         if (buffer.shape != self.x_shape or buffer.strides != self.x_strides or buffer.offset
                 or buffer.dtype is not g.dtype or 0 in self.x_shape):
             return False
-        target = _view(buffer, self.shape, self.strides, self.offset - self.x_offset)
-        target._backend.binary("add", target, g, g.dtype, target)
+        _view(buffer, self.shape, self.strides, self.offset - self.x_offset).add_(g)
         return True
 
 
