@@ -102,14 +102,16 @@ def _from_numpy(like, a: np.ndarray):
 
 @pytest.fixture(params=["serial", "parallel", "mixed"])
 def build(request, monkeypatch):
-    """Run kernels on this thread; or in the parallel build (threshold 1); or (threshold 600)
-    the parallel build for large arrays and, for the optimizer steps, the small tensors
-    spread over the worker threads."""
+    """Run kernels on this thread; or in the parallel build (threshold 1), the optimizer
+    steps cut into 7-element chunks dealt to the worker threads; or (threshold 600) the
+    parallel build for large arrays and whole tensors as the optimizer steps' chunks."""
     if request.param != "serial":
         threshold = 1 if request.param == "parallel" else 600
         for module in (_compiled, _optim_steps):
             monkeypatch.setattr(module, "PARALLEL_MIN", threshold)
             monkeypatch.setattr(module, "THREADS", max(_threads.THREADS, 2))
+        if request.param == "parallel":
+            monkeypatch.setattr(_optim_steps, "CHUNK", 7)
     return request.param
 
 

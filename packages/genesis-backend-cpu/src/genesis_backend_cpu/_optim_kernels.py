@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from genesis_backend_cpu._compiled import compiled, prange
+from genesis_backend_cpu._compiled import compiled
 
 
 @compiled(inline=True)
@@ -73,12 +73,12 @@ def adam_moments_reference(p, g, m, v, a, c, *, lr: float, beta1: float, beta2: 
 # ---------------------------------------------------------------------------- Adam / AdamW
 
 
-@compiled(parallel=True)
+@compiled()
 def adam_kernel(p, g, m, v, vmax, decay, weight_decay, one_minus_beta1, beta2,
                  one_minus_beta2, eps_scaled, inv_neg_step, maximize, decoupled, amsgrad,
                  move_params):
     """Adam(W) over flat arrays; ``vmax`` is ``v`` itself unless ``amsgrad``."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi, pi, mi, vi = adam_moments(g[i], p[i], m[i], v[i], decay, weight_decay,
                                       one_minus_beta1, beta2, one_minus_beta2, maximize,
                                       decoupled)
@@ -105,15 +105,14 @@ def _adam_scalars(dtype: np.dtype, lr: float, beta1: float, beta2: float,
 
 
 def adam_compiled(p, g, m, v, vmax, *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize,
-                  decoupled, step_size, bias_correction2_sqrt, serial) -> None:
+                  decoupled, step_size, bias_correction2_sqrt) -> None:
     """Run :func:`adam_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
     s = bias_correction2_sqrt
-    kernel = adam_kernel.serial if serial else adam_kernel
-    kernel(p, g, m, v, v if vmax is None else vmax,
-           *_adam_scalars(p.dtype, lr, beta1, beta2, weight_decay), t(eps * s),
-           t(1 / (-step_size * s)) if step_size != 0 else t(0), maximize, decoupled, amsgrad,
-           step_size != 0)
+    adam_kernel(p, g, m, v, v if vmax is None else vmax,
+                *_adam_scalars(p.dtype, lr, beta1, beta2, weight_decay), t(eps * s),
+                t(1 / (-step_size * s)) if step_size != 0 else t(0), maximize, decoupled, amsgrad,
+                step_size != 0)
 
 
 def adam_reference(p, g, m, v, vmax, a, b, c, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
@@ -145,11 +144,11 @@ def adam_reference(p, g, m, v, vmax, a, b, c, *, lr, beta1, beta2, eps, weight_d
 # ----------------------------------------------------------------------------------- SGD
 
 
-@compiled(parallel=True)
+@compiled()
 def sgd_kernel(p, g, buf, neg_lr, weight_decay, momentum, one_minus_dampening, first,
                 nesterov, maximize):
     """SGD over flat arrays; ``buf`` is ignored when ``momentum == 0``."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi = l2_grad(g[i], p[i], weight_decay, maximize)
         if momentum != 0:
             if first:
@@ -164,12 +163,11 @@ def sgd_kernel(p, g, buf, neg_lr, weight_decay, momentum, one_minus_dampening, f
 
 
 def sgd_compiled(p, g, buf, *, first, lr, weight_decay, momentum, dampening, nesterov,
-                 maximize, serial) -> None:
+                 maximize) -> None:
     """Run :func:`sgd_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
-    kernel = sgd_kernel.serial if serial else sgd_kernel
-    kernel(p, g, p if buf is None else buf, t(-lr), t(weight_decay), t(momentum),
-           t(1 - dampening), first, nesterov, maximize)
+    sgd_kernel(p, g, p if buf is None else buf, t(-lr), t(weight_decay), t(momentum),
+               t(1 - dampening), first, nesterov, maximize)
 
 
 def sgd_reference(p, g, buf, a, b, c, *, first, lr, weight_decay, momentum, dampening,
@@ -198,11 +196,11 @@ def sgd_reference(p, g, buf, a, b, c, *, first, lr, weight_decay, momentum, damp
 # ------------------------------------------------------------------------------- RMSprop
 
 
-@compiled(parallel=True)
+@compiled()
 def rmsprop_kernel(p, g, sq, gavg, buf, neg_lr, alpha, one_minus_alpha, eps, weight_decay,
                     momentum, centered, use_momentum, maximize):
     """RMSprop over flat arrays; ``gavg``/``buf`` are ignored unless centered/momentum."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi = l2_grad(g[i], p[i], weight_decay, maximize)
         s = sq[i] * alpha + one_minus_alpha * gi * gi
         sq[i] = s
@@ -221,13 +219,12 @@ def rmsprop_kernel(p, g, sq, gavg, buf, neg_lr, alpha, one_minus_alpha, eps, wei
 
 
 def rmsprop_compiled(p, g, sq, gavg, buf, *, lr, alpha, eps, weight_decay, momentum, centered,
-                     maximize, serial) -> None:
+                     maximize) -> None:
     """Run :func:`rmsprop_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
-    kernel = rmsprop_kernel.serial if serial else rmsprop_kernel
-    kernel(p, g, sq, p if gavg is None else gavg, p if buf is None else buf, t(-lr), t(alpha),
-           t(1 - alpha), t(eps), t(weight_decay), t(momentum), centered, momentum > 0,
-           maximize)
+    rmsprop_kernel(p, g, sq, p if gavg is None else gavg, p if buf is None else buf, t(-lr),
+                   t(alpha), t(1 - alpha), t(eps), t(weight_decay), t(momentum), centered,
+                   momentum > 0, maximize)
 
 
 def rmsprop_reference(p, g, sq, gavg, buf, a, b, c, *, lr, alpha, eps, weight_decay, momentum,
@@ -262,21 +259,20 @@ def rmsprop_reference(p, g, sq, gavg, buf, a, b, c, *, lr, alpha, eps, weight_de
 # ------------------------------------------------------------------------------- Adagrad
 
 
-@compiled(parallel=True)
+@compiled()
 def adagrad_kernel(p, g, state_sum, neg_clr, eps, weight_decay, maximize):
     """Adagrad over flat arrays."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi = l2_grad(g[i], p[i], weight_decay, maximize)
         s = state_sum[i] + gi * gi
         state_sum[i] = s
         p[i] = p[i] + neg_clr * gi / (np.sqrt(s) + eps)
 
 
-def adagrad_compiled(p, g, state_sum, *, clr, eps, weight_decay, maximize, serial) -> None:
+def adagrad_compiled(p, g, state_sum, *, clr, eps, weight_decay, maximize) -> None:
     """Run :func:`adagrad_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
-    kernel = adagrad_kernel.serial if serial else adagrad_kernel
-    kernel(p, g, state_sum, t(-clr), t(eps), t(weight_decay), maximize)
+    adagrad_kernel(p, g, state_sum, t(-clr), t(eps), t(weight_decay), maximize)
 
 
 def adagrad_reference(p, g, state_sum, a, b, c, *, clr, eps, weight_decay, maximize) -> None:
@@ -294,10 +290,10 @@ def adagrad_reference(p, g, state_sum, a, b, c, *, clr, eps, weight_decay, maxim
 # -------------------------------------------------------------------------------- Adamax
 
 
-@compiled(parallel=True)
+@compiled()
 def adamax_kernel(p, g, m, u, neg_clr, one_minus_beta1, beta2, eps, weight_decay, maximize):
     """Adamax over flat arrays (``u`` the infinity norm)."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi = l2_grad(g[i], p[i], weight_decay, maximize)
         mi = m[i]
         mi = mi + (gi - mi) * one_minus_beta1
@@ -310,12 +306,10 @@ def adamax_kernel(p, g, m, u, neg_clr, one_minus_beta1, beta2, eps, weight_decay
         p[i] = p[i] + neg_clr * mi / ui
 
 
-def adamax_compiled(p, g, m, u, *, clr, beta1, beta2, eps, weight_decay, maximize,
-                    serial) -> None:
+def adamax_compiled(p, g, m, u, *, clr, beta1, beta2, eps, weight_decay, maximize) -> None:
     """Run :func:`adamax_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
-    kernel = adamax_kernel.serial if serial else adamax_kernel
-    kernel(p, g, m, u, t(-clr), t(1 - beta1), t(beta2), t(eps), t(weight_decay), maximize)
+    adamax_kernel(p, g, m, u, t(-clr), t(1 - beta1), t(beta2), t(eps), t(weight_decay), maximize)
 
 
 def adamax_reference(p, g, m, u, a, b, c, *, clr, beta1, beta2, eps, weight_decay,
@@ -337,10 +331,10 @@ def adamax_reference(p, g, m, u, a, b, c, *, clr, beta1, beta2, eps, weight_deca
 # ------------------------------------------------------------------------------ Adadelta
 
 
-@compiled(parallel=True)
+@compiled()
 def adadelta_kernel(p, g, sq, acc, neg_lr, rho, one_minus_rho, eps, weight_decay, maximize):
     """Adadelta over flat arrays."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi = l2_grad(g[i], p[i], weight_decay, maximize)
         s = sq[i] * rho + one_minus_rho * gi * gi
         sq[i] = s
@@ -349,11 +343,10 @@ def adadelta_kernel(p, g, sq, acc, neg_lr, rho, one_minus_rho, eps, weight_decay
         p[i] = p[i] + neg_lr * delta
 
 
-def adadelta_compiled(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize, serial) -> None:
+def adadelta_compiled(p, g, sq, acc, *, lr, rho, eps, weight_decay, maximize) -> None:
     """Run :func:`adadelta_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
-    kernel = adadelta_kernel.serial if serial else adadelta_kernel
-    kernel(p, g, sq, acc, t(-lr), t(rho), t(1 - rho), t(eps), t(weight_decay), maximize)
+    adadelta_kernel(p, g, sq, acc, t(-lr), t(rho), t(1 - rho), t(eps), t(weight_decay), maximize)
 
 
 def adadelta_reference(p, g, sq, acc, a, b, c, *, lr, rho, eps, weight_decay,
@@ -381,12 +374,12 @@ def adadelta_reference(p, g, sq, acc, a, b, c, *, lr, rho, eps, weight_decay,
 # --------------------------------------------------------------------------------- RAdam
 
 
-@compiled(parallel=True)
+@compiled()
 def radam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2,
                  bias_correction1, lr, bias_correction2_sqrt, eps, rect, rectified, maximize,
                  decoupled):
     """RAdam over flat arrays (``rectified``: ``rho_t > 5``, the adaptive step)."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi, pi, mi, vi = adam_moments(g[i], p[i], m[i], v[i], decay, weight_decay,
                                       one_minus_beta1, beta2, one_minus_beta2, maximize,
                                       decoupled)
@@ -399,14 +392,13 @@ def radam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_mi
 
 
 def radam_compiled(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
-                   step, serial) -> None:
+                   step) -> None:
     """Run :func:`radam_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
     rect, rectified = radam_rectification(beta2, step)
-    kernel = radam_kernel.serial if serial else radam_kernel
-    kernel(p, g, m, v, t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2),
-           t(1 - beta2), t(1 - beta1**step), t(lr), t((1 - beta2**step) ** 0.5), t(eps),
-           t(rect), rectified, maximize, decoupled)
+    radam_kernel(p, g, m, v, t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2),
+                 t(1 - beta2), t(1 - beta1**step), t(lr), t((1 - beta2**step) ** 0.5), t(eps),
+                 t(rect), rectified, maximize, decoupled)
 
 
 def radam_rectification(beta2: float, step: float) -> tuple[float, bool]:
@@ -440,12 +432,12 @@ def radam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay,
 # --------------------------------------------------------------------------------- NAdam
 
 
-@compiled(parallel=True)
+@compiled()
 def nadam_kernel(p, g, m, v, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2,
                  bias_correction2, eps, grad_coef, avg_coef, maximize, decoupled):
     """NAdam over flat arrays: ``p += grad_coef g / d + avg_coef m / d``,
     ``d = sqrt(v / bias_correction2) + eps``."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi, pi, mi, vi = adam_moments(g[i], p[i], m[i], v[i], decay, weight_decay,
                                       one_minus_beta1, beta2, one_minus_beta2, maximize,
                                       decoupled)
@@ -467,13 +459,12 @@ def nadam_coefficients(lr: float, beta1: float, momentum_decay: float, step: flo
 
 
 def nadam_compiled(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
-                   step, grad_coef, avg_coef, serial) -> None:
+                   step, grad_coef, avg_coef) -> None:
     """Run :func:`nadam_kernel` on flat arrays with the scalars in their dtype."""
     t = p.dtype.type
-    kernel = nadam_kernel.serial if serial else nadam_kernel
-    kernel(p, g, m, v, t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2),
-           t(1 - beta2), t(1 - beta2**step), t(eps), t(grad_coef), t(avg_coef), maximize,
-           decoupled)
+    nadam_kernel(p, g, m, v, t(1 - lr * weight_decay), t(weight_decay), t(1 - beta1), t(beta2),
+                 t(1 - beta2), t(1 - beta2**step), t(eps), t(grad_coef), t(avg_coef), maximize,
+                 decoupled)
 
 
 def nadam_reference(p, g, m, v, a, b, c, *, lr, beta1, beta2, eps, weight_decay, decoupled,
