@@ -102,16 +102,14 @@ def _from_numpy(like, a: np.ndarray):
 
 @pytest.fixture(params=["serial", "parallel", "mixed"])
 def build(request, monkeypatch):
-    """Run kernels on this thread; or in the parallel build (threshold 1), the optimizer
-    steps cut into 7-element chunks dealt to the worker threads; or (threshold 600) the
-    parallel build for large arrays and whole tensors as the optimizer steps' chunks."""
+    """Run kernels on this thread; or in the parallel build (threshold 1; the optimizer steps
+    cut into spans over the threads, tensors split between them); or (threshold 600) the
+    parallel build for large arrays only."""
     if request.param != "serial":
         threshold = 1 if request.param == "parallel" else 600
         for module in (_compiled, _optim_steps):
             monkeypatch.setattr(module, "PARALLEL_MIN", threshold)
             monkeypatch.setattr(module, "THREADS", max(_threads.THREADS, 2))
-        if request.param == "parallel":
-            monkeypatch.setattr(_optim_steps, "CHUNK", 7)
     return request.param
 
 
@@ -419,3 +417,17 @@ def test_cache_names_follow_the_compile_options_of_kernel_and_helpers(monkeypatc
     helper = globals()["_sum_and_product"]  # its dispatcher once a build swapped it in
     monkeypatch.setattr(_compiled._helper_of.get(helper, helper), "_inline", True)
     assert names() != first
+
+
+@pytest.mark.parametrize("sizes,parts", [([10], 2), ([3, 0, 4, 9], 3), ([1, 1], 4), ([0], 2)])
+def test_even_spans_cover_every_element_once(sizes, parts):
+    spans = _optim_steps._even_spans(sizes, parts)
+    assert len(spans) == parts
+    counts = [sum(stop - start for _, start, stop in span) for span in spans]
+    assert max(counts) - min(counts) <= 1  # equal up to rounding
+    covered = [np.zeros(n, int) for n in sizes]
+    for span in spans:
+        for i, start, stop in span:
+            assert 0 <= start < stop <= sizes[i]
+            covered[i][start:stop] += 1
+    assert all((c == 1).all() for c in covered)
