@@ -13,7 +13,8 @@ import textwrap
 import genesis
 import numpy as np
 import pytest
-from genesis_backend_cpu import _compiled, _optim_steps, _threads, fused
+from genesis_backend_cpu import _activations, _compiled, _optim_steps, _threads, fused
+from genesis_backend_cpu._views import arr
 
 DTYPES = {"float32": genesis.float32, "float64": genesis.float64}
 TOL = {"float32": {"rtol": 2e-6, "atol": 1e-6}, "float64": {"rtol": 1e-13, "atol": 1e-15}}
@@ -67,6 +68,9 @@ ACTIVATIONS = {
         g, x, _from_numpy(x, fused.KERNELS["gelu"](x, "none")), "none"),
     "silu": lambda x, g: fused.KERNELS["silu"](x),
     "silu_backward": lambda x, g: fused.KERNELS["silu_backward"](g, x),
+    "relu": lambda x, g: np.ascontiguousarray(_activations.relu(arr(x))),
+    "relu_backward": lambda x, g: fused.KERNELS["relu_backward"](
+        g, _from_numpy(x, np.ascontiguousarray(_activations.relu(arr(x))))),
     "softmax": lambda x, g: fused.KERNELS["softmax"](x, -1),
     "softmax_dim0": lambda x, g: fused.KERNELS["softmax"](x, 0),
     "log_softmax": lambda x, g: fused.KERNELS["log_softmax"](x, -1),

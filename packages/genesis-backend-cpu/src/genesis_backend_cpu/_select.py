@@ -44,10 +44,10 @@ def where_with_scalar(cond: np.ndarray, a, b, dtype: np.dtype) -> np.ndarray | N
     out = np.empty(array.shape, dtype)
     value = dtype.type(scalar)
     c, x, o = cond.reshape(-1), array.reshape(-1), out.reshape(-1)
-    # a parallel region for a small array costs more than it saves (the small MLP's ReLU
-    # backward, 32K values: 165 us in the parallel build, against 10 us serial)
+    # a parallel region costs more than it saves below millions of values (the small MLP's
+    # ReLU backward, 32K values: 165 us in the parallel build, against 10 us serial)
     if scalar_first:
-        launch(_select_scalar_array, o.size, c, value, x, o)
+        launch(_select_scalar_array, o.size, c, value, x, o, streaming=True)
     else:
-        launch(_select_array_scalar, o.size, c, x, value, o)
+        launch(_select_array_scalar, o.size, c, x, value, o, streaming=True)
     return out

@@ -15,6 +15,7 @@ from genesis.backends import Capabilities
 from scipy import special
 
 from genesis_backend_cpu import fused
+from genesis_backend_cpu._activations import relu as _relu
 from genesis_backend_cpu._allocator import tune_malloc
 from genesis_backend_cpu._erf import erf_float32
 from genesis_backend_cpu._select import where_with_scalar
@@ -58,8 +59,6 @@ def _rsqrt(x, out=None):
     return np.reciprocal(out, out=out)
 
 
-def _relu(x, out=None):
-    return np.maximum(x, 0, out=out)
 
 
 def _erf(x, out=None):
@@ -86,6 +85,11 @@ BINARY = {
     "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
     "logical_xor": np.logical_xor, "atan2": np.arctan2,
 }
+#: unary ops whose kernel picks its own threads (a compiled loop that launches in parallel
+#: only where that pays: ReLU streams memory, so a split at 1M elements only adds a hand-off)
+_SELF_THREADED = frozenset({"relu"})
+
+
 def _kernel(op: str, fn):
     """``fn(*operands, out=)`` writing any dtype, quiet about inf/nan where they are expected
     (also on worker threads, where numpy's error state is not inherited)."""
@@ -196,7 +200,7 @@ class CPUBackend:
         if a.dtype in _HALF and op not in ("neg", "abs", "relu", "sign", "logical_not"):
             with np.errstate(all="ignore"):
                 return _store(UNARY[op](a.astype(np.float32)), npd)
-        if a.size >= PARALLEL_MIN:
+        if a.size >= PARALLEL_MIN and op not in _SELF_THREADED:
             o = np.empty(a.shape, npd)
             if parallel_rows(kernel, (a,), o):
                 return o

@@ -12,6 +12,7 @@ from genesis_backend_cpu._activations import (
     gelu,
     gelu_backward,
     gelu_backward_from_output,
+    relu_backward,
     silu,
     silu_backward,
 )
@@ -35,7 +36,7 @@ from genesis_backend_cpu._softmax import (
 
 KERNELS: dict = {**_optim_steps.KERNELS, "gelu": gelu, "gelu_backward": gelu_backward,
                  "gelu_backward_from_output": gelu_backward_from_output,
-                 "silu": silu, "silu_backward": silu_backward,
+                 "silu": silu, "silu_backward": silu_backward, "relu_backward": relu_backward,
                  "layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward,
                  "rms_norm": rms_norm, "rms_norm_backward": rms_norm_backward,
                  "cross_entropy": cross_entropy, "cross_entropy_backward": cross_entropy_backward,

@@ -6,7 +6,9 @@ import math
 
 from genesis import _dtype as dt
 from genesis._autograd.function import Function, ProductSaves
+from genesis._autograd.grad_mode import _State
 from genesis._ops.autocast import autocast_op
+from genesis._ops.fused import run_fused
 from genesis._tensor import Tensor, _cast_raw, _expand_raw, _make, broadcast_shapes, from_data
 
 _INT, _FLOAT = 1, 2
@@ -325,6 +327,10 @@ class Relu(Unary):
     op = "relu"
 
     def backward(self, g):
+        if not _State.enabled and g.dtype is self.out.dtype:
+            gx = run_fused("relu_backward", g, g, self.out)
+            if gx is not None:
+                return gx
         return where(self.out > 0, g, 0.0)
 
 

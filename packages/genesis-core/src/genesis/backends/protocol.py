@@ -106,6 +106,7 @@ FUSED_OPS = {
     "gelu_backward_from_output": "(grad, x, y, approximate) -> storage",
     "silu": "(x) -> storage",
     "silu_backward": "(grad, x) -> storage",
+    "relu_backward": "(grad, out) -> storage",
     "dropout": "(x, p, seed, offset) -> (y, mask bool)",
     "max_pool2d": "(x (N, C, H, W) floating, kernel_size, stride, padding, dilation, "
                   "output_size: pairs) -> (values, indices int64)",
@@ -191,6 +192,9 @@ class Capabilities:
         y, approximate)``: the same gradient given the forward's output ``y`` too (``y / x``
         is the cdf, so no erf needs recomputing); the core calls it when ``y`` is still
         alive and unmodified at backward, else ``"gelu_backward"``.
+        ``"relu_backward"(grad, out) -> storage``: ``grad`` where the ReLU's output ``out``
+        is positive, else 0 (NaN outputs give 0), in one pass instead of a comparison and a
+        ``where``.
         ``"dropout"(x, p, seed, offset) -> (storage y, storage mask bool)`` with
         ``y = x * mask / (1 - p)``, drawn from the (seed, offset) stream like ``random``.
         ``"max_pool2d"(x, kernel_size, stride, padding, dilation, output_size) -> (storage

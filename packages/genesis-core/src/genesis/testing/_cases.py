@@ -214,6 +214,14 @@ def structural_cases() -> list:
             kind="composite",
         ),
         OpCase(
+            "relu_fused_backward",
+            lambda a: _f().relu(a),
+            lambda a: np.maximum(a, 0),
+            (Arg(B),),
+            kind="composite",
+            fused="relu_backward",
+        ),
+        OpCase(
             "silu",
             lambda a: _f().silu(a),
             lambda a: a / (1 + np.exp(-a)),

@@ -87,10 +87,12 @@ class MultiheadAttention(Module):
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        L, N, E = query.shape
-        S = key.shape[0]
+        # batch_first inputs stay (N, L, E): heads are split from them directly, so no
+        # projection, residual or activation of the layer runs on a transposed (strided) view
+        batch_dim = 0 if self.batch_first and not unbatched else 1
+        seq_dim = 1 - batch_dim
+        L, N, E = query.shape[seq_dim], query.shape[batch_dim], query.shape[2]
+        S = key.shape[seq_dim]
         if E != self.embed_dim:
             raise AssertionError(f"MultiheadAttention: query has embed dim {E}, expected "
                                  f"{self.embed_dim}")
@@ -107,10 +109,11 @@ class MultiheadAttention(Module):
         attn_mask = None if causal else _canonical_mask(attn_mask, "attn_mask", query.dtype)
         q, k, v = self._in_projection(query, key, value, shared)
         H, D = self.num_heads, self.head_dim
-        # (L, N, E) -> (N, H, L, D)
-        q = q.reshape(L, N, H, D).permute(1, 2, 0, 3)
-        k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)
-        v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
+        # (L, N, E) or (N, L, E) -> (N, H, L, D)
+        heads = (1, 2, 0, 3) if batch_dim else (0, 2, 1, 3)
+        q = q.reshape(*q.shape[:2], H, D).permute(*heads)
+        k = k.reshape(*k.shape[:2], H, D).permute(*heads)
+        v = v.reshape(*v.shape[:2], H, D).permute(*heads)
         mask = self._merge_masks(attn_mask, key_padding_mask, N, L, S)
         dropout_p = self.dropout if self.training else 0.0
         if plain:  # a plain softmax: a query with no key left gets NaN
@@ -124,10 +127,10 @@ class MultiheadAttention(Module):
             weights = None
             out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
                                                is_causal=causal)
-        out = out.permute(2, 0, 1, 3).reshape(L, N, E)
+        # (N, H, L, D) -> the input's layout
+        out = out.permute(*((2, 0, 1, 3) if batch_dim else (0, 2, 1, 3))).reshape(
+            *query.shape[:2], E)
         out = self.out_proj(out)
-        if self.batch_first and not unbatched:
-            out = out.transpose(0, 1)
         if unbatched:
             out = out.squeeze(1)
         if weights is not None:
