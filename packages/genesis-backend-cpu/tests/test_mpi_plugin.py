@@ -28,13 +28,18 @@ def test_missing_mpi4py_names_the_extra(monkeypatch):
 ONE_HEAP = ["-x", "MALLOC_ARENA_MAX=1"]
 
 
+def _threads(n: int) -> list:
+    return ["-x", f"OMP_NUM_THREADS={n}"]
+
+
 @pytest.mark.parametrize("root,cores,n,flags", [
-    (True, 2, 2, ["--allow-run-as-root", *ONE_HEAP]),
-    (True, 2, 4, ["--allow-run-as-root", "--oversubscribe", *ONE_HEAP]),
-    (False, 8, 2, ONE_HEAP),
-    (False, 1, 2, ["--oversubscribe", *ONE_HEAP])])
+    (True, 2, 2, ["--allow-run-as-root", *ONE_HEAP, *_threads(1)]),
+    (True, 2, 4, ["--allow-run-as-root", "--oversubscribe", *ONE_HEAP, *_threads(1)]),
+    (False, 8, 2, [*ONE_HEAP, *_threads(4)]),
+    (False, 1, 2, ["--oversubscribe", *ONE_HEAP, *_threads(1)])])
 def test_launch_command_adds_open_mpi_flags_when_needed(monkeypatch, root, cores, n, flags):
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(mpi, "find_mpiexec", lambda: "/opt/mpi/bin/mpiexec")
     monkeypatch.setattr(mpi, "_is_open_mpi", lambda path: True)
     monkeypatch.setattr(mpi.os, "geteuid", lambda: 0 if root else 1000)
@@ -49,5 +54,17 @@ def test_hostfile_replaces_oversubscription(monkeypatch):
     monkeypatch.setattr(mpi.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(mpi.os, "cpu_count", lambda: 1)
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # the user's own setting is left alone
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # other machines' cores: not set
     cmd = mpi.MPICollectives().launch_command(4, ["python", "t.py"], "hosts.txt")
     assert cmd == ["mpiexec", "--hostfile", "hosts.txt", "-n", "4", "python", "t.py"]
+
+
+def test_user_thread_count_is_left_alone(monkeypatch):
+    monkeypatch.setattr(mpi, "find_mpiexec", lambda: "mpiexec")
+    monkeypatch.setattr(mpi, "_is_open_mpi", lambda path: True)
+    monkeypatch.setattr(mpi.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(mpi.os, "cpu_count", lambda: 8)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    cmd = mpi.MPICollectives().launch_command(2, ["python", "t.py"], None)
+    assert cmd == ["mpiexec", "-n", "2", "python", "t.py"]

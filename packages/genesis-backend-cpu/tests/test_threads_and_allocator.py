@@ -1,5 +1,6 @@
 """Large elementwise kernels run in row blocks on worker threads; results equal numpy's."""
 
+import os
 import subprocess
 import sys
 
@@ -58,3 +59,15 @@ def test_malloc_tuning_applies_once_and_can_be_disabled():
                          env={**__import__("os").environ, "GENESIS_CPU_MALLOC_TUNING": "0"})
     assert off.stdout.strip() == "False"
     assert on.stdout.strip() == ("True" if sys.platform.startswith("linux") else "False")
+
+
+@pytest.mark.parametrize("value,expected", [("1", 1), ("0", None), ("two", None), ("", None)])
+def test_thread_count_honours_omp_num_threads(value, expected):
+    """OMP_NUM_THREADS caps the worker threads (as for PyTorch and OpenBLAS); a value that is
+    not a positive integer is ignored."""
+    code = "from genesis_backend_cpu import _threads; print(_threads.THREADS)"
+    env = dict(os.environ, OMP_NUM_THREADS=value)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()[-1]
+    default = min(len(os.sched_getaffinity(0)), 8)
+    assert int(out) == (default if expected is None else min(expected, default))

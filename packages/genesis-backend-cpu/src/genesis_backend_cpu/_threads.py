@@ -9,9 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-#: threads per kernel: the cores this process may run on (at most 8)
-THREADS = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                     else os.cpu_count() or 1, 8))
+
+def _thread_count() -> int:
+    """The cores this process may run on, at most 8, and at most ``OMP_NUM_THREADS`` when
+    that is set (as PyTorch and OpenBLAS read it: ranks sharing a machine set it to 1, and
+    two threads per rank on a core each fought over the cores)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.strip().isdigit() and int(limit) > 0:
+        cores = min(cores, int(limit))
+    return max(1, min(cores, 8))
+
+
+#: threads per kernel (see :func:`_thread_count`)
+THREADS = _thread_count()
 #: kernels over fewer elements than this run on the calling thread: a hand-off to another
 #: thread and back took 45-90 us here, as long as a 1 MB add (measured: a 256K-element float32
 #: add 154 us split, 60 us on one thread; from ~1M elements the split wins)

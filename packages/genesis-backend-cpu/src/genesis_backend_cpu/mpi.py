@@ -67,7 +67,9 @@ class MPICollectives:
         ``MALLOC_ARENA_MAX=1`` for the ranks unless set already: glibc gives each new thread
         a heap of at most 64 MB, so a collective of >= 64 MB run by the communication thread
         had its scratch buffer mapped afresh on every call (2.5x the time of the same
-        all-reduce on the main thread at 64 MB; +8% with one heap)."""
+        all-reduce on the main thread at 64 MB; +8% with one heap); and ``OMP_NUM_THREADS``
+        (the cores per rank, as ``torchrun`` sets it) unless set: Genesis, numba and OpenBLAS
+        size their threads by it, and ranks that each used every core fought over them."""
         mpiexec = find_mpiexec()
         cmd = [mpiexec]
         if _is_open_mpi(mpiexec):
@@ -77,6 +79,8 @@ class MPICollectives:
                 cmd.append("--oversubscribe")
             if "MALLOC_ARENA_MAX" not in os.environ:
                 cmd += ["-x", "MALLOC_ARENA_MAX=1"]
+            if "OMP_NUM_THREADS" not in os.environ and hostfile is None:
+                cmd += ["-x", f"OMP_NUM_THREADS={max(1, (os.cpu_count() or 1) // nprocs)}"]
         if hostfile is not None:
             cmd += ["--hostfile", hostfile]
         return cmd + ["-n", str(nprocs), *argv]
