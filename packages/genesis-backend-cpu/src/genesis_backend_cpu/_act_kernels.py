@@ -193,7 +193,7 @@ def gelu_backward_from_output_kernel(g, x, y, out):
 @compiled(parallel=True)
 def relu_kernel(x, out):
     """``out = max(x, 0)`` over flat arrays, bit for bit ``np.maximum(x, 0)`` (NaN kept, -0.0
-    to +0.0): numpy's own loop took 490 us on 1M float32 values, this one ~100 us."""
+    to +0.0): numpy's own loop took 490 us on 1M float32 values, this one 120 us on one thread."""
     for i in prange(x.size):
         xi = x[i]
         out[i] = xi if xi > 0 or xi != xi else x.dtype.type(0)

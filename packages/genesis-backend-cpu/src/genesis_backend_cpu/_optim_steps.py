@@ -4,9 +4,9 @@ call over all parameters of a group.
 
 A parameter whose arrays are C-contiguous and of one dtype runs the compiled one-pass
 kernel of :mod:`genesis_backend_cpu._optim_kernels` (all parameters cut into one equal span
-per thread when the step is large); without numba it runs the
-numpy reference in blocks of :data:`BLOCK` elements (the passes of one block after the
-first touch cache, not DRAM) spread over the worker threads. Strided parameters and mixed
+per thread when the step is large); without numba it runs the numpy reference in blocks of
+:data:`BLOCK` elements (the passes of one block after the first touch cache, not DRAM)
+spread over the worker threads. Strided parameters and mixed
 dtypes run the numpy reference on whole arrays (numpy casts).
 """
 

@@ -59,8 +59,6 @@ def _rsqrt(x, out=None):
     return np.reciprocal(out, out=out)
 
 
-
-
 def _erf(x, out=None):
     if x.dtype == np.float32:
         return erf_float32(x, np.empty(x.shape, np.float32) if out is None else out)
